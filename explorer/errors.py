@@ -1,0 +1,9 @@
+"""The one exception type for input a user got wrong.
+
+Command-line tools and the app catch it and show its message as is, on one line, with no trace:
+everything else that goes wrong is a bug and keeps its traceback.
+"""
+
+
+class UserInputError(ValueError):
+    """Bad input from a user: a flag out of range, a malformed file, a folder that is no checkpoint."""

@@ -1,0 +1,126 @@
+"""Every setting of an experiment, with its default, bounds and meaning, in one table.
+
+The command line, the app's controls and the checkpoints all read this table, so a setting is
+named, bounded and checked the same way everywhere. An experiment is a flat dict of these
+settings ("options"); `resolve` layers defaults, a dataset's defaults, a preset and what the user
+gave, then checks every value.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from models import ESTIMATORS, SAMPLERS
+
+from .datasets import DATASET_NAMES, MAX_MODES
+from .errors import UserInputError
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    kind: type                     # int, float or str
+    default: object                # None: set by the dataset's defaults, or not used
+    low: float | None = None       # inclusive bounds for numbers
+    high: float | None = None
+    choices: tuple | None = None   # allowed values for strings
+    help: str = ""
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("dataset", str, "ring", choices=DATASET_NAMES, help="training data"),
+    Option("modes", int, None, 1, MAX_MODES, help="ring/grid: number of mixture components (grid: a square)"),
+    Option("radius", float, None, 0.1, 50.0, help="ring: radius of the circle of modes"),
+    Option("spacing", float, None, 0.1, 50.0, help="grid: distance between neighbouring modes"),
+    Option("std", float, None, 0.001, 10.0, help="ring/grid: standard deviation of each mode"),
+    Option("points", str, None, help="points: a .csv or .npy file of N x 2 numbers (standardised)"),
+    Option("sampler", str, "generator", choices=SAMPLERS,
+           help="negative samples from the generator (the paper) or from Langevin chains (baseline)"),
+    Option("entropy", str, "batchnorm", choices=ESTIMATORS, help="estimator of the generator's entropy"),
+    Option("entropy_weight", float, 1.0, 0.0, 100.0, help="weight of the entropy term (1 = the paper's KL)"),
+    Option("lr_energy", float, 1e-3, 1e-6, 1.0, help="Adam learning rate of the energy"),
+    Option("lr_generator", float, 1e-3, 1e-6, 1.0, help="Adam learning rate of the generator"),
+    Option("lr_decay", float, 0.5, 0.0, 1.0,
+           help="final fraction of the run over which learning rates fall linearly to 5 %"),
+    Option("batch_size", int, 100, 2, 4096, help="data points and generated points per iteration"),
+    Option("hidden", int, 128, 4, 2048, help="width of the hidden layers of both networks"),
+    Option("generator_depth", int, 2, 1, 6, help="Linear-BatchNorm-ReLU layers in the generator"),
+    Option("latent_dim", int, 4, 1, 512, help="dimension of z ~ U(-1, 1)"),
+    Option("extractor", str, "mlp", choices=("mlp", "conv"), help="energy feature extractor (conv: digits)"),
+    Option("langevin_steps", int, 20, 1, 1000, help="Langevin steps per iteration (sampler langevin)"),
+    Option("langevin_step_size", float, 1e-3, 1e-7, 1.0, help="Langevin step size eps"),
+    Option("steps", int, 5000, 1, 1_000_000, help="training iterations"),
+    Option("seed", int, 0, 0, 2**31 - 1, help="seed of every random draw"),
+)
+OPTION_BY_NAME = {o.name: o for o in OPTIONS}
+
+# What each dataset sets before a preset or the user does.
+DATASET_DEFAULTS: dict[str, dict] = {
+    "ring": {"modes": 8, "radius": 2.0, "std": 0.05},
+    "grid": {"modes": 25, "spacing": 2.0, "std": 0.05},
+    "digits": {"hidden": 256, "latent_dim": 16, "extractor": "conv", "steps": 6000, "batch_size": 100},
+}
+# Settings that belong to one dataset only; they are dropped for the others.
+DATASET_ONLY = {"modes": ("ring", "grid"), "radius": ("ring",), "spacing": ("grid",), "std": ("ring", "grid"),
+                "points": ("points",)}
+
+
+def check_value(name: str, value):
+    """The value converted to the option's type, or a UserInputError that says what is allowed."""
+    option = OPTION_BY_NAME.get(name)
+    if option is None:
+        raise UserInputError(f"unknown setting {name!r}")
+    if value is None:
+        return None
+    if option.kind is str:
+        if not isinstance(value, str):
+            raise UserInputError(f"{option.flag} must be text, got {value!r}")
+        if option.choices and value not in option.choices:
+            raise UserInputError(f"{option.flag} must be one of {', '.join(option.choices)}; got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise UserInputError(f"{option.flag} must be a number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise UserInputError(f"{option.flag} must be a finite number, got {value}")
+    if option.kind is int:
+        if value != int(value):
+            raise UserInputError(f"{option.flag} must be a whole number, got {value}")
+        value = int(value)
+    else:
+        value = float(value)
+    if not option.low <= value <= option.high:
+        raise UserInputError(f"{option.flag} must be between {option.low:g} and {option.high:g}, got {value:g}")
+    return value
+
+
+def resolve(preset: dict | None = None, given: dict | None = None) -> dict:
+    """Defaults <- dataset defaults <- preset <- given (None in `given` means "not given")."""
+    preset = dict(preset or {})
+    given = {k: v for k, v in (given or {}).items() if v is not None}
+    for name in given:
+        if name not in OPTION_BY_NAME:
+            raise UserInputError(f"unknown setting {name!r}")
+    dataset = check_value("dataset", given.get("dataset", preset.get("dataset", "ring")))
+    options = {o.name: o.default for o in OPTIONS}
+    options.update(DATASET_DEFAULTS.get(dataset, {}))
+    options.update(preset)
+    options.update(given)
+    options["dataset"] = dataset
+    for name, datasets in DATASET_ONLY.items():
+        if dataset not in datasets:
+            if name in given:
+                raise UserInputError(f"{OPTION_BY_NAME[name].flag} does not apply to the {dataset!r} dataset")
+            options[name] = None
+    options = {name: check_value(name, value) for name, value in options.items()}
+    if dataset == "grid" and math.isqrt(options["modes"]) ** 2 != options["modes"]:
+        raise UserInputError(f"--modes must be a square number for the grid (4, 9, 16, 25, ...), got {options['modes']}")
+    if dataset == "points" and not options["points"]:
+        raise UserInputError("the points dataset needs --points FILE (a .csv or .npy of N x 2 numbers)")
+    return options

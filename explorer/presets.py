@@ -1,0 +1,34 @@
+"""Named, tuned configurations (`--preset NAME`); flags given beside a preset override it.
+
+Each entry: a one-line description and the options it sets (see explorer/options.py).
+How they were tuned, with the measured figures, is in README.md ("Measured").
+"""
+from __future__ import annotations
+
+from .errors import UserInputError
+
+PRESETS: dict[str, tuple[str, dict]] = {
+    "ring": ("ring of 8 Gaussians (radius 2, std 0.05), the paper's batch-norm entropy, weight 1",
+             {"dataset": "ring", "batch_size": 256, "steps": 5000}),
+    "grid": ("5 x 5 grid of Gaussians (spacing 2, std 0.05), the paper's batch-norm entropy, weight 1",
+             {"dataset": "grid", "batch_size": 256, "steps": 10000}),
+    "lesson": ("mode collapse vs entropy: run as is, then with --entropy-weight 0",
+               {"dataset": "ring", "batch_size": 256, "steps": 3000}),
+    "ring-langevin": ("the MCMC baseline: the ring's energy trained with persistent short-run Langevin chains",
+                      {"dataset": "ring", "sampler": "langevin", "batch_size": 256, "steps": 3000}),
+    "digits": ("scikit-learn's 8 x 8 digits, conv energy, MLP generator, batch-norm entropy",
+               {"dataset": "digits"}),
+}
+
+
+def preset_options(name: str | None) -> dict:
+    if name is None:
+        return {}
+    if name not in PRESETS:
+        raise UserInputError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)} (see --list-presets)")
+    return dict(PRESETS[name][1])
+
+
+def preset_lines() -> list[str]:
+    width = max(map(len, PRESETS))
+    return [f"{name:<{width}}  {description}" for name, (description, _) in PRESETS.items()]

@@ -1,0 +1,199 @@
+"""A training session: one generator/energy pair learning one dataset, step by step.
+
+The `Run` owns everything mutable (models, optimisers, random streams, metric history), so the
+command line and each browser session of the app simply hold one. It steps, pauses and resumes,
+takes hyperparameter changes between steps, catches divergence, and hands out frozen numpy
+`Snapshot`s that the figures are drawn from.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from models import TrainingState, load_pair, save_pair, train_step
+
+from . import evaluation, options as opts
+from .errors import UserInputError
+from .experiment import build_dataset, build_models, data_record, pick_device, train_config
+
+POOL_BATCHES = 50      # data batches drawn at once: one numpy call per 50 iterations, not per iteration
+PROBE_SAMPLES = 500    # fixed latent/real probe points shown in figures, so frames animate smoothly
+FINAL_LR_FRACTION = 0.05
+# hyperparameters a run accepts between steps without being rebuilt
+LIVE_SETTINGS = ("entropy", "entropy_weight", "lr_energy", "lr_generator", "lr_decay", "steps")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a frame shows: plain numpy, never touched again by training."""
+    step: int
+    total_steps: int
+    real: np.ndarray            # (PROBE_SAMPLES, d) fixed real points
+    fake: np.ndarray            # (PROBE_SAMPLES, d) samples of the fixed probe latents (or chains)
+    history: dict               # metric name -> (steps, values) numpy arrays
+    steps_per_second: float
+    paused: bool
+    warning: str | None
+    options: dict = field(repr=False)
+
+
+class Run:
+    def __init__(self, options: dict, device: str = "cpu", dataset=None):
+        self.options = dict(options)
+        self.device = pick_device(device)
+        self.dataset = dataset if dataset is not None else build_dataset(self.options)
+        seed = self.options["seed"]
+        self.energy, self.generator = build_models(self.options, self.dataset.dim, self.device)
+        self.state = TrainingState(self.energy, self.generator, train_config(self.options), seed)
+        self.data_rng = np.random.default_rng(seed)
+        self._pool: torch.Tensor | None = None
+        self._pool_next = 0
+        probe_rng = np.random.default_rng(seed + 7919)  # probes: their own stream, same every run
+        self.probe_real = self.dataset.sample(PROBE_SAMPLES, probe_rng)
+        self.probe_seed = seed + 7919
+        self.history: dict[str, list[tuple[int, float]]] = {}
+        self.paused = False
+        self.warning: str | None = None
+        self.steps_per_second = 0.0
+        self._last_good = self._copy_state()
+
+    # ------------------------------------------------------------------ stepping
+    @property
+    def step(self) -> int:
+        return self.state.step
+
+    @property
+    def done(self) -> bool:
+        return self.step >= self.options["steps"]
+
+    def _batch(self) -> torch.Tensor:
+        size = self.options["batch_size"]
+        if self._pool is None or self._pool_next + size > self._pool.shape[0]:
+            pool = self.dataset.sample(size * POOL_BATCHES, self.data_rng)
+            self._pool = torch.from_numpy(pool).to(self.device)
+            self._pool_next = 0
+        batch = self._pool[self._pool_next:self._pool_next + size]
+        self._pool_next += size
+        return batch
+
+    def _scheduled_learning_rates(self) -> tuple[float, float]:
+        """Constant, then linear decay to FINAL_LR_FRACTION over the last `lr_decay` of the run."""
+        total, decay = self.options["steps"], self.options["lr_decay"]
+        progress = 0.0
+        if decay > 0:
+            progress = min(1.0, max(0.0, (self.step / total - (1.0 - decay)) / decay))
+        factor = 1.0 - (1.0 - FINAL_LR_FRACTION) * progress
+        return self.options["lr_energy"] * factor, self.options["lr_generator"] * factor
+
+    def advance(self, n: int, update: str = "both", record_every: int = 10) -> int:
+        """Run up to n iterations (fewer at the end of the run or on divergence); returns how many.
+
+        `update` = "energy" or "generator" steps one network alone (the app's single-step buttons).
+        Losses are read back every `record_every` steps only, keeping host syncs off the hot path.
+        """
+        if self.paused or n <= 0:
+            return 0
+        start, done = time.perf_counter(), 0
+        for _ in range(n):
+            if update == "both" and self.done:
+                break
+            self.state.set_learning_rates(*self._scheduled_learning_rates())
+            step_metrics = train_step(self.state, self._batch(), update)
+            done += 1
+            if self.step % record_every == 0 or done == n:
+                values = {k: float(v) for k, v in step_metrics.items()}
+                if not all(math.isfinite(v) for v in values.values()):
+                    self._diverged(values)
+                    break
+                self._record(values)
+        if not self.paused:
+            self._last_good = self._copy_state()
+        elapsed = time.perf_counter() - start
+        if done and elapsed > 0:
+            self.steps_per_second = done / elapsed
+        return done
+
+    def _record(self, values: dict) -> None:
+        for name, value in values.items():
+            self.history.setdefault(name, []).append((self.step, value))
+
+    def _copy_state(self) -> dict:
+        return {"energy": copy.deepcopy(self.energy.state_dict()),
+                "generator": copy.deepcopy(self.generator.state_dict()), "step": self.step,
+                "opt_energy": copy.deepcopy(self.state.opt_energy.state_dict()),
+                "opt_generator": copy.deepcopy(self.state.opt_generator.state_dict())}
+
+    def _diverged(self, values: dict) -> None:
+        """Restore the last good state, pause, and say what happened and what to try."""
+        bad = ", ".join(k for k, v in values.items() if not math.isfinite(v))
+        step = self.step
+        good = self._last_good
+        self.energy.load_state_dict(good["energy"])
+        self.generator.load_state_dict(good["generator"])
+        self.state.opt_energy.load_state_dict(good["opt_energy"])
+        self.state.opt_generator.load_state_dict(good["opt_generator"])
+        self.state.step = good["step"]
+        self.paused = True
+        self.warning = (f"training diverged at step {step} ({bad} became NaN or infinite); restored step "
+                        f"{good['step']} and paused. Try lower learning rates or a larger std.")
+
+    # ------------------------------------------------------------------ control
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+        self.warning = None
+
+    def update_settings(self, **changes) -> None:
+        """Change live hyperparameters between steps (see LIVE_SETTINGS); checked like any input."""
+        for name, value in changes.items():
+            if name not in LIVE_SETTINGS:
+                raise UserInputError(f"{name} cannot change during a run; press Reset to apply it")
+            self.options[name] = opts.check_value(name, value)
+        cfg = self.state.config
+        cfg.entropy, cfg.entropy_weight = self.options["entropy"], self.options["entropy_weight"]
+
+    # ------------------------------------------------------------------ read-outs
+    def samples(self, n: int, seed: int) -> np.ndarray:
+        return evaluation.model_samples(self.energy, self.generator, self.options, n, seed, self.dataset.bounds)
+
+    def evaluate(self, samples: int = 2500, seed: int = 0, resolution: int = evaluation.QUADRATURE_RESOLUTION,
+                 record: bool = True) -> dict:
+        result = evaluation.evaluate_pair(self.energy, self.generator, self.options, self.dataset,
+                                          samples=samples, seed=seed, resolution=resolution)
+        if record:
+            self._record({k: float(result[k]) for k in ("modes_covered", "high_quality_fraction", "nll",
+                                                         "classes_covered", "class_kl_uniform") if k in result})
+        return result
+
+    def snapshot(self) -> Snapshot:
+        fake = self.samples(PROBE_SAMPLES, self.probe_seed)
+        history = {k: tuple(np.asarray(c) for c in zip(*v)) for k, v in self.history.items()}
+        return Snapshot(step=self.step, total_steps=self.options["steps"], real=self.probe_real.copy(),
+                        fake=fake, history=history, steps_per_second=self.steps_per_second,
+                        paused=self.paused, warning=self.warning, options=dict(self.options))
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, folder: str, metrics: dict | None = None) -> None:
+        extra = {"options": self.options, "data": data_record(self.dataset), "step": self.step}
+        if metrics is not None:
+            extra["metrics"] = metrics
+        save_pair(folder, self.energy, self.generator, extra)
+
+    @classmethod
+    def from_checkpoint(cls, folder: str, device: str = "cpu", dataset=None) -> "Run":
+        """A run holding a saved pair, ready to evaluate or to train further (fresh optimisers)."""
+        energy, generator, config = load_pair(folder, pick_device(device))
+        options = opts.resolve(given=config.get("options") or {}) if dataset is None else config["options"]
+        run = cls(options, device=device, dataset=dataset)
+        run.energy.load_state_dict(energy.state_dict())
+        run.generator.load_state_dict(generator.state_dict())
+        run.state.step = int(config.get("step", 0))
+        run._last_good = run._copy_state()
+        return run

@@ -1,0 +1,7 @@
+"""The method itself, in torch alone: networks, entropy estimators, training step, checkpoints."""
+from .checkpoint import CheckpointError, load_pair, read_config, save_pair
+from .energy import DeepEnergy, EnergyConfig
+from .entropy import ESTIMATORS, entropy_estimate
+from .generator import Generator, GeneratorConfig
+from .langevin import LangevinConfig, PersistentSampler, langevin_chain
+from .training import SAMPLERS, TrainConfig, TrainingState, train_step

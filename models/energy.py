@@ -1,0 +1,84 @@
+"""The deep energy function of Kim & Bengio (2016), a deep product of experts.
+
+    E(x) = x.x / sigma^2 - b.x - sum_i softplus(w_i . f(x) + c_i)        (paper, eq. 4)
+
+`f` is a deep feature extractor whose last layer is bounded by tanh, as in the first author's
+code; each softplus term is one "expert". The quadratic and linear terms are a Gaussian prior
+that keeps exp(-E) normalisable; images in [-1, 1] may drop it (`use_prior=False`).
+The density the model defines is p_E(x) = exp(-E(x)) / Z.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+@dataclass
+class EnergyConfig:
+    data_dim: int = 2            # 2 for toy points, 64 for 8 x 8 digits
+    hidden: int = 128            # width of each feature layer
+    depth: int = 2               # number of feature layers (2 -> 128 -> 128, as public 2-D versions)
+    experts: int = 128           # number of softplus experts over the features
+    extractor: str = "mlp"       # "mlp", or "conv" for 8 x 8 images
+    use_prior: bool = True       # keep the quadratic/linear Gaussian prior term
+    init_sigma: float = 3.0      # initial prior scale; wide so the prior starts nearly flat on the data
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _mlp_features(config: EnergyConfig) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    width = config.data_dim
+    for i in range(config.depth):
+        layers.append(nn.Linear(width, config.hidden))
+        # hidden layers use a smooth nonlinearity so grad_x E (Langevin, arrows) is well defined;
+        # the last layer is tanh-bounded as in the author's code
+        layers.append(nn.Tanh() if i == config.depth - 1 else nn.SiLU())
+        width = config.hidden
+    return nn.Sequential(*layers)
+
+
+def _conv_features(config: EnergyConfig) -> nn.Sequential:
+    side = int(math.isqrt(config.data_dim))
+    if side * side != config.data_dim:
+        raise ValueError(f"conv extractor needs square images, data_dim={config.data_dim}")
+    channels = max(8, config.hidden // 4)
+    return nn.Sequential(
+        nn.Unflatten(1, (1, side, side)),
+        nn.Conv2d(1, channels, 3, padding=1), nn.SiLU(),                 # 8x8
+        nn.Conv2d(channels, 2 * channels, 3, stride=2, padding=1), nn.SiLU(),  # 4x4
+        nn.Flatten(),
+        nn.Linear(2 * channels * (side // 2) ** 2, config.hidden), nn.Tanh(),
+    )
+
+
+class DeepEnergy(nn.Module):
+    """E(x) for a batch x of shape (N, data_dim); returns (N,) energies (lower = more likely)."""
+
+    def __init__(self, config: EnergyConfig):
+        super().__init__()
+        self.config = config
+        self.features = _conv_features(config) if config.extractor == "conv" else _mlp_features(config)
+        self.experts = nn.Linear(config.hidden, config.experts)  # rows w_i, biases c_i
+        if config.use_prior:
+            # sigma is learned through its log so it stays positive
+            self.log_sigma = nn.Parameter(torch.tensor(math.log(config.init_sigma)))
+            self.prior_bias = nn.Parameter(torch.zeros(config.data_dim))  # b
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # sum_i softplus(w_i . f(x) + c_i)
+        expert_sum = F.softplus(self.experts(self.features(x))).sum(dim=1)
+        if not self.config.use_prior:
+            return -expert_sum
+        # x.x / sigma^2 - b.x
+        prior = (x * x).sum(dim=1) * torch.exp(-2.0 * self.log_sigma) - x @ self.prior_bias
+        return prior - expert_sum
+
+    def features_of(self, x: torch.Tensor) -> torch.Tensor:
+        """f(x), the bounded deep features (used by the pull-away diversity term)."""
+        return self.features(x)

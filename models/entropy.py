@@ -1,0 +1,76 @@
+"""Estimators of the generator's entropy H(p_G), all behind one interface.
+
+The generator minimises KL(p_G || p_E) = E_{x~p_G}[E(x)] - H(p_G) + log Z. The first term alone
+pulls every sample into the deepest energy well (mode collapse); the entropy term pushes back.
+H(p_G) of a deep generator is intractable, so it is estimated:
+
+- "batchnorm" (the paper's, section 3.2): treat each batch-normalised unit as Gaussian with
+  standard deviation gamma (its BN scale), so
+      H ~= sum_{BN layers l} sum_{units j} 0.5 * log(2 * pi * e * gamma_lj^2).
+  Only the gammas receive this gradient. It is a surrogate, not a bound: scaling gamma up and the
+  next layer's weights down changes it without changing a single sample.
+- "knn" (Kozachenko-Leonenko) on the batch of samples x_1..x_N in R^d, r_i the distance from x_i
+  to its k-th nearest neighbour, V_d the volume of the unit d-ball:
+      H ~= psi(N) - psi(k) + log V_d + (d / N) * sum_i log r_i.
+  Consistent for a density, but biased on small batches and in high dimension.
+- "pullaway" (EBGAN's pull-away term) on the energy's features s_i = f(x_i):
+      PT = 1 / (N (N - 1)) * sum_{i != j} (s_i . s_j / (|s_i| |s_j|))^2,
+  returned as -PT: a diversity bonus, not an entropy (its value is not in nats).
+- "none": 0, the mode-collapse setting.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .energy import DeepEnergy
+from .generator import Generator
+
+ESTIMATORS = ("batchnorm", "knn", "pullaway", "none")
+_LOG_2PI_E = math.log(2.0 * math.pi * math.e)
+
+
+def batchnorm_entropy(generator: Generator) -> torch.Tensor:
+    """sum over BN layers and units of 0.5 * log(2 pi e gamma^2)."""
+    total = torch.zeros((), device=next(generator.parameters()).device)
+    for bn in generator.batchnorm_layers():
+        # 0.5 * log(2 pi e gamma^2) = 0.5 * log(2 pi e) + log|gamma|; tiny floor keeps log finite
+        total = total + (0.5 * _LOG_2PI_E + 0.5 * torch.log(bn.weight.square() + 1e-12)).sum()
+    return total
+
+
+def knn_entropy(samples: torch.Tensor, k: int = 3) -> torch.Tensor:
+    """Kozachenko-Leonenko estimate in nats, differentiable in the samples."""
+    n, d = samples.shape
+    if n <= k:
+        raise ValueError(f"knn entropy needs more than k={k} samples, got {n}")
+    dist = torch.cdist(samples, samples)
+    dist = dist + torch.diag(torch.full((n,), float("inf"), device=samples.device, dtype=samples.dtype))
+    r_k = dist.topk(k, dim=1, largest=False).values[:, -1]
+    # log V_d = (d/2) log pi - log Gamma(d/2 + 1)
+    log_unit_ball = 0.5 * d * math.log(math.pi) - math.lgamma(0.5 * d + 1.0)
+    psi = torch.special.digamma
+    const = psi(torch.tensor(float(n))) - psi(torch.tensor(float(k))) + log_unit_ball
+    return const.to(samples) + d * torch.log(r_k + 1e-12).mean()
+
+
+def pullaway_term(features: torch.Tensor) -> torch.Tensor:
+    """EBGAN's PT: mean squared cosine similarity between distinct rows (0 = orthogonal, 1 = equal)."""
+    n = features.shape[0]
+    unit = features / (features.norm(dim=1, keepdim=True) + 1e-8)
+    cosine = unit @ unit.T
+    return (cosine.square().sum() - cosine.diagonal().square().sum()) / (n * (n - 1))
+
+
+def entropy_estimate(name: str, generator: Generator, samples: torch.Tensor, energy: DeepEnergy) -> torch.Tensor:
+    """The named estimate of H(p_G) (higher = more spread) for the batch `samples` = G(z)."""
+    if name == "batchnorm":
+        return batchnorm_entropy(generator)
+    if name == "knn":
+        return knn_entropy(samples)
+    if name == "pullaway":
+        return -pullaway_term(energy.features_of(samples))
+    if name == "none":
+        return torch.zeros((), device=samples.device)
+    raise ValueError(f"unknown entropy estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")

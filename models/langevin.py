@@ -1,0 +1,72 @@
+"""The baseline the paper avoids: negative samples from short-run Langevin dynamics (SGLD).
+
+Unadjusted Langevin dynamics with step size eps targets p_E(x) ∝ exp(-E(x)):
+    x_{t+1} = x_t - (eps / 2) * grad_x E(x_t) + sqrt(eps) * noise,   noise ~ N(0, I).
+Short chains mix poorly, so chains persist between training iterations in a buffer, and a small
+fraction restarts from uniform noise each iteration (Du & Mordatch, 2019).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .energy import DeepEnergy
+
+
+@dataclass
+class LangevinConfig:
+    steps: int = 20              # Langevin steps per training iteration
+    step_size: float = 1e-3      # eps; must be small against the curvature of E (about 1/std^2)
+    buffer_size: int = 10000     # persistent chains kept between iterations
+    reinit_fraction: float = 0.05  # chains restarted from uniform noise per draw
+    init_low: float = -3.0       # uniform-noise box for (re)starting chains
+    init_high: float = 3.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def langevin_chain(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float,
+                   rng: torch.Generator | None = None) -> torch.Tensor:
+    """Run `steps` Langevin updates from x; returns the final states (detached)."""
+    noise_scale = step_size ** 0.5
+    x = x.detach()
+    for _ in range(steps):
+        x.requires_grad_(True)
+        (grad,) = torch.autograd.grad(energy(x).sum(), x)
+        noise = torch.randn(x.shape, generator=rng, device=x.device, dtype=x.dtype)
+        # x <- x - (eps/2) grad E(x) + sqrt(eps) * noise
+        x = (x - 0.5 * step_size * grad + noise_scale * noise).detach()
+    return x
+
+
+class PersistentSampler:
+    """A buffer of persistent Langevin chains that hands out negative samples."""
+
+    def __init__(self, config: LangevinConfig, data_dim: int, rng: torch.Generator, device="cpu"):
+        self.config = config
+        self.rng = rng
+        self.buffer = self._uniform(config.buffer_size, data_dim, device)
+
+    def _uniform(self, n: int, dim: int, device) -> torch.Tensor:
+        low, high = self.config.init_low, self.config.init_high
+        u = torch.rand(n, dim, generator=self.rng, device=self.rng.device)
+        return (low + (high - low) * u).to(device)
+
+    def sample(self, energy: DeepEnergy, n: int) -> torch.Tensor:
+        """Draw n chains from the buffer, restart a few, advance them, write them back."""
+        index = torch.randint(0, self.buffer.shape[0], (n,), generator=self.rng, device=self.rng.device)
+        index = index.to(self.buffer.device)
+        start = self.buffer[index]
+        restart = torch.rand(n, generator=self.rng, device=self.rng.device).to(start.device)
+        restart = restart < self.config.reinit_fraction
+        start = torch.where(restart[:, None], self._uniform(n, start.shape[1], start.device), start)
+        was_training = energy.training
+        energy.eval()
+        try:
+            samples = langevin_chain(energy, start, self.config.steps, self.config.step_size, self.rng)
+        finally:
+            energy.train(was_training)
+        self.buffer[index] = samples
+        return samples

@@ -1,0 +1,129 @@
+"""One training iteration of the paper's method, and of the Langevin baseline.
+
+Energy update (log Z cancels in the gradient, so no partition function is needed):
+    d/dtheta  -log p_E(x)  =  dE(x)/dtheta - E_{x'~p_E}[dE(x')/dtheta]
+with the model expectation taken over generator samples x' = G(z) instead of MCMC:
+    L_E = mean E(x_data) - mean E(G(z))              energy parameters only
+Generator update (minimise KL(p_G || p_E) up to the constant log Z):
+    L_G = mean E(G(z)) - lambda * H(p_G)             generator parameters only
+As in the first author's code: one generator step, then one energy step on the same z.
+With `sampler="langevin"` the negatives come from persistent SGLD chains instead, and the
+generator is not used.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from .energy import DeepEnergy
+from .entropy import ESTIMATORS, entropy_estimate
+from .generator import Generator
+from .langevin import LangevinConfig, PersistentSampler
+
+SAMPLERS = ("generator", "langevin")
+
+
+@dataclass
+class TrainConfig:
+    sampler: str = "generator"      # where negatives come from: "generator" (the paper) or "langevin"
+    entropy: str = "batchnorm"      # entropy estimator, see models/entropy.py
+    entropy_weight: float = 1.0     # lambda; 1 is the paper's KL, 0 invites mode collapse
+    lr_energy: float = 1e-3         # Adam learning rate of the energy
+    lr_generator: float = 1e-3      # Adam learning rate of the generator
+    beta1: float = 0.5              # Adam beta1, the usual GAN setting
+    batch_size: int = 100           # data points (and generated points) per iteration
+    energy_l2: float = 0.0          # optional penalty on E(x)^2 that keeps energies near 0
+    langevin: LangevinConfig = field(default_factory=LangevinConfig)
+
+    def __post_init__(self):
+        if isinstance(self.langevin, dict):
+            self.langevin = LangevinConfig(**self.langevin)
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        if self.entropy not in ESTIMATORS:
+            raise ValueError(f"unknown entropy estimator {self.entropy!r}; choose one of {', '.join(ESTIMATORS)}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class TrainingState:
+    """The models, their optimisers, the seeded random stream and (for Langevin) the chains."""
+
+    def __init__(self, energy: DeepEnergy, generator: Generator, config: TrainConfig, seed: int):
+        self.energy = energy
+        self.generator = generator
+        self.config = config
+        device = next(energy.parameters()).device
+        self.rng = torch.Generator(device=device).manual_seed(seed)
+        betas = (config.beta1, 0.999)
+        self.opt_energy = torch.optim.Adam(energy.parameters(), lr=config.lr_energy, betas=betas)
+        self.opt_generator = torch.optim.Adam(generator.parameters(), lr=config.lr_generator, betas=betas)
+        self.langevin = None
+        if config.sampler == "langevin":
+            self.langevin = PersistentSampler(config.langevin, energy.config.data_dim, self.rng, device)
+        self.step = 0
+
+    def set_learning_rates(self, lr_energy: float, lr_generator: float) -> None:
+        """Change learning rates between steps, keeping Adam's moment estimates."""
+        self.config.lr_energy, self.config.lr_generator = lr_energy, lr_generator
+        for group in self.opt_energy.param_groups:
+            group["lr"] = lr_energy
+        for group in self.opt_generator.param_groups:
+            group["lr"] = lr_generator
+
+
+def generator_step(state: TrainingState, z: torch.Tensor) -> dict:
+    """L_G = mean E(G(z)) - lambda * H(p_G); steps the generator only."""
+    energy, generator, cfg = state.energy, state.generator, state.config
+    fake = generator(z)
+    energy_fake = energy(fake).mean()
+    entropy = entropy_estimate(cfg.entropy, generator, fake, energy)
+    loss = energy_fake - cfg.entropy_weight * entropy
+    params = [p for p in generator.parameters() if p.requires_grad]
+    # autograd.grad w.r.t. the generator alone: no energy-parameter gradients are computed or kept
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    for p, g in zip(params, grads):
+        p.grad = g
+    state.opt_generator.step()
+    return {"loss_generator": loss.detach(), "entropy": entropy.detach()}
+
+
+def energy_step(state: TrainingState, real: torch.Tensor, negatives: torch.Tensor) -> dict:
+    """L_E = mean E(x_data) - mean E(x_negative) (+ optional l2 on energies); steps the energy only."""
+    energy, cfg = state.energy, state.config
+    n = real.shape[0]
+    energies = energy(torch.cat([real, negatives.detach()]))  # one pass over both halves
+    energy_real, energy_fake = energies[:n].mean(), energies[n:].mean()
+    loss = energy_real - energy_fake
+    if cfg.energy_l2 > 0:
+        loss = loss + cfg.energy_l2 * energies.square().mean()
+    state.opt_energy.zero_grad(set_to_none=True)
+    loss.backward()
+    state.opt_energy.step()
+    return {"loss_energy": loss.detach(), "energy_real": energy_real.detach(), "energy_fake": energy_fake.detach()}
+
+
+def train_step(state: TrainingState, real: torch.Tensor, update: str = "both") -> dict:
+    """One iteration on the data batch `real`. `update`: "both", "energy" or "generator" alone.
+
+    Returns 0-dim tensors (no host sync here; the caller reads them when it needs to).
+    """
+    cfg = state.config
+    metrics: dict = {}
+    if cfg.sampler == "langevin":
+        if update != "generator":
+            negatives = state.langevin.sample(state.energy, real.shape[0])
+            metrics.update(energy_step(state, real, negatives))
+        state.step += 1
+        return metrics
+    z = state.generator.sample_latent(real.shape[0], state.rng)
+    if update != "energy":
+        metrics.update(generator_step(state, z))
+    if update != "generator":
+        with torch.no_grad():  # the same z through the updated generator, as in the author's code
+            negatives = state.generator(z)
+        metrics.update(energy_step(state, real, negatives))
+    state.step += 1
+    return metrics
