@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import sklearn.datasets
 from scipy.special import logsumexp
 
 from explorer.errors import UserInputError
@@ -131,18 +130,21 @@ def _sklearn_seed(rng: np.random.Generator) -> int:
 
 def swiss_roll(n: int, rng: np.random.Generator) -> np.ndarray:
     """The swiss roll's (x, z) section, noise 1, divided by 5."""
+    import sklearn.datasets  # imported where used: it adds ~1 s to every start-up
     points = sklearn.datasets.make_swiss_roll(n_samples=n, noise=1.0, random_state=_sklearn_seed(rng))[0]
     return (points[:, [0, 2]] / 5.0).astype(np.float32)
 
 
 def two_moons(n: int, rng: np.random.Generator) -> np.ndarray:
     """Two interleaved half circles, noise 0.1, mapped by 2 x + (-1, -0.2)."""
+    import sklearn.datasets
     points = sklearn.datasets.make_moons(n_samples=n, noise=0.1, random_state=_sklearn_seed(rng))[0]
     return (2.0 * points + np.array([-1.0, -0.2])).astype(np.float32)
 
 
 def circles(n: int, rng: np.random.Generator) -> np.ndarray:
     """Two concentric circles of radius 3 and 1.5, noise 0.08 before the x3 scaling."""
+    import sklearn.datasets
     points = sklearn.datasets.make_circles(n_samples=n, factor=0.5, noise=0.08, random_state=_sklearn_seed(rng))[0]
     return (3.0 * points).astype(np.float32)
 
@@ -326,6 +328,7 @@ def points_bounds(points: np.ndarray) -> tuple[float, float, float, float]:
 
 @lru_cache(maxsize=1)
 def _digits() -> tuple[np.ndarray, np.ndarray]:
+    import sklearn.datasets
     bunch = sklearn.datasets.load_digits()
     images = (bunch.data / 8.0 - 1.0).astype(np.float32)   # pixels 0..16 -> [-1, 1]
     images.setflags(write=False)

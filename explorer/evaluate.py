@@ -16,7 +16,7 @@ import numpy as np
 from models import load_pair
 
 from . import options as opts
-from .cli import ArgumentParser, main_guard
+from .cli import ArgumentParser, main_guard, set_threads
 from .datasets import load_points
 from .errors import UserInputError
 from .evaluation import evaluate_pair
@@ -30,7 +30,9 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
     parser.add_argument("--points", help="held-out points (.csv/.npy, N x 2, original units) to score")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_threads_flag()
     args = parser.parse_args(argv)
+    set_threads(args.threads)
     if not 10 <= args.samples <= 1_000_000:
         raise UserInputError(f"--samples must be between 10 and 1000000, got {args.samples}")
     if args.seed < 0:
@@ -41,7 +43,8 @@ def main(argv=None) -> None:
     data = config.get("data") or {}
     if not isinstance(options, dict):
         raise UserInputError(f"{args.folder}/config.json has no training options; was it written by explorer.train?")
-    options = opts.resolve(given={**options, "points": None}) if options.get("dataset") != "points" else options
+    if options.get("dataset") != "points":  # user points are not stored with the pair
+        options = opts.resolve(given=options)
     # user points are not stored with the pair: score the held-out file, if any, on the saved box
     dataset = None if options["dataset"] == "points" else build_dataset(options)
     heldout = None

@@ -46,10 +46,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("lr_generator", float, 1e-3, 1e-6, 1.0, help="Adam learning rate of the generator"),
     Option("lr_decay", float, 0.5, 0.0, 1.0,
            help="final fraction of the run over which learning rates fall linearly to 5 %"),
-    Option("batch_size", int, 100, 2, 4096, help="data points and generated points per iteration"),
+    Option("batch_size", int, 256, 2, 4096, help="data points and generated points per iteration"),
     Option("hidden", int, 128, 4, 2048, help="width of the hidden layers of both networks"),
     Option("generator_depth", int, 2, 1, 6, help="Linear-BatchNorm-ReLU layers in the generator"),
-    Option("latent_dim", int, 4, 1, 512, help="dimension of z ~ U(-1, 1)"),
+    Option("latent_dim", int, 8, 1, 512, help="dimension of z ~ U(-1, 1)"),
     Option("extractor", str, "mlp", choices=("mlp", "conv"), help="energy feature extractor (conv: digits)"),
     Option("langevin_steps", int, 20, 1, 1000, help="Langevin steps per iteration (sampler langevin)"),
     Option("langevin_step_size", float, 1e-3, 1e-7, 1.0, help="Langevin step size eps"),
@@ -87,6 +87,9 @@ def check_value(name: str, value):
             value = float(value)
         except (TypeError, ValueError):
             raise UserInputError(f"{option.flag} must be a number, got {value!r}") from None
+    if isinstance(value, int) and not option.low <= value <= option.high:
+        # before any float conversion: an int beyond float range would raise OverflowError there
+        raise UserInputError(f"{option.flag} must be between {option.low:g} and {option.high:g}, got {value}")
     if not math.isfinite(value):
         raise UserInputError(f"{option.flag} must be a finite number, got {value}")
     if option.kind is int:

@@ -105,7 +105,8 @@ class Run:
             self.state.set_learning_rates(*self._scheduled_learning_rates())
             step_metrics = train_step(self.state, self._batch(), update)
             done += 1
-            if self.step % record_every == 0 or done == n:
+            # also read back the run's last step, so a run never ends (and saves) unchecked
+            if self.step % record_every == 0 or done == n or (update == "both" and self.done):
                 values = {k: float(v) for k, v in step_metrics.items()}
                 if not all(math.isfinite(v) for v in values.values()):
                     self._diverged(values)

@@ -18,7 +18,7 @@ import time
 from tqdm import tqdm
 
 from . import options as opts
-from .cli import ArgumentParser, main_guard
+from .cli import ArgumentParser, main_guard, set_threads
 from .errors import UserInputError
 from .presets import preset_lines, preset_options
 from .run import Run
@@ -38,6 +38,7 @@ def parse_args(argv=None):
     parser.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
     parser.add_argument("--out", help="output folder (default runs/<preset or dataset>-seed<seed>)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_threads_flag()
     return parser.parse_args(argv)
 
 
@@ -46,6 +47,7 @@ def main(argv=None) -> None:
     if args.list_presets:
         print("\n".join(preset_lines()))
         return
+    set_threads(args.threads)
     given = {o.name: getattr(args, o.name) for o in opts.OPTIONS}
     options = opts.resolve(preset_options(args.preset), given)
     out = args.out or os.path.join("runs", f"{args.preset or options['dataset']}-seed{options['seed']}")
