@@ -62,7 +62,8 @@ OPTION_BY_NAME = {o.name: o for o in OPTIONS}
 DATASET_DEFAULTS: dict[str, dict] = {
     "ring": {"modes": 8, "radius": 2.0, "std": 0.05},
     "grid": {"modes": 25, "spacing": 2.0, "std": 0.05},
-    "digits": {"hidden": 256, "latent_dim": 16, "extractor": "conv", "steps": 6000, "batch_size": 100},
+    # an MLP energy is 8x faster than the conv one on a CPU and balances the classes as well
+    "digits": {"hidden": 256, "latent_dim": 16, "extractor": "mlp", "steps": 4000},
 }
 # Settings that belong to one dataset only; they are dropped for the others.
 DATASET_ONLY = {"modes": ("ring", "grid"), "radius": ("ring",), "spacing": ("grid",), "std": ("ring", "grid"),

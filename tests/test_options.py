@@ -28,7 +28,7 @@ def test_dataset_defaults_override_defaults():
     digits = resolve(given={"dataset": "digits"})
     assert DATASET_DEFAULTS["digits"]["hidden"] != DEFAULT["hidden"]
     assert digits["hidden"] == DATASET_DEFAULTS["digits"]["hidden"]
-    assert digits["extractor"] == "conv"
+    assert digits["latent_dim"] == DATASET_DEFAULTS["digits"]["latent_dim"] != DEFAULT["latent_dim"]
     assert digits["modes"] is None and digits["std"] is None  # ring/grid settings are dropped
 
 
@@ -51,7 +51,7 @@ def test_given_dataset_overrides_preset_dataset():
     assert options["dataset"] == "grid"
     assert options["modes"] == DATASET_DEFAULTS["grid"]["modes"]
     assert options["radius"] is None and options["spacing"] == DATASET_DEFAULTS["grid"]["spacing"]
-    assert options["batch_size"] == PRESETS["ring"][1]["batch_size"]  # the rest of the preset stays
+    assert options["steps"] == PRESETS["ring"][1]["steps"]  # the rest of the preset stays
 
 
 def test_none_in_given_means_not_given():
@@ -68,7 +68,8 @@ def test_numbers_are_converted_to_their_kind():
 
 def test_every_preset_resolves():
     for name in PRESETS:
-        options = resolve(preset_options(name))
+        needs_file = PRESETS[name][1]["dataset"] == "points"  # resolve checks the flag, not the file
+        options = resolve(preset_options(name), {"points": "points.csv"} if needs_file else None)
         for key, value in PRESETS[name][1].items():
             assert options[key] == value
     assert len(preset_lines()) == len(PRESETS)
