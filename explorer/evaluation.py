@@ -76,9 +76,10 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
         if dataset is not None and dataset.mixture is not None:
             result.update(metrics.mode_coverage(fake, dataset.mixture.centers, dataset.mixture.std))
         quad = metrics.grid_log_partition(energies, box, resolution=resolution)
-        result["log_z"], result["mass_outside"] = float(quad["log_z"]), float(quad["mass_outside"])
+        # normalise with the box and the ring around it, so mass outside the data box is not lost
+        result["log_z"], result["mass_outside"] = float(quad["log_z_total"]), float(quad["mass_outside"])
         if real is not None:
-            result["nll"] = metrics.nll(energies(real), quad["log_z"])
+            result["nll"] = metrics.nll(energies(real), quad["log_z_total"])
         if dataset is not None and dataset.mixture is not None and heldout is None:
             gx, gy = np.meshgrid(quad["xs"], quad["ys"])
             grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)

@@ -71,7 +71,8 @@ def grid_log_partition(energy_fn: Callable[[np.ndarray], np.ndarray],
     the ring (outer box minus the box) integrated on a coarser grid aligned with the box edges, so
     the difference is never an artefact of two grids disagreeing inside the box.
 
-    energy_fn maps float32 (M, 2) points to (M,) energies. Returns log_z, mass_outside, xs (res,),
+    energy_fn maps float32 (M, 2) points to (M,) energies. Returns log_z (the box), log_z_total
+    (box + outer ring: the estimate to normalise with), mass_outside, xs (res,),
     ys (res,), energy (res, res) indexed [iy, ix] (rows are y, as heatmaps expect) and cell_area.
     """
     xmin, xmax, ymin, ymax = bounds
@@ -84,7 +85,7 @@ def grid_log_partition(energy_fn: Callable[[np.ndarray], np.ndarray],
     # coarse cells: `inner` of them span the box, `pad` more on each side reach the outer box
     inner = max(1, round(resolution / outer_factor))
     pad = round(inner * (outer_factor - 1.0) / 2.0)
-    mass_outside = 0.0
+    mass_outside, log_z_total = 0.0, log_z
     if pad > 0:
         dx, dy = (xmax - xmin) / inner, (ymax - ymin) / inner
         cx = _cell_centres(xmin - pad * dx, xmax + pad * dx, inner + 2 * pad)
@@ -96,9 +97,10 @@ def grid_log_partition(energy_fn: Callable[[np.ndarray], np.ndarray],
         ring_energy = _energies(energy_fn, np.stack([ox[ring], oy[ring]], axis=1))
         log_z_ring = float(logsumexp(-ring_energy) + math.log(dx * dy))
         # 1 - Z_box / (Z_box + Z_ring) = Z_ring / (Z_box + Z_ring), computed in log space
-        mass_outside = float(np.clip(np.exp(log_z_ring - np.logaddexp(log_z, log_z_ring)), 0.0, 1.0))
+        log_z_total = float(np.logaddexp(log_z, log_z_ring))
+        mass_outside = float(np.clip(np.exp(log_z_ring - log_z_total), 0.0, 1.0))
 
-    return {"log_z": log_z, "mass_outside": mass_outside, "xs": xs, "ys": ys,
+    return {"log_z": log_z, "log_z_total": log_z_total, "mass_outside": mass_outside, "xs": xs, "ys": ys,
             "energy": energy.reshape(resolution, resolution), "cell_area": cell_area}
 
 

@@ -81,6 +81,8 @@ def test_mass_outside_a_box_that_cuts_a_gaussian():
     inside, within_outer = erf(1 / math.sqrt(2)) ** 2, erf(3 / math.sqrt(2)) ** 2
     assert result["mass_outside"] == pytest.approx(1 - inside / within_outer, rel=1e-3)   # 0.531
     assert result["log_z"] == pytest.approx(math.log(2 * math.pi * inside), rel=1e-3)
+    # the box plus the ring around it recovers the mass within the outer box
+    assert result["log_z_total"] == pytest.approx(math.log(2 * math.pi * within_outer), rel=1e-3)
 
 
 def test_nll_of_a_gaussian():
