@@ -28,11 +28,14 @@ def model_configs(options: dict, data_dim: int) -> tuple[EnergyConfig, Generator
     return energy, generator
 
 
-def train_config(options: dict) -> TrainConfig:
+def train_config(options: dict, dataset: Dataset) -> TrainConfig:
+    # Langevin chains (re)start from uniform noise over the data's box ([-1, 1] for digits)
+    low, high = (min(dataset.bounds), max(dataset.bounds)) if dataset.bounds else (-1.0, 1.0)
     return TrainConfig(
         sampler=options["sampler"], entropy=options["entropy"], entropy_weight=options["entropy_weight"],
         lr_energy=options["lr_energy"], lr_generator=options["lr_generator"], batch_size=options["batch_size"],
-        langevin=LangevinConfig(steps=options["langevin_steps"], step_size=options["langevin_step_size"]))
+        langevin=LangevinConfig(steps=options["langevin_steps"], step_size=options["langevin_step_size"],
+                                init_low=low, init_high=high))
 
 
 def build_models(options: dict, data_dim: int, device: str) -> tuple[DeepEnergy, Generator]:

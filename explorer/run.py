@@ -49,7 +49,7 @@ class Run:
         self.dataset = dataset if dataset is not None else build_dataset(self.options)
         seed = self.options["seed"]
         self.energy, self.generator = build_models(self.options, self.dataset.dim, self.device)
-        self.state = TrainingState(self.energy, self.generator, train_config(self.options), seed)
+        self.state = TrainingState(self.energy, self.generator, train_config(self.options, self.dataset), seed)
         self.data_rng = np.random.default_rng(seed)
         self._pool: torch.Tensor | None = None
         self._pool_next = 0

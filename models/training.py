@@ -33,7 +33,6 @@ class TrainConfig:
     lr_generator: float = 1e-3      # Adam learning rate of the generator
     beta1: float = 0.5              # Adam beta1, the usual GAN setting
     batch_size: int = 100           # data points (and generated points) per iteration
-    energy_l2: float = 0.0          # optional penalty on E(x)^2 that keeps energies near 0
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
     def __post_init__(self):
@@ -91,14 +90,12 @@ def generator_step(state: TrainingState, z: torch.Tensor) -> dict:
 
 
 def energy_step(state: TrainingState, real: torch.Tensor, negatives: torch.Tensor) -> dict:
-    """L_E = mean E(x_data) - mean E(x_negative) (+ optional l2 on energies); steps the energy only."""
-    energy, cfg = state.energy, state.config
+    """L_E = mean E(x_data) - mean E(x_negative); steps the energy only."""
+    energy = state.energy
     n = real.shape[0]
     energies = energy(torch.cat([real, negatives.detach()]))  # one pass over both halves
     energy_real, energy_fake = energies[:n].mean(), energies[n:].mean()
     loss = energy_real - energy_fake
-    if cfg.energy_l2 > 0:
-        loss = loss + cfg.energy_l2 * energies.square().mean()
     state.opt_energy.zero_grad(set_to_none=True)
     loss.backward()
     state.opt_energy.step()
