@@ -18,6 +18,7 @@ import torch
 from models import TrainingState, load_pair, save_pair, train_step
 
 from . import evaluation, options as opts
+from .early_stopping import VALIDATE_EVERY, BestOnValidation, split_validation
 from .errors import UserInputError
 from .experiment import build_dataset, build_models, data_record, pick_device, train_config
 
@@ -46,8 +47,10 @@ class Run:
     def __init__(self, options: dict, device: str = "cpu", dataset=None):
         self.options = dict(options)
         self.device = pick_device(device)
-        self.dataset = dataset if dataset is not None else build_dataset(self.options)
         seed = self.options["seed"]
+        self.dataset, validation = split_validation(dataset if dataset is not None else build_dataset(self.options), seed)
+        # small point sets: keep the pair with the best validation NLL (explorer/early_stopping.py)
+        self.selector = BestOnValidation(validation, self.dataset.bounds) if validation is not None else None
         self.energy, self.generator = build_models(self.options, self.dataset.dim, self.device)
         self.state = TrainingState(self.energy, self.generator, train_config(self.options, self.dataset), seed)
         self.data_rng = np.random.default_rng(seed)
@@ -112,6 +115,8 @@ class Run:
                     self._diverged(values)
                     break
                 self._record(values)
+            if self.selector is not None and update == "both" and self.step % VALIDATE_EVERY == 0:
+                self._record({"validation_nll": self.selector.check(self.step, self.energy, self.generator)})
         if not self.paused:
             self._last_good = self._copy_state()
         elapsed = time.perf_counter() - start
@@ -159,6 +164,11 @@ class Run:
             self.options[name] = opts.check_value(name, value)
         cfg = self.state.config
         cfg.entropy, cfg.entropy_weight = self.options["entropy"], self.options["entropy_weight"]
+
+    def finish(self) -> int | None:
+        """End of a run: for small point sets, restore the pair with the best validation NLL
+        and return its step; otherwise keep the last pair and return None."""
+        return self.selector.restore(self.energy, self.generator) if self.selector else None
 
     # ------------------------------------------------------------------ read-outs
     def samples(self, n: int, seed: int) -> np.ndarray:

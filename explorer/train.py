@@ -65,7 +65,10 @@ def main(argv=None) -> None:
                 bar.close()
                 raise UserInputError(run.warning)
     seconds = time.perf_counter() - start
+    selected_step = run.finish()
     metrics = run.evaluate(record=False)
+    if selected_step is not None:
+        metrics["selected_step"] = selected_step  # the pair kept: best validation NLL
     metrics.update({"train_seconds": round(seconds, 2), "steps": run.step,
                     "steps_per_second": round(run.step / seconds, 1), "device": run.device})
     run.save(out, metrics)
