@@ -5,6 +5,8 @@ metric history, so the command line and the app never disagree.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 
@@ -27,6 +29,17 @@ def energy_fn(energy: DeepEnergy):
     return evaluate
 
 
+def uniform_in_box(n: int, dim: int, bounds, generator) -> torch.Tensor:
+    """n points uniform over the data box: (xmin, xmax, ymin, ymax) in 2-D, [-1, 1]^dim otherwise."""
+    device = generator.device
+    if bounds is not None and dim == 2:
+        low = torch.tensor([bounds[0], bounds[2]], dtype=torch.float32, device=device)
+        high = torch.tensor([bounds[1], bounds[3]], dtype=torch.float32, device=device)
+    else:
+        low, high = torch.full((dim,), -1.0, device=device), torch.full((dim,), 1.0, device=device)
+    return low + (high - low) * torch.rand(n, dim, generator=generator, device=device)
+
+
 def model_samples(energy: DeepEnergy, generator: Generator, options: dict, n: int, seed: int,
                   bounds=None) -> np.ndarray:
     """n samples of the trained model: G(z) for the paper's method; for the Langevin baseline,
@@ -35,8 +48,7 @@ def model_samples(energy: DeepEnergy, generator: Generator, options: dict, n: in
     rng = torch.Generator(device=device).manual_seed(seed)
     if options["sampler"] == "generator":
         return generator.sample(n, rng).cpu().numpy()
-    low, high = (bounds[0], bounds[1]) if bounds else (-1.0, 1.0)
-    start = low + (high - low) * torch.rand(n, energy.config.data_dim, generator=rng, device=device)
+    start = uniform_in_box(n, energy.config.data_dim, bounds, rng)
     was_training = energy.training
     energy.eval()
     try:
@@ -46,51 +58,60 @@ def model_samples(energy: DeepEnergy, generator: Generator, options: dict, n: in
     return x.cpu().numpy()
 
 
+@functools.lru_cache(maxsize=1)
+def digits_classifier() -> metrics.DigitsClassifier:
+    """Fitted once per process: it is deterministic and the same for every user."""
+    return metrics.DigitsClassifier()
+
+
 def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, dataset: Dataset | None,
                   *, samples: int = 2500, seed: int = 0, heldout: np.ndarray | None = None,
                   bounds=None, resolution: int = QUADRATURE_RESOLUTION) -> dict:
     """The metrics of DESIGN.md that apply to this pair and data.
 
-    `heldout`: held-out points (already standardised like the training data); otherwise fresh
-    draws from a known mixture. `bounds`: the box for quadrature (defaults to the dataset's).
+    Real data to score: `heldout` (points already standardised like the training data) when
+    given; else fresh draws from a known mixture or shape (held out by construction); else the
+    training points themselves, whose NLL is then reported as `nll_train`, not `nll`.
+    `bounds`: the box for quadrature and noise (defaults to the dataset's).
     """
-    fake = model_samples(energy, generator, options, samples, seed, bounds or (dataset and dataset.bounds))
+    box = bounds or (dataset.bounds if dataset is not None else None)
+    fake = model_samples(energy, generator, options, samples, seed, box)
     energies = energy_fn(energy)
-    result: dict = {"samples": samples, "seed": seed, "energy_fake_mean": float(energies(fake).mean())}
+    energy_fake = energies(fake)
+    result: dict = {"samples": samples, "seed": seed, "energy_fake_mean": float(energy_fake.mean())}
     if not np.isfinite(fake).all():
         result["warning"] = "the model produced NaN or infinite samples"
         return result
     rng = np.random.default_rng(seed + 1)  # held-out data: a stream apart from the model's
-    real = None
-    if heldout is not None:
-        real = heldout
-    elif dataset is not None and dataset.points is None:
-        real = dataset.sample(samples, rng)
-    elif dataset is not None:
-        real = dataset.points
-    if real is not None:
-        result["energy_real_mean"] = float(energies(real).mean())
+    real, nll_key = heldout, "nll"
+    if real is None and dataset is not None:
+        if dataset.points is None:
+            real = dataset.sample(samples, rng)
+        else:
+            real, nll_key = dataset.points, "nll_train"
+    energy_real = energies(real) if real is not None else None
+    if energy_real is not None:
+        result["energy_real_mean"] = float(energy_real.mean())
 
-    if energy.config.data_dim == 2:
-        box = bounds or dataset.bounds
+    if energy.config.data_dim == 2 and box is not None:
         if dataset is not None and dataset.mixture is not None:
             result.update(metrics.mode_coverage(fake, dataset.mixture.centers, dataset.mixture.std))
         quad = metrics.grid_log_partition(energies, box, resolution=resolution)
         # normalise with the box and the ring around it, so mass outside the data box is not lost
         result["log_z"], result["mass_outside"] = float(quad["log_z_total"]), float(quad["mass_outside"])
-        if real is not None:
-            result["nll"] = metrics.nll(energies(real), quad["log_z_total"])
+        if energy_real is not None:
+            result[nll_key] = metrics.nll(energy_real, quad["log_z_total"])
         if dataset is not None and dataset.mixture is not None and heldout is None:
             gx, gy = np.meshgrid(quad["xs"], quad["ys"])
             grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)
             log_p_true = dataset.mixture.log_density(grid_points).reshape(quad["energy"].shape)
             result.update(metrics.grid_divergences(log_p_true, -quad["energy"], quad["cell_area"]))
     elif dataset is not None and dataset.labels is not None:
-        report = metrics.DigitsClassifier().class_report(fake)
+        report = digits_classifier().class_report(fake)
         result.update({k: report[k] for k in ("classes_covered", "class_kl_uniform", "class_counts")})
-    if real is not None:
-        noise_box = bounds or (dataset.bounds if dataset else None) or (-1.0, 1.0, -1.0, 1.0)
-        noise = rng.uniform(noise_box[0], noise_box[1], size=(samples, energy.config.data_dim)).astype(np.float32)
-        result["energy_overlap_real_fake"] = metrics.histogram_overlap(energies(real), energies(fake))
+    if energy_real is not None:
+        noise = uniform_in_box(samples, energy.config.data_dim, box,
+                               torch.Generator().manual_seed(seed + 2)).numpy()
+        result["energy_overlap_real_fake"] = metrics.histogram_overlap(energy_real, energy_fake)
         result["energy_noise_mean"] = float(energies(noise).mean())
     return result

@@ -33,7 +33,7 @@ def train_config(options: dict, dataset: Dataset) -> TrainConfig:
     low, high = (min(dataset.bounds), max(dataset.bounds)) if dataset.bounds else (-1.0, 1.0)
     return TrainConfig(
         sampler=options["sampler"], entropy=options["entropy"], entropy_weight=options["entropy_weight"],
-        lr_energy=options["lr_energy"], lr_generator=options["lr_generator"], batch_size=options["batch_size"],
+        lr_energy=options["lr_energy"], lr_generator=options["lr_generator"],
         langevin=LangevinConfig(steps=options["langevin_steps"], step_size=options["langevin_step_size"],
                                 init_low=low, init_high=high))
 

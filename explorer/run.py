@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from models import TrainingState, load_pair, save_pair, train_step
+from models import TrainingState, save_pair, train_step
 
 from . import evaluation, options as opts
 from .early_stopping import VALIDATE_EVERY, BestOnValidation, split_validation
@@ -115,10 +115,13 @@ class Run:
                     self._diverged(values)
                     break
                 self._record(values)
-            if self.selector is not None and update == "both" and self.step % VALIDATE_EVERY == 0:
+            if self.selector is not None and update == "both" and (self.step % VALIDATE_EVERY == 0 or self.done):
                 self._record({"validation_nll": self.selector.check(self.step, self.energy, self.generator)})
         if not self.paused:
-            self._last_good = self._copy_state()
+            if all(torch.isfinite(p).all() for p in self._parameters()):
+                self._last_good = self._copy_state()
+            else:  # the last update itself broke a weight: its loss was still finite
+                self._diverged({"parameters": float("nan")})
         elapsed = time.perf_counter() - start
         if done and elapsed > 0:
             self.steps_per_second = done / elapsed
@@ -128,11 +131,16 @@ class Run:
         for name, value in values.items():
             self.history.setdefault(name, []).append((self.step, value))
 
+    def _parameters(self):
+        return [*self.energy.parameters(), *self.generator.parameters()]
+
     def _copy_state(self) -> dict:
+        langevin = self.state.langevin
         return {"energy": copy.deepcopy(self.energy.state_dict()),
                 "generator": copy.deepcopy(self.generator.state_dict()), "step": self.step,
                 "opt_energy": copy.deepcopy(self.state.opt_energy.state_dict()),
-                "opt_generator": copy.deepcopy(self.state.opt_generator.state_dict())}
+                "opt_generator": copy.deepcopy(self.state.opt_generator.state_dict()),
+                "chains": langevin.buffer.clone() if langevin is not None else None}
 
     def _diverged(self, values: dict) -> None:
         """Restore the last good state, pause, and say what happened and what to try."""
@@ -143,7 +151,10 @@ class Run:
         self.generator.load_state_dict(good["generator"])
         self.state.opt_energy.load_state_dict(good["opt_energy"])
         self.state.opt_generator.load_state_dict(good["opt_generator"])
+        if good["chains"] is not None:  # diverged chains would break the run again at once
+            self.state.langevin.buffer = good["chains"].clone()
         self.state.step = good["step"]
+        self.history = {name: [(s, v) for s, v in rows if s <= good["step"]] for name, rows in self.history.items()}
         self.paused = True
         self.warning = (f"training diverged at step {step} ({bad} became NaN or infinite); restored step "
                         f"{good['step']} and paused. Try lower learning rates or a larger std.")
@@ -191,20 +202,10 @@ class Run:
                         paused=self.paused, warning=self.warning, options=dict(self.options))
 
     # ------------------------------------------------------------------ persistence
-    def save(self, folder: str, metrics: dict | None = None) -> None:
-        extra = {"options": self.options, "data": data_record(self.dataset), "step": self.step}
+    def save(self, folder: str, metrics: dict | None = None, step: int | None = None) -> None:
+        """Write the pair; `step` is the step its weights come from (default: the current one)."""
+        extra = {"options": self.options, "data": data_record(self.dataset),
+                 "step": self.step if step is None else step}
         if metrics is not None:
             extra["metrics"] = metrics
         save_pair(folder, self.energy, self.generator, extra)
-
-    @classmethod
-    def from_checkpoint(cls, folder: str, device: str = "cpu", dataset=None) -> "Run":
-        """A run holding a saved pair, ready to evaluate or to train further (fresh optimisers)."""
-        energy, generator, config = load_pair(folder, pick_device(device))
-        options = opts.resolve(given=config.get("options") or {}) if dataset is None else config["options"]
-        run = cls(options, device=device, dataset=dataset)
-        run.energy.load_state_dict(energy.state_dict())
-        run.generator.load_state_dict(generator.state_dict())
-        run.state.step = int(config.get("step", 0))
-        run._last_good = run._copy_state()
-        return run

@@ -51,9 +51,13 @@ def main(argv=None) -> None:
     given = {o.name: getattr(args, o.name) for o in opts.OPTIONS}
     options = opts.resolve(preset_options(args.preset), given)
     out = args.out or os.path.join("runs", f"{args.preset or options['dataset']}-seed{options['seed']}")
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise UserInputError(f"--out {out} exists and is not a folder")
     run = Run(options, device=args.device)
+    try:  # before training, so a bad folder does not cost a whole run
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise UserInputError(f"--out {out}: cannot create this folder ({e.strerror or e})") from None
+    if not os.access(out, os.W_OK):
+        raise UserInputError(f"--out {out}: the folder is not writable")
 
     start = time.perf_counter()
     with tqdm(total=options["steps"], desc=f"training on {run.device}", unit="it", file=sys.stderr,
@@ -71,7 +75,7 @@ def main(argv=None) -> None:
         metrics["selected_step"] = selected_step  # the pair kept: best validation NLL
     metrics.update({"train_seconds": round(seconds, 2), "steps": run.step,
                     "steps_per_second": round(run.step / seconds, 1), "device": run.device})
-    run.save(out, metrics)
+    run.save(out, metrics, step=selected_step)
     with open(os.path.join(out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=2)
     summary = {k: metrics[k] for k in ("modes_covered", "high_quality_fraction", "nll", "classes_covered",

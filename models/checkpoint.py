@@ -63,10 +63,13 @@ def read_config(folder: str) -> dict:
     try:
         with open(path) as f:
             config = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, OSError) as e:  # JSONDecodeError is a ValueError
         raise CheckpointError(f"{path} is not valid JSON: {e}") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an EnergyLab pair config (no \"format\": \"{FORMAT}\")")
+    if config.get("version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path} has format version {config.get('version')!r}; this EnergyLab reads "
+                              f"version {FORMAT_VERSION}")
     return config
 
 
@@ -93,6 +96,9 @@ def load_pair(folder: str, device: str = "cpu") -> tuple[DeepEnergy, Generator, 
     config = read_config(folder)
     energy_config = _dataclass_from(EnergyConfig, config.get("energy"), "energy")
     generator_config = _dataclass_from(GeneratorConfig, config.get("generator"), "generator")
+    if energy_config.data_dim != generator_config.data_dim:
+        raise CheckpointError(f"{CONFIG_NAME}: the energy reads {energy_config.data_dim}-D data but the "
+                              f"generator writes {generator_config.data_dim}-D samples")
     weights = os.path.join(folder, WEIGHTS_NAME)
     if not os.path.isfile(weights):
         raise CheckpointError(f"{folder} has no {WEIGHTS_NAME}")

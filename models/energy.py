@@ -27,8 +27,28 @@ class EnergyConfig:
     use_prior: bool = True       # keep the quadratic/linear Gaussian prior term
     init_sigma: float = 3.0      # initial prior scale; wide so the prior starts nearly flat on the data
 
+    def __post_init__(self):
+        check_positive_ints(self, "data_dim", "hidden", "depth", "experts")
+        if self.extractor not in ("mlp", "conv"):
+            raise ValueError(f"extractor must be 'mlp' or 'conv', got {self.extractor!r}")
+        if not isinstance(self.use_prior, bool):
+            raise ValueError(f"use_prior must be true or false, got {self.use_prior!r}")
+        if not (isinstance(self.init_sigma, (int, float)) and 0 < self.init_sigma < 1e6):
+            raise ValueError(f"init_sigma must be a positive number, got {self.init_sigma!r}")
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+MAX_WIDTH = 4096  # a bound on any layer size, so a config cannot ask for gigabytes
+
+
+def check_positive_ints(config, *names: str) -> None:
+    """Each named field is an int from 1 to MAX_WIDTH (checkpoint configs come from users)."""
+    for name in names:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WIDTH:
+            raise ValueError(f"{name} must be a whole number from 1 to {MAX_WIDTH}, got {value!r}")
 
 
 def _mlp_features(config: EnergyConfig) -> nn.Sequential:
@@ -78,7 +98,3 @@ class DeepEnergy(nn.Module):
         # x.x / sigma^2 - b.x
         prior = (x * x).sum(dim=1) * torch.exp(-2.0 * self.log_sigma) - x @ self.prior_bias
         return prior - expert_sum
-
-    def features_of(self, x: torch.Tensor) -> torch.Tensor:
-        """f(x), the bounded deep features (used by the pull-away diversity term)."""
-        return self.features(x)

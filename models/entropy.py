@@ -43,9 +43,13 @@ def batchnorm_entropy(generator: Generator) -> torch.Tensor:
 def knn_entropy(samples: torch.Tensor, k: int = 3) -> torch.Tensor:
     """Kozachenko-Leonenko estimate in nats, differentiable in the samples."""
     n, d = samples.shape
-    if n <= k:
-        raise ValueError(f"knn entropy needs more than k={k} samples, got {n}")
-    dist = torch.cdist(samples, samples)
+    if n < 2:
+        raise ValueError(f"knn entropy needs at least 2 samples, got {n}")
+    k = min(k, n - 1)
+    # centred, and without the |x|^2 + |y|^2 - 2 x.y shortcut: in float32 that shortcut loses the
+    # distances of a tight cluster away from the origin, exactly when the generator collapses
+    centred = samples - samples.mean(dim=0)
+    dist = torch.cdist(centred, centred, compute_mode="donot_use_mm_for_euclid_dist")
     dist = dist + torch.diag(torch.full((n,), float("inf"), device=samples.device, dtype=samples.dtype))
     r_k = dist.topk(k, dim=1, largest=False).values[:, -1]
     # log V_d = (d/2) log pi - log Gamma(d/2 + 1)
@@ -70,7 +74,7 @@ def entropy_estimate(name: str, generator: Generator, samples: torch.Tensor, ene
     if name == "knn":
         return knn_entropy(samples)
     if name == "pullaway":
-        return -pullaway_term(energy.features_of(samples))
+        return -pullaway_term(energy.features(samples))
     if name == "none":
         return torch.zeros((), device=samples.device)
     raise ValueError(f"unknown entropy estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from .energy import check_positive_ints
+
 
 @dataclass
 class GeneratorConfig:
@@ -18,6 +20,11 @@ class GeneratorConfig:
     hidden: int = 128        # width of each hidden layer
     depth: int = 2           # number of Linear-BN-ReLU layers
     output: str = "linear"   # "linear" for points, "tanh" for images in [-1, 1]
+
+    def __post_init__(self):
+        check_positive_ints(self, "data_dim", "latent_dim", "hidden", "depth")
+        if self.output not in ("linear", "tanh"):
+            raise ValueError(f"output must be 'linear' or 'tanh', got {self.output!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)

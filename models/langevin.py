@@ -7,7 +7,7 @@ fraction restarts from uniform noise each iteration (Du & Mordatch, 2019).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 
@@ -22,9 +22,6 @@ class LangevinConfig:
     reinit_fraction: float = 0.05  # chains restarted from uniform noise per draw
     init_low: float = -3.0       # uniform-noise box for (re)starting chains
     init_high: float = 3.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def langevin_chain(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float,

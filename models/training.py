@@ -12,7 +12,7 @@ generator is not used.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 
@@ -32,7 +32,6 @@ class TrainConfig:
     lr_energy: float = 1e-3         # Adam learning rate of the energy
     lr_generator: float = 1e-3      # Adam learning rate of the generator
     beta1: float = 0.5              # Adam beta1, the usual GAN setting
-    batch_size: int = 100           # data points (and generated points) per iteration
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
     def __post_init__(self):
@@ -42,9 +41,6 @@ class TrainConfig:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {', '.join(SAMPLERS)}")
         if self.entropy not in ESTIMATORS:
             raise ValueError(f"unknown entropy estimator {self.entropy!r}; choose one of {', '.join(ESTIMATORS)}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class TrainingState:
