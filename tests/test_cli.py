@@ -163,3 +163,24 @@ def test_evaluate_refuses_a_folder_that_is_not_a_checkpoint(cli, work):
     (folder / "notes.txt").write_text("hello")
     line = assert_clean_failure(cli("evaluate", folder), "explorer.evaluate")
     assert "config.json" in line
+
+
+def test_knn_entropy_trains_on_the_smallest_batch(cli, work):
+    result = cli("train", "--dataset", "ring", "--entropy", "knn", "--batch-size", 3, "--steps", 5,
+                 "--hidden", 8, "--quiet", "--out", work / "knn-batch3")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("data, says", [
+    ({"dim": 2, "bounds": [-3, 3]}, "data.bounds"),
+    ("box", "'data' must be an object"),
+    ({"dim": 2, "bounds": [-3, 3, -3, 3], "offset": [0, 0]}, "come together"),
+])
+def test_evaluate_refuses_a_hand_edited_data_record(cli, work, ring_run, data, says):
+    folder = work / f"edited-{abs(hash(str(data)))}"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes((ring_run / "model.safetensors").read_bytes())
+    config = json.loads((ring_run / "config.json").read_text())
+    config["data"] = data
+    (folder / "config.json").write_text(json.dumps(config))
+    assert says in assert_clean_failure(cli("evaluate", folder), "explorer.evaluate")
