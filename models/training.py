@@ -12,6 +12,7 @@ generator is not used.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import torch
@@ -98,6 +99,20 @@ def energy_step(state: TrainingState, real: torch.Tensor, negatives: torch.Tenso
     return {"loss_energy": loss.detach(), "energy_real": energy_real.detach(), "energy_fake": energy_fake.detach()}
 
 
+@contextlib.contextmanager
+def frozen_batchnorm_statistics(generator: Generator):
+    """Batch statistics still normalise, but running averages are not updated a second time."""
+    layers = generator.batchnorm_layers()
+    momenta = [bn.momentum for bn in layers]
+    for bn in layers:
+        bn.momentum = 0.0
+    try:
+        yield
+    finally:
+        for bn, momentum in zip(layers, momenta):
+            bn.momentum = momentum
+
+
 def train_step(state: TrainingState, real: torch.Tensor, update: str = "both") -> dict:
     """One iteration on the data batch `real`. `update`: "both", "energy" or "generator" alone.
 
@@ -115,8 +130,8 @@ def train_step(state: TrainingState, real: torch.Tensor, update: str = "both") -
     if update != "energy":
         metrics.update(generator_step(state, z))
     if update != "generator":
-        with torch.no_grad():  # the same z through the updated generator, as in the author's code
-            negatives = state.generator(z)
+        with torch.no_grad(), frozen_batchnorm_statistics(state.generator):
+            negatives = state.generator(z)  # the same z through the updated generator, as in the author's code
         metrics.update(energy_step(state, real, negatives))
     state.step += 1
     return metrics

@@ -16,7 +16,7 @@ from explorer.options import resolve
 from explorer.run import Run
 from models import (
     ESTIMATORS, CheckpointError, DeepEnergy, EnergyConfig, Generator, GeneratorConfig, langevin_chain,
-    load_pair, save_pair,
+    TrainConfig, TrainingState, load_pair, save_pair, train_step,
 )
 from models.entropy import batchnorm_entropy, knn_entropy, pullaway_term
 
@@ -474,3 +474,19 @@ def test_huge_learning_rate_diverges_pauses_and_restores():
             assert torch.isfinite(tensor).all(), name
     if run.step == 0:  # it diverged in the first chunk: everything is back to the initial weights
         assert all(torch.equal(start[k], v) for k, v in state_tensors(run).items())
+
+
+def test_the_energy_step_does_not_update_batchnorm_running_statistics_again():
+    # the energy step regenerates G(z) without gradients: batch statistics normalise it, but the
+    # running averages must move once per iteration (in the generator step), not twice
+    def fresh():
+        torch.manual_seed(0)
+        state = TrainingState(DeepEnergy(EnergyConfig(hidden=16, experts=16)),
+                              Generator(GeneratorConfig(hidden=16)), TrainConfig(), seed=0)
+        return state
+    real = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
+    both, generator_only = fresh(), fresh()
+    train_step(both, real, "both")
+    train_step(generator_only, real, "generator")
+    for a, b in zip(both.generator.batchnorm_layers(), generator_only.generator.batchnorm_layers()):
+        assert torch.equal(a.running_mean, b.running_mean) and torch.equal(a.running_var, b.running_var)
