@@ -48,7 +48,8 @@ class Run:
         self.options = dict(options)
         self.device = pick_device(device)
         seed = self.options["seed"]
-        self.dataset, validation = split_validation(dataset if dataset is not None else build_dataset(self.options), seed)
+        dataset = dataset if dataset is not None else build_dataset(self.options)
+        self.dataset, validation = split_validation(dataset, seed)
         # small point sets: keep the pair with the best validation NLL (explorer/early_stopping.py)
         self.selector = BestOnValidation(validation, self.dataset.bounds) if validation is not None else None
         self.energy, self.generator = build_models(self.options, self.dataset.dim, self.device)

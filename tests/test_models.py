@@ -490,3 +490,20 @@ def test_the_energy_step_does_not_update_batchnorm_running_statistics_again():
     train_step(generator_only, real, "generator")
     for a, b in zip(both.generator.batchnorm_layers(), generator_only.generator.batchnorm_layers()):
         assert torch.equal(a.running_mean, b.running_mean) and torch.equal(a.running_var, b.running_var)
+
+
+def test_a_snapshot_is_plain_numpy_that_later_training_does_not_touch():
+    from explorer.options import resolve
+    from explorer.run import PROBE_SAMPLES, Run
+    run = Run(resolve(given={"steps": 40, "hidden": 16, "batch_size": 32}))
+    run.advance(20)
+    first = run.snapshot()
+    fake_before = first.fake.copy()
+    run.advance(20)
+    second = run.snapshot()
+    assert isinstance(first.fake, np.ndarray) and first.fake.shape == (PROBE_SAMPLES, 2)
+    assert first.step == 20 and second.step == 40
+    assert np.array_equal(first.fake, fake_before)          # untouched by the later steps
+    assert not np.array_equal(first.fake, second.fake)      # while the model did move
+    steps, values = first.history["loss_energy"]
+    assert list(steps) == [10, 20] and np.isfinite(values).all()
