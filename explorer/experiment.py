@@ -19,7 +19,8 @@ def build_dataset(options: dict) -> Dataset:
 
 def model_configs(options: dict, data_dim: int) -> tuple[EnergyConfig, GeneratorConfig]:
     images = data_dim > 2
-    energy = EnergyConfig(data_dim=data_dim, hidden=options["hidden"], experts=options["hidden"],
+    energy_width = options["energy_hidden"] or options["hidden"]
+    energy = EnergyConfig(data_dim=data_dim, hidden=energy_width, experts=energy_width,
                           extractor=options["extractor"] if images else "mlp",
                           # digits live in [-1, 1]: a wide prior would only be a nuisance there
                           use_prior=not images)

@@ -507,3 +507,13 @@ def test_a_snapshot_is_plain_numpy_that_later_training_does_not_touch():
     assert not np.array_equal(first.fake, second.fake)      # while the model did move
     steps, values = first.history["loss_energy"]
     assert list(steps) == [10, 20] and np.isfinite(values).all()
+
+
+def test_energy_hidden_sets_the_energy_width_alone():
+    from explorer.options import resolve
+    from explorer.run import Run
+    run = Run(resolve(given={"hidden": 16, "energy_hidden": 24, "steps": 1}))
+    assert run.energy.config.hidden == run.energy.config.experts == 24
+    assert run.generator.config.hidden == 16
+    plain = Run(resolve(given={"hidden": 16, "steps": 1}))
+    assert plain.energy.config.hidden == 16  # unset: the energy follows --hidden
