@@ -23,7 +23,8 @@ LANDSCAPE_VIEWS = {
     "density": "density exp(-E(x)) / Z",
     "log density": "log density -E(x) - log Z",
 }
-SHOWN_POINTS = 500     # points drawn per set: enough to see the shape, small enough to stream
+SHOWN_POINTS = 500     # points drawn per set: enough to see the shape
+STREAMED_POINTS = 250  # per set in frames streamed while training: SVG markers are most of a redraw
 _LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=20, t=75, b=40), uirevision="keep",
                legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0))
 
@@ -41,7 +42,8 @@ def landscape_figure(frame: Frame, view: str = "energy", show_data: bool = True,
                      height: int = 520) -> go.Figure:
     """The energy landscape (or normalised density) as a heatmap with contours over the data box,
     with real data, generated samples, -grad E arrows and the latent grid's image on top.
-    `contours=False` draws the heatmap alone (cheaper to redraw, for frames streamed while training)."""
+    `contours=False` draws the heatmap alone and fewer points (cheaper to redraw, for frames
+    streamed while training)."""
     if frame.landscape is None:
         return digits_figure(frame, height=height)
     land = frame.landscape
@@ -78,7 +80,7 @@ def landscape_figure(frame: Frame, view: str = "energy", show_data: bool = True,
     for shown, points, name, colour, edge in ((show_data, frame.real, "real data", REAL_COLOUR, "white"),
                                               (show_samples, frame.fake, samples_name, FAKE_COLOUR, "black")):
         if shown:
-            points = points[:SHOWN_POINTS]
+            points = points[:SHOWN_POINTS if contours else STREAMED_POINTS]
             traces.append(dict(type="scatter", x=points[:, 0], y=points[:, 1], mode="markers", name=name,
                                marker=dict(size=4, color=colour, line=dict(width=0.5, color=edge))))
     xmin, xmax, ymin, ymax = frame.bounds
