@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import html
 import logging
 import os
 import shutil
@@ -19,12 +20,13 @@ import time
 import gradio as gr
 import plotly
 
-from explorer import catalogue, controls, figures, pair_files, view_figures, views
+from explorer import catalogue, compare, compare_figures, controls, figures, pair_files, view_figures, views
 from explorer.cli import set_threads
 from explorer.datasets import DATASET_NAMES, load_points
 from explorer.errors import UserInputError, expected_errors
 from explorer.live import FRAME_SECONDS, LiveSession
 from explorer.options import DATASET_DEFAULTS, OPTION_BY_NAME, resolve
+from explorer.presets import PRESETS, preset_options
 
 log = logging.getLogger("energylab")
 EXPECTED = expected_errors()
@@ -115,6 +117,7 @@ class Session(LiveSession):
         self.points_path: str | None = None
         self.export_dir = tempfile.mkdtemp(prefix="energylab-session-")
         self.views = views.ViewState()
+        self.comparison: compare.Comparison | None = None   # the Compare view's two runs
 
 
 def ensure(session) -> Session:
@@ -206,6 +209,8 @@ def train(session: Session, *values):
             note = "new run"
         else:
             session.apply_live_settings(options)
+        if session.comparison is not None:   # the comparison pauses: both cores go to this run
+            session.comparison.pause()
         session.start()
     except EXPECTED as e:
         yield draw(session, problem=str(e))
@@ -385,7 +390,134 @@ def close_session(session: Session) -> None:
     """Gradio drops a closed tab's state: stop its training and remove its downloads."""
     if isinstance(session, Session):
         session.stop(wait=False)
+        if session.comparison is not None:
+            session.comparison.pause()
         shutil.rmtree(session.export_dir, ignore_errors=True)
+
+# ---------------------------------------------------------------------------- compare
+COMPARE_NOTE = """Both runs share **everything** but the one setting: the seed, so the same data batches, the same
+initial networks and the same latent draws; only that setting makes them drift apart. Coverage is measured every
+250 steps on 1,000 samples (a mode counts as covered when a sample lies within 3 std of its centre).
+Train here pauses the main panel's run, and the main panel's Train pauses this comparison, so the two cores go to
+what you are watching."""
+
+
+def guarded_compare(handler):
+    """As guarded(), for the Compare view's outputs."""
+    @functools.wraps(handler)
+    def wrapper(session, *args):
+        session = ensure(session)
+        try:
+            return handler(session, *args)
+        except EXPECTED as e:
+            problem = str(e)
+        except Exception as e:  # noqa: BLE001 - as in guarded()
+            log.exception("compare handler %s failed", handler.__name__)
+            problem = f"something went wrong ({type(e).__name__}: {e}); the session keeps working"
+        return draw_comparison(session, problem=problem)
+    return wrapper
+
+
+def preset_steps(preset: str) -> int:
+    return int(preset_options(preset).get("steps", OPTION_BY_NAME["steps"].default))
+
+
+def compare_sides(preset, contrast, estimator_left, estimator_right, seed, steps):
+    return compare.side_options(preset, contrast, whole(seed, "seed"), (estimator_left, estimator_right),
+                                whole(steps, "steps"))
+
+
+def draw_comparison(session: Session, note: str | None = None, problem: str | None = None, chart: bool = True):
+    """Both landscapes, the coverage chart and the status of the session's comparison."""
+    comparison = session.comparison
+    if comparison is None:
+        text = f"⚠️ {html.escape(problem)}" if problem else html.escape(note or "Press Train both.")
+        return gr.skip(), gr.skip(), gr.skip(), text, session
+    (left, right), _ = comparison.frames()
+    figures_json = []
+    for frame, name in zip((left, right), comparison.names):
+        if frame is None:
+            figures_json.append(gr.skip())
+            continue
+        training = bool(frame.info.get("training"))
+        title = f"{name} · step {frame.step:,}"
+        figures_json.append(figure_json(figures.landscape_figure(frame, contours=not training, height=440,
+                                                                 title=title)))
+    coverage = comparison.coverage()
+    chart_json = figure_json(compare_figures.coverage_figure(coverage, comparison.options["steps"])) if chart else gr.skip()
+    state = comparison.state
+    steps = " · ".join(f"{name} step {side.run.step:,}" + (f" ({side.throughput:,.0f}/s)" if side.throughput else "")
+                       for name, side in zip(comparison.names, comparison.sides))
+    text = f"**{state}** · {html.escape(steps)}  \n{compare_figures.contrast_summary(coverage)}"
+    if note:
+        text += f"  \n{html.escape(note)}"
+    for side in comparison.sides:
+        for warning in (side.run.warning, side.error):
+            if warning:
+                text += f"  \n⚠️ {html.escape(str(warning))}"
+    if problem:
+        text += f"  \n⚠️ {html.escape(problem)}"
+    return (*figures_json, chart_json, text, session)
+
+
+def compare_train(session, preset, contrast, estimator_left, estimator_right, seed, steps):
+    """Train both sides together (continuing a paused comparison of the same settings) and stream frames."""
+    session = ensure(session)
+    try:
+        left, right, names = compare_sides(preset, contrast, estimator_left, estimator_right, seed, steps)
+        comparison = session.comparison
+        if (comparison is None or comparison.done or comparison.names != names
+                or (comparison.sides[0].run.options, comparison.sides[1].run.options) != (left, right)):
+            if comparison is not None:
+                comparison.close()
+            session.comparison = compare.Comparison(left, right, names, device=session.device)
+        session.stop(wait=False)   # the main panel's run pauses: both cores go to the comparison
+        session.comparison.start()
+    except EXPECTED as e:
+        yield draw_comparison(session, problem=str(e))
+        return
+    except Exception as e:  # noqa: BLE001 - as in guarded()
+        log.exception("compare_train failed")
+        yield draw_comparison(session, problem=f"something went wrong ({type(e).__name__}: {e}); "
+                                               "the session keeps working")
+        return
+    seen, chart_rows = (-1, -1), -1
+    while True:
+        time.sleep(FRAME_SECONDS)
+        _, ids = session.comparison.frames()
+        rows = sum(len(v[0]) for v in session.comparison.coverage()["curves"].values())
+        if ids != seen:
+            yield draw_comparison(session, chart=rows != chart_rows)
+            seen, chart_rows = ids, rows
+        if not session.comparison.training:
+            if session.comparison.stopped:
+                yield draw_comparison(session, "Train both starts a new comparison")
+            else:
+                yield draw_comparison(session)
+            return
+
+
+@guarded_compare
+def compare_pause(session: Session):
+    if session.comparison is not None:
+        session.comparison.pause()
+    return gr.skip(), gr.skip(), gr.skip(), gr.skip(), session
+
+
+@guarded_compare
+def compare_stop(session: Session):
+    if session.comparison is None:
+        return draw_comparison(session, "nothing to stop")
+    session.comparison.end()
+    return draw_comparison(session, "Train both starts a new comparison")
+
+
+def show_estimators(contrast):
+    return gr.update(visible=contrast == "estimator"), gr.update(visible=contrast == "estimator")
+
+
+def compare_preset_steps(preset):
+    return gr.update(value=preset_steps(preset))
 
 
 # ---------------------------------------------------------------------------- layout
@@ -458,6 +590,29 @@ def build_app() -> gr.Blocks:
                         with gr.Row():
                             histogram = plotly_view("histogram", 300)
                             curves = plotly_view("curves", 520)
+                    with gr.Tab("Compare", id="compare-tab", elem_id="compare-tab"):
+                        with gr.Row():
+                            compare_preset = gr.Dropdown([name for name in PRESETS if name != "points"],
+                                                         value=compare.DEFAULT_PRESET, label="preset")
+                            compare_contrast = gr.Radio([(c.label, c.key) for c in compare.CONTRASTS.values()],
+                                                        value="entropy", label="what differs")
+                            compare_left = gr.Dropdown(list(compare.ESTIMATOR_CHOICES), value="batchnorm",
+                                                       label="left estimator", visible=False)
+                            compare_right = gr.Dropdown(list(compare.ESTIMATOR_CHOICES), value="knn",
+                                                        label="right estimator", visible=False)
+                        with gr.Row():
+                            compare_seed = gr.Number(0, label="seed (both runs)", precision=0)
+                            compare_steps = gr.Number(preset_steps(compare.DEFAULT_PRESET), label="steps", precision=0)
+                            compare_train_button = gr.Button("Train both", variant="primary", elem_id="compare-train")
+                            compare_pause_button = gr.Button("Pause", elem_id="compare-pause")
+                            compare_stop_button = gr.Button("Stop", variant="stop", elem_id="compare-stop")
+                        compare_status = gr.Markdown("Press **Train both**: two runs, identical but for one setting, "
+                                                     "train side by side.", elem_id="compare-status")
+                        with gr.Row():
+                            compare_left_plot = plotly_view("compare-left", 440)
+                            compare_right_plot = plotly_view("compare-right", 440)
+                        compare_chart = plotly_view("compare-coverage", 330)
+                        gr.Markdown(COMPARE_NOTE)
                     with gr.Tab("Gallery", id="gallery-tab", elem_id="gallery-tab") as gallery_tab:
                         with gr.Row():
                             gallery_size = gr.Dropdown([16, 64, 100, 200, 400], value=64, label="samples")
@@ -532,6 +687,16 @@ def build_app() -> gr.Blocks:
         colour_by.change(draw_embedding, [session, colour_by], [embed_plot, status, session], api_name=False,
                          **view_outputs)
         download_button.click(download_pair, [session], frame_outputs + [download_file], api_name="download_pair", **many)
+        compare_inputs = [session, compare_preset, compare_contrast, compare_left, compare_right, compare_seed,
+                          compare_steps]
+        compare_outputs = [compare_left_plot, compare_right_plot, compare_chart, compare_status, session]
+        compare_train_button.click(compare_train, compare_inputs, compare_outputs, api_name="compare_train",
+                                   show_progress="hidden", **many)
+        compare_pause_button.click(compare_pause, [session], compare_outputs, api_name="compare_pause", **many)
+        compare_stop_button.click(compare_stop, [session], compare_outputs, api_name="compare_stop",
+                                  show_progress="hidden", **many)
+        compare_contrast.change(show_estimators, [compare_contrast], [compare_left, compare_right], api_name=False, **many)
+        compare_preset.input(compare_preset_steps, [compare_preset], [compare_steps], api_name=False, **many)
     return demo
 
 

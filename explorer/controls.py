@@ -94,3 +94,8 @@ def status_markdown(frame: Frame | None, note: str | None = None, problem: str |
         if warning:
             text += f"  \n⚠️ {html.escape(str(warning))}"
     return text
+
+
+def in_page_words(message: str) -> str:
+    """A message that names command-line flags, with the page's control labels instead."""
+    return _with_labels(message)

@@ -39,11 +39,11 @@ def _robust_range(values: np.ndarray, low: float = 1.0, high: float = 99.0) -> t
 
 def landscape_figure(frame: Frame, view: str = "energy", show_data: bool = True, show_samples: bool = True,
                      show_arrows: bool = False, show_latent: bool = False, contours: bool = True,
-                     height: int = 520) -> go.Figure:
+                     height: int = 520, title: str | None = None) -> go.Figure:
     """The energy landscape (or normalised density) as a heatmap with contours over the data box,
     with real data, generated samples, -grad E arrows and the latent grid's image on top.
     `contours=False` draws the heatmap alone and fewer points (cheaper to redraw, for frames
-    streamed while training)."""
+    streamed while training). `title` replaces the default one (view, step, log Z, mass outside)."""
     if frame.landscape is None:
         return digits_figure(frame, height=height)
     land = frame.landscape
@@ -85,8 +85,8 @@ def landscape_figure(frame: Frame, view: str = "energy", show_data: bool = True,
                                marker=dict(size=4, color=colour, line=dict(width=0.5, color=edge))))
     xmin, xmax, ymin, ymax = frame.bounds
     layout = dict(_LAYOUT, height=height,
-                  title=dict(text=f"{LANDSCAPE_VIEWS.get(view, view)} · step {frame.step}"
-                             f" · log Z {land.log_z:.2f} · mass outside box {land.mass_outside:.1%}",
+                  title=dict(text=title or f"{LANDSCAPE_VIEWS.get(view, view)} · step {frame.step}"
+                                           f" · log Z {land.log_z:.2f} · mass outside box {land.mass_outside:.1%}",
                              font=dict(size=14)),
                   xaxis=dict(range=[xmin, xmax], constrain="domain"),
                   yaxis=dict(range=[ymin, ymax], scaleanchor="x", scaleratio=1, constrain="domain"))
