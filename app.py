@@ -38,6 +38,9 @@ as generated points piled on a few islands, leaving real clusters without genera
 points far from every real one are samples unlike any real one. For digits, hover a point to see its
 image. Computed on demand, cached for the pair at this step; a later step of the same run starts from the last layout."""
 STEP_CHOICES = (1, 10, 100, 1000)
+# uploads: points files are at most 100 MiB (datasets.MAX_FILE_BYTES), a pair's weights 64 MiB;
+# Gradio refuses a larger upload before it reaches a handler
+MAX_UPLOAD_BYTES = 100 * 2**20
 SIDE_PLOTS_EVERY = 3   # while training, curves and histograms come with every 3rd frame (about 1 a second)
 INTRO = """# EnergyLab
 **Deep directed generative models with energy-based probability estimation** (Kim & Bengio, 2016).
@@ -321,7 +324,10 @@ def upload_pair(session: Session, files):
         return only_status(session) + (gr.skip(),) * N_CONTROL_OUTPUTS
     paths = [files] if isinstance(files, str) else list(files)
     folder, points = pair_files.unpack_upload(paths)
-    run = session.load(folder, f"uploaded: {os.path.basename(paths[0])}", points)
+    try:
+        run = session.load(folder, f"uploaded: {os.path.basename(paths[0])}", points)
+    except EXPECTED as e:   # name the files, not the server's temporary folder
+        raise UserInputError(str(e).replace(folder + os.sep, "")) from None
     if points:
         session.points_path = points
     return draw(session, "pair loaded") + control_updates(run.options)
@@ -718,7 +724,7 @@ def main() -> None:
     # GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are read by launch() itself
     demo.queue(default_concurrency_limit=None).launch(
         share=args.share, inbrowser=not (os.environ.get("SPACE_ID") or os.environ.get("ENERGYLAB_NO_BROWSER")),
-        theme=gr.themes.Soft(), show_error=False)
+        theme=gr.themes.Soft(), show_error=False, max_file_size=MAX_UPLOAD_BYTES)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from models import CheckpointError
@@ -82,6 +83,20 @@ def _extract(path: str, folder: str) -> None:
                     raise CheckpointError(f"{name} is {member.file_size / 2**20:.0f} MiB uncompressed; "
                                           f"at most {MAX_MEMBER_BYTES // 2**20} MiB")
                 with archive.open(member) as source, open(os.path.join(folder, name), "wb") as target:
-                    shutil.copyfileobj(source, target)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
+                    _bounded_copy(source, target, name)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as e:
         raise CheckpointError(f"{Path(path).name} is not a readable zip file: {e}") from None
+
+
+def _bounded_copy(source, target, name: str, chunk: int = 2**20) -> None:
+    """Copy at most MAX_MEMBER_BYTES: a zip's stated sizes can lie (a zip bomb), so the bytes
+    actually inflated are counted, and writing stops at the bound."""
+    written = 0
+    while True:
+        block = source.read(chunk)
+        if not block:
+            return
+        written += len(block)
+        if written > MAX_MEMBER_BYTES:
+            raise CheckpointError(f"{name} inflates past {MAX_MEMBER_BYTES // 2**20} MiB: refused (a zip bomb?)")
+        target.write(block)
