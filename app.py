@@ -128,6 +128,18 @@ def ensure(session) -> Session:
     return session if isinstance(session, Session) else Session()
 
 
+# open pages by Gradio session hash, so that closing a tab can stop its training at once (Gradio
+# itself deletes a closed page's gr.State only an hour later)
+OPEN_PAGES: dict[str, Session] = {}
+
+
+def close_page(request: gr.Request) -> None:
+    """The tab was closed or reloaded: stop its runs and free their memory now."""
+    session = OPEN_PAGES.pop(getattr(request, "session_hash", None) or "", None)
+    if session is not None:
+        close_session(session)
+
+
 def only_status(session: Session, note: str | None = None, problem: str | None = None,
                 state: str | None = None, step: int | None = None) -> tuple:
     """Frame outputs that leave the figures as they are and update the status line."""
@@ -393,11 +405,13 @@ def draw_embedding(session: Session, colour_by, progress=None):
 
 
 def close_session(session: Session) -> None:
-    """Gradio drops a closed tab's state: stop its training and remove its downloads."""
+    """A closed tab: stop its training, drop its pairs and caches, remove its downloads."""
     if isinstance(session, Session):
-        session.stop(wait=False)
+        session.close()
         if session.comparison is not None:
-            session.comparison.pause()
+            session.comparison.close()
+            session.comparison = None
+        session.views = views.ViewState()
         shutil.rmtree(session.export_dir, ignore_errors=True)
 
 # ---------------------------------------------------------------------------- compare
@@ -657,8 +671,14 @@ def build_app() -> gr.Blocks:
 
         pretrained.input(choose_pretrained, [session, pretrained], frame_outputs + control_outputs + [pretrained],
                          api_name="choose_pretrained", **many)
-        demo.load(lambda s: choose_pretrained(s, DEFAULT_PAIR if pairs else None), [session],
-                  frame_outputs + control_outputs + [pretrained], api_name=False, **many)
+        def open_page(session, request: gr.Request):
+            session = ensure(session)
+            if request is not None and request.session_hash:
+                OPEN_PAGES[request.session_hash] = session
+            return choose_pretrained(session, DEFAULT_PAIR if pairs else None)
+
+        demo.load(open_page, [session], frame_outputs + control_outputs + [pretrained], api_name=False, **many)
+        demo.unload(close_page)
         train_button.click(train, [session, *control_inputs], frame_outputs, api_name="train",
                            show_progress="hidden", **many)
         pause_button.click(pause, [session], [], api_name="pause", **many)

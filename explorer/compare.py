@@ -127,9 +127,13 @@ class Comparison:
 
     def start(self) -> None:
         self.started = time.perf_counter()
-        for side in self.sides:
-            if not side.run.done and not side.ending:
-                side.start()
+        try:
+            for side in self.sides:
+                if not side.run.done and not side.ending:
+                    side.start()
+        except UserInputError:   # busy: no half comparison
+            self.pause()
+            raise
 
     def pause(self) -> None:
         for side in self.sides:
@@ -140,8 +144,9 @@ class Comparison:
             side.end()
 
     def close(self) -> None:
+        """Stop both and drop their pairs (the page is gone, or a new comparison replaces this one)."""
         for side in self.sides:
-            side.stop(wait=True)
+            side.close()
 
     def frames(self) -> tuple[tuple[Frame | None, Frame | None], tuple[int, int]]:
         latest = [side.latest() for side in self.sides]

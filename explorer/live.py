@@ -11,6 +11,7 @@ import threading
 import time
 
 from . import options as opts
+from .capacity import SLOTS
 from .errors import UserInputError
 from .probes import Frame
 from .run import LIVE_SETTINGS, Run
@@ -91,6 +92,7 @@ class LiveSession:
             raise UserInputError("nothing to train: press Reset or choose a pair first")
         if self.training:
             return
+        SLOTS.take(self)   # refuses with a "busy" message when the machine's bound is reached
         with self.lock:
             self.run.resume()
         self._stop.clear()
@@ -98,7 +100,11 @@ class LiveSession:
         self._end_requested = False
         self.error = None
         self._thread = threading.Thread(target=self._train, name="energylab-train", daemon=True)
-        self._thread.start()
+        try:
+            self._thread.start()
+        except RuntimeError:   # no thread to be had: give the slot back
+            SLOTS.give_back(self)
+            raise
 
     def _train(self) -> None:
         run, last_frame, chunk = self.run, 0.0, 10
@@ -118,6 +124,7 @@ class LiveSession:
         except Exception as e:  # noqa: BLE001 - the page must hear of it, not a dead thread
             self.error = f"training stopped: {type(e).__name__}: {e}"
         finally:
+            SLOTS.give_back(self)
             self._halted.set()        # training has stopped: Stop can answer now
             if self._end_requested:
                 self._finish_run()
@@ -142,6 +149,14 @@ class LiveSession:
         self._finish_run()
         self.publish(fine=True)
         return self.run.step if self.run is not None else None
+
+    def close(self) -> None:
+        """The page is gone: stop training and drop the pair, its data and its frames."""
+        self.stop(wait=True)
+        with self.lock:
+            self.run = None
+        with self._new_frame:
+            self._frame = None
 
     def _finish_run(self) -> None:
         with self.lock:

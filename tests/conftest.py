@@ -26,9 +26,8 @@ def repo_root() -> str:
     return ROOT
 
 
-@pytest.fixture(scope="session")
-def app_url(repo_root):
-    """`python app.py` launched once for the app and browser tests, as a user starts it."""
+def launch_app(repo_root: str, extra_env: dict | None = None):
+    """`python app.py` on a free port, as a user starts it; returns (process, url)."""
     import socket
     import subprocess
     import time
@@ -38,7 +37,7 @@ def app_url(repo_root):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "ENERGYLAB_NO_BROWSER": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+           "ENERGYLAB_NO_BROWSER": "1", "GRADIO_ANALYTICS_ENABLED": "False", **(extra_env or {})}
     log = tempfile.NamedTemporaryFile(prefix="energylab-app-", suffix=".log", delete=False)
     process = subprocess.Popen([sys.executable, "app.py"], cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -46,15 +45,26 @@ def app_url(repo_root):
     while True:
         try:
             urllib.request.urlopen(url, timeout=2)
-            break
+            return process, url
         except OSError:
             if process.poll() is not None or time.time() > deadline:
                 process.kill()
                 raise RuntimeError(f"app.py did not start; see {log.name}:\n" + open(log.name).read()[-2000:])
             time.sleep(0.3)
-    yield url
+
+
+def stop_app(process) -> None:
+    import subprocess
     process.terminate()
     try:
         process.wait(10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(repo_root):
+    """`python app.py` launched once for the app and browser tests, as a user starts it."""
+    process, url = launch_app(repo_root)
+    yield url
+    stop_app(process)
