@@ -269,7 +269,7 @@ def step_handler(update: str):
             session.new_run(options)
         elif not session.ended:
             session.apply_live_settings(options)
-        done = session.step(int(count), update)
+        done = session.step(whole(count, "steps per click", 1, max(STEP_CHOICES)), update)
         what = {"both": "", "energy": " (energy only)", "generator": " (generator only)"}[update]
         return draw(session, f"stepped {done}{what}")
     step.__name__ = f"step_{update}"
@@ -373,10 +373,8 @@ def view_handler(build):
     return handler
 
 
-def whole(value, name: str) -> int:
-    if value is None or value != value or int(value) != value:
-        raise UserInputError(f"{name} must be a whole number, got {value!r}")
-    return int(value)
+def whole(value, name: str, low: int | None = None, high: int | None = None) -> int:
+    return controls.whole_number(value, name, low, high)
 
 
 @view_handler

@@ -99,3 +99,13 @@ def status_markdown(frame: Frame | None, note: str | None = None, problem: str |
 def in_page_words(message: str) -> str:
     """A message that names command-line flags, with the page's control labels instead."""
     return _with_labels(message)
+
+
+def whole_number(value, name: str, low: int | None = None, high: int | None = None) -> int:
+    """A control's value as an int, checked on the server (a widget's own limits are only a hint)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or int(value) != value:
+        raise UserInputError(f"{name} must be a whole number, got {str(value)[:40]!r}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise UserInputError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
+    return value
