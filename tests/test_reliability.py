@@ -1,5 +1,6 @@
-"""Sessions on one machine: a bound on concurrent training with a clear "busy" message, and a
-closed tab that stops its training at once (not an hour later, when Gradio drops its state)."""
+"""Reliability: a bound on concurrent training with a clear "busy" message, a closed tab that stops
+its training at once (not an hour later, when Gradio drops its state), and a diverging run that
+pauses, keeps its last good state and says so in the page."""
 import os
 import time
 
@@ -69,3 +70,23 @@ def test_a_second_run_is_told_busy_and_a_closed_tab_frees_its_slot(one_slot_app)
         assert "busy" not in status and "training" in status, status
         other.predict(api_name="/stop")
         browser.close()
+
+
+def test_a_diverging_run_pauses_keeps_its_last_good_state_and_says_what_to_try(app_url):
+    """Learning rates of 1 with Langevin chains blow up within a few steps (test_models checks
+    the Run; this checks what the page shows)."""
+    from gradio_client import Client
+    client = Client(app_url, verbose=False)
+    values = list(RING)
+    values[5], values[8], values[9], values[14] = "langevin", 1.0, 1.0, 2000   # sampler, both lrs, steps
+    job = client.submit(*values, api_name="/train")
+    deadline = time.time() + 60
+    while not job.done():
+        assert time.time() < deadline
+        time.sleep(0.1)
+    status = job.outputs()[-1][3]
+    assert "diverged" in status and "paused" in status and "lower learning rates" in status, status
+    # the session keeps working: a sane run trains after it
+    values[8] = values[9] = 1e-3
+    outputs = client.predict(10, *values, api_name="/step_both")
+    assert "stepped 10" in outputs[3] and "⚠️" not in outputs[3]
