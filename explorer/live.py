@@ -18,6 +18,14 @@ from .run import LIVE_SETTINGS, Run
 
 CHUNK_SECONDS = 0.05     # training between two looks at the stop flag
 FRAME_SECONDS = 0.25     # a new frame at most this often while training (4 a second)
+FULL_RATE_RUNS = 2       # up to this many runs training on the machine, each gets FRAME_SECONDS
+
+
+def frame_interval() -> float:
+    """Seconds between frames of a training run: FRAME_SECONDS while at most FULL_RATE_RUNS runs
+    train, longer beyond, so that many users at once share the frames' CPU (and the GIL) rather
+    than starve training and new visitors' pages (8 runs: 1 frame a second each)."""
+    return FRAME_SECONDS * max(1.0, SLOTS.in_use / FULL_RATE_RUNS)
 MAX_CHUNK = 2000
 
 
@@ -118,7 +126,7 @@ class LiveSession:
                 if done and took > 0:  # aim each chunk at CHUNK_SECONDS
                     chunk = max(1, min(MAX_CHUNK, round(chunk * CHUNK_SECONDS / took)))
                 self.throughput = (run.step - first_step) / (time.perf_counter() - began)
-                if time.perf_counter() - last_frame >= FRAME_SECONDS:
+                if time.perf_counter() - last_frame >= frame_interval():
                     self.publish(fine=False)
                     last_frame = time.perf_counter()
         except Exception as e:  # noqa: BLE001 - the page must hear of it, not a dead thread

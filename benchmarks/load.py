@@ -1,0 +1,118 @@
+"""Many users at once (issue 7): N sessions train and stream through gradio_client against one
+`python app.py`, and a ninth visitor opens the page in chromium meanwhile.
+
+    python benchmarks/load.py [--sessions 8] [--seconds 30]
+
+Each session trains its own configuration, told apart by its planned steps (100,000 + i), so a
+frame that reached the wrong session would show another session's total. Prints, per session,
+the frames received and the steps reached; whether any frame showed another session's run; the
+ninth visitor's page load time; and the app's resident memory.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from app_live import CHROMIUM, ROOT, free_port  # noqa: E402
+
+STATUS = re.compile(r"step ([\d,]+) / ([\d,]+)")
+
+
+def resident_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def controls(index: int) -> list:
+    """ring with 3 + index modes, planned steps 100,000 + index (the session's fingerprint)."""
+    return ["ring", 3 + index, 2.0, 2.0, 0.05, "generator", "batchnorm", 1.0, 1e-3, 1e-3, 128, 64, 0, 4,
+            100_000 + index, index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    from gradio_client import Client
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "ENERGYLAB_NO_BROWSER": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        while True:
+            try:
+                Client(url, verbose=False)
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.3)
+        print(f"app resident memory at start: {resident_mb(app.pid):.0f} MB")
+        results = [dict(frames=0, steps=[], foreign=0, error=None) for _ in range(args.sessions)]
+
+        def drive(index: int) -> None:
+            result = results[index]
+            try:
+                client = Client(url, verbose=False)
+                job = client.submit(*controls(index), api_name="/train")
+                deadline = time.time() + args.seconds
+                seen = 0
+                while time.time() < deadline:
+                    outputs = job.outputs()
+                    for frame in outputs[seen:]:
+                        match = STATUS.search(frame[3])
+                        if match:
+                            step, total = (int(g.replace(",", "")) for g in match.groups())
+                            result["steps"].append(step)
+                            result["foreign"] += total != 100_000 + index
+                    result["frames"] += len(outputs) - seen
+                    seen = len(outputs)
+                    time.sleep(0.2)
+                client.predict(api_name="/stop")
+            except Exception as e:  # noqa: BLE001 - reported below
+                result["error"] = f"{type(e).__name__}: {e}"
+
+        threads = [threading.Thread(target=drive, args=(i,)) for i in range(args.sessions)]
+        for thread in threads:
+            thread.start()
+        time.sleep(min(10.0, args.seconds / 2))   # all sessions training: now a new visitor comes
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+            page = browser.new_page()
+            started = time.perf_counter()
+            page.goto(url)
+            page.wait_for_selector("#landscape .main-svg", timeout=60_000)
+            visitor = time.perf_counter() - started
+            browser.close()
+        for thread in threads:
+            thread.join()
+        progressed = 0
+        for index, result in enumerate(results):
+            steps = result["steps"]
+            moved = len(steps) >= 2 and steps[-1] > steps[0]
+            progressed += moved
+            print(f"session {index}: {result['frames']} frames, steps {steps[0] if steps else '-'} -> "
+                  f"{steps[-1] if steps else '-'}, frames of another run: {result['foreign']}"
+                  + (f", ERROR {result['error']}" if result["error"] else ""))
+        print(f"{progressed} of {args.sessions} sessions progressed; cross-talk frames: "
+              f"{sum(r['foreign'] for r in results)}")
+        print(f"a ninth visitor's page showed its landscape in {visitor:.1f} s (target < 3 s)")
+        print(f"app resident memory at the end: {resident_mb(app.pid):.0f} MB")
+    finally:
+        app.terminate()
+        app.wait(10)
+
+
+if __name__ == "__main__":
+    main()
