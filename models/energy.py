@@ -29,6 +29,7 @@ class EnergyConfig:
 
     def __post_init__(self):
         check_positive_ints(self, "data_dim", "hidden", "depth", "experts")
+        check_depth(self)
         if self.extractor not in ("mlp", "conv"):
             raise ValueError(f"extractor must be 'mlp' or 'conv', got {self.extractor!r}")
         if not isinstance(self.use_prior, bool):
@@ -41,6 +42,7 @@ class EnergyConfig:
 
 
 MAX_WIDTH = 4096  # a bound on any layer size, so a config cannot ask for gigabytes
+MAX_DEPTH = 16    # and on the number of layers (the app offers up to 6)
 
 
 def check_positive_ints(config, *names: str) -> None:
@@ -49,6 +51,11 @@ def check_positive_ints(config, *names: str) -> None:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WIDTH:
             raise ValueError(f"{name} must be a whole number from 1 to {MAX_WIDTH}, got {value!r}")
+
+
+def check_depth(config) -> None:
+    if config.depth > MAX_DEPTH:
+        raise ValueError(f"depth must be at most {MAX_DEPTH}, got {config.depth}")
 
 
 def _mlp_features(config: EnergyConfig) -> nn.Sequential:

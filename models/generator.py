@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .energy import check_positive_ints
+from .energy import check_depth, check_positive_ints
 
 
 @dataclass
@@ -23,6 +23,7 @@ class GeneratorConfig:
 
     def __post_init__(self):
         check_positive_ints(self, "data_dim", "latent_dim", "hidden", "depth")
+        check_depth(self)
         if self.output not in ("linear", "tanh"):
             raise ValueError(f"output must be 'linear' or 'tanh', got {self.output!r}")
 

@@ -71,7 +71,7 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert "ACCEPTED" not in out
     grown_mb = float(out.strip().splitlines()[-1])
-    assert grown_mb < 50, f"peak memory grew by {grown_mb:.0f} MB while refusing the corpus"
+    assert grown_mb < 25, f"peak memory grew by {grown_mb:.0f} MB while refusing the corpus"
 
 
 @pytest.mark.parametrize("name", POINTS)

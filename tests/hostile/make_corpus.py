@@ -13,6 +13,7 @@ import io
 import json
 import os
 import pickle
+import random
 import struct
 import sys
 import tempfile
@@ -25,6 +26,7 @@ import torch  # noqa: E402
 
 from models import DeepEnergy, EnergyConfig, Generator, GeneratorConfig, save_pair  # noqa: E402
 
+RANDOM = random.Random(0)   # the "random" files are the same every time the corpus is written
 MARKER = "ENERGYLAB-UNPICKLED"   # a pickle in the corpus creates this file if it is ever unpickled
 
 
@@ -98,6 +100,9 @@ def pairs(folder: str) -> None:
         "huge-layers": {"config.json": json.dumps({**cfg, "energy": {**cfg["energy"], "hidden": 4096,
                                                                      "depth": 4096}}).encode(),
                         "model.safetensors": weights},
+        "huge-widths": {"config.json": json.dumps({**cfg, "energy": {**cfg["energy"], "hidden": 4096, "experts": 4096,
+                                                                     "depth": 16}}).encode(),
+                        "model.safetensors": weights},
         "config-not-json": {"config.json": b"{not json", "model.safetensors": weights},
         "config-not-a-pair": {"config.json": b'{"hello": "world"}', "model.safetensors": weights},
         "config-huge": {"config.json": json.dumps({**cfg, "padding": "x" * (3 * 2**20)}).encode(),
@@ -111,7 +116,7 @@ def pairs(folder: str) -> None:
     for name, members in corpus.items():
         _zip(os.path.join(folder, name + ".zip"), members)
     with open(os.path.join(folder, "not-a-zip.zip"), "wb") as f:
-        f.write(os.urandom(4096))
+        f.write(RANDOM.randbytes(4096))
     with open(os.path.join(folder, "empty.zip"), "wb") as f:
         pass
 
@@ -136,7 +141,7 @@ def points(folder: str) -> None:
         "empty.csv": b"",
         "header-only.csv": b"x,y\n",
         "too-few.csv": b"1,2\n3,4\n",
-        "binary.csv": os.urandom(2048).replace(b"\x00", b"\x01") + b"\x00",
+        "binary.csv": RANDOM.randbytes(2048).replace(b"\x00", b"\x01") + b"\x00",
         "latin1.csv": "x,y\n1,2\n\xe9,3\n".encode("latin-1"),
         "pickle.npy": pickle.dumps(_OpenMarker()),
         "object-array.npy": _npy_object(),
