@@ -4,6 +4,11 @@ A public Space or a classroom can have dozens of pages open; each training run t
 core, so beyond a bound more runs only make every run slower and every page later. A run that
 would pass the bound is refused with a "busy" message that says how many are training, instead
 of queueing silently. Set ENERGYLAB_MAX_TRAINING to change the bound (default 8).
+
+Within the bound, runs take turns: at most as many train at the same instant as the machine has
+cores (`CORES`, a semaphore held for one chunk of ~50 ms). All runs still progress, but the
+Python interpreter's lock is shared by a few training threads rather than all of them, so the
+page of a new visitor is still served promptly.
 """
 from __future__ import annotations
 
@@ -52,3 +57,4 @@ class TrainingSlots:
 
 
 SLOTS = TrainingSlots(_limit_from_environment())
+CORES = threading.Semaphore(max(1, os.cpu_count() or 1))   # runs training at this instant

@@ -11,7 +11,7 @@ import threading
 import time
 
 from . import options as opts
-from .capacity import SLOTS
+from .capacity import CORES, SLOTS
 from .errors import UserInputError
 from .probes import Frame
 from .run import LIVE_SETTINGS, Run
@@ -119,7 +119,7 @@ class LiveSession:
         began, first_step = time.perf_counter(), run.step
         try:
             while not self._stop.is_set() and not run.done and not run.paused:
-                with self.lock:
+                with CORES, self.lock:   # take turns with other runs when more train than there are cores
                     started = time.perf_counter()
                     done = run.advance(chunk)
                     took = time.perf_counter() - started
