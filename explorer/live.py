@@ -13,6 +13,7 @@ import time
 from . import options as opts
 from .errors import UserInputError
 from .probes import Frame
+from .replay import ReplayStore
 from .run import LIVE_SETTINGS, Run
 
 CHUNK_SECONDS = 0.05     # training between two looks at the stop flag
@@ -39,6 +40,7 @@ class LiveSession:
         self.error: str | None = None    # an unexpected failure in the training thread
         self.throughput: float | None = None  # steps/s of the last training, frames included
         self.layers = {"arrows": False, "latent": False}  # optional probes, computed only when shown
+        self.replay = ReplayStore()      # the frames shown so far, to scrub back through (explorer/replay.py)
 
     # ------------------------------------------------------------------ runs
     @property
@@ -51,6 +53,7 @@ class LiveSession:
         run = Run(options, device=self.device)   # builds the data: raises UserInputError on bad input
         with self.lock:
             self.run, self.source, self.ended, self.throughput = run, "live run", False, None
+            self.replay.clear()
         self.publish(fine=True)
         return run
 
@@ -60,6 +63,7 @@ class LiveSession:
         run = Run.from_checkpoint(folder, device=self.device, points_path=points_path)
         with self.lock:
             self.run, self.source, self.ended, self.throughput = run, name, True, None
+            self.replay.clear()
         self.publish(fine=True)
         return run
 
@@ -171,6 +175,7 @@ class LiveSession:
             if self.throughput:
                 info["steps_per_second"] = self.throughput
             frame = self.run.frame(fine=fine, info=info, **self.layers)
+            self.replay.add(frame)
         with self._new_frame:
             self._frame, self._frame_id = frame, self._frame_id + 1
             self._new_frame.notify_all()
