@@ -144,7 +144,7 @@ def draw(session: Session, note: str | None = None, problem: str | None = None, 
         return gr.skip(), gr.skip(), gr.skip(), status, session
     training = bool(frame.info.get("training"))
     if replaying(session):   # the replay slider holds an earlier frame (studio block below)
-        return replay_outputs(session, note, problem, redraw=not training)
+        return replay_outputs(session, note, problem, redraw=not training, curves=not training or side_plots)
     landscape = figure_json(figures.landscape_figure(frame, **session.view, contours=not training))
     if training and not side_plots:
         return landscape, gr.skip(), gr.skip(), status, session
@@ -577,18 +577,23 @@ def replayed_frame(session: Session):
     return session.latest()[0]
 
 
-def replay_outputs(session: Session, note: str | None = None, problem: str | None = None, redraw: bool = True):
+def replay_outputs(session: Session, note: str | None = None, problem: str | None = None, redraw: bool = True,
+                   curves: bool = True):
     """Frame outputs for a replayed frame: its landscape and histogram, the run's curves marked at
-    its step; `redraw=False` (frames streamed while training) updates the status line alone."""
+    its step. Frames streamed while training bring the status line and, with `curves`, the
+    curves (whose change moves the slider's range on); `redraw` redraws the replayed frame too."""
     latest, _ = session.latest()
     shown = session.replay.nearest(session.replay_step)
     where = f"replaying step {shown.step:,}: Live (or the slider's right end) shows the newest"
     status = controls.status_markdown(latest, f"{note} · {where}" if note else where, problem)
+    curves_json = gr.skip()
+    if curves or redraw:
+        figure = figures.curves_figure(latest.history, latest.total_steps)
+        figure.update_layout(shapes=replay_mod.step_marker_shapes(shown.step, len(figures.CURVES)))
+        curves_json = figure_json(figure)
     if not redraw:
-        return gr.skip(), gr.skip(), gr.skip(), status, session
-    curves = figures.curves_figure(latest.history, latest.total_steps)
-    curves.update_layout(shapes=replay_mod.step_marker_shapes(shown.step, len(figures.CURVES)))
-    return (figure_json(figures.landscape_figure(shown, **session.view, contours=True)), figure_json(curves),
+        return gr.skip(), curves_json, gr.skip(), status, session
+    return (figure_json(figures.landscape_figure(shown, **session.view, contours=True)), curves_json,
             figure_json(figures.histogram_figure(shown)), status, session)
 
 
@@ -608,6 +613,16 @@ def replay(session: Session, step):
 
 
 @guarded(extra_outputs=1)
+def replay_released(session: Session, step):
+    """The slider let go: the same frame, and the slider set to its step (the kept frame nearest
+    where it was let go), so that a range update sent before the drag (while live, it moves the
+    slider to the newest step) cannot win."""
+    outputs = replay(session, step)
+    shown = session.replay.nearest(step) if session.replay_step is not None else None
+    return outputs + (gr.update(value=shown.step if shown is not None else step),)
+
+
+@guarded(extra_outputs=1)
 def replay_live(session: Session):
     session.replay_step = None
     newest = session.replay.newest()
@@ -615,7 +630,7 @@ def replay_live(session: Session):
 
 
 def replay_range(session):
-    """The slider spans the kept frames; while live it follows the newest. Runs after every status
+    """The slider spans the kept frames; while live it follows the newest. Runs whenever the curves
     change (so its range grows while training) without touching the figures."""
     if not isinstance(session, Session):
         return gr.skip()
@@ -857,10 +872,14 @@ def build_app() -> gr.Blocks:
 
         # ------------------------------------------------------------ studio: draw, replay, export
         hidden = dict(show_progress="hidden", **many)
-        status.change(replay_range, [session], [replay_slider], api_name="replay_range", trigger_mode="always_last",
+        # the curves change with every still frame and about once a second while training (every
+        # SIDE_PLOTS_EVERY-th frame): often enough for the slider, and a third of the requests of status
+        curves.change(replay_range, [session], [replay_slider], api_name="replay_range", trigger_mode="always_last",
                       **hidden)
         replay_slider.input(replay, [session, replay_slider], frame_outputs, api_name="replay",
                             trigger_mode="always_last", **hidden)
+        replay_slider.release(replay_released, [session, replay_slider], frame_outputs + [replay_slider],
+                              api_name=False, **hidden)
         live_button.click(replay_live, [session], frame_outputs + [replay_slider], api_name="replay_live", **hidden)
         use_button.click(use_drawing, [session, draw_canvas, *control_inputs],
                          frame_outputs + control_outputs + [view_tabs], api_name="use_drawing", **many)
