@@ -28,7 +28,8 @@ def parse_drawing(text) -> np.ndarray:
     if not isinstance(text, str):
         raise UserInputError("the drawing must arrive as JSON text")
     if len(text) > MAX_JSON_CHARS:
-        raise UserInputError(f"the drawing is {len(text):,} characters of JSON; at most {MAX_JSON_CHARS:,} are accepted")
+        raise UserInputError(f"the drawing is {len(text):,} characters of JSON; "
+                             f"at most {MAX_JSON_CHARS:,} are accepted")
     try:
         data = json.loads(text)   # note: Python's json accepts NaN and Infinity; they are refused below
     except ValueError:
@@ -60,7 +61,8 @@ def parse_drawing(text) -> np.ndarray:
     spread = points.std(axis=0)
     for axis, name in ((0, "x"), (1, "y")):
         if spread[axis] < 1e-3:
-            raise UserInputError(f"every point has the same {name}; spread them out so the shape has a width and a height")
+            raise UserInputError(f"every point has the same {name}; "
+                                 "spread them out so the shape has a width and a height")
     return points.astype(np.float32)
 
 

@@ -60,6 +60,16 @@ def test_draw_points_use_them_and_step(page):
     assert page.inner_text("#draw-canvas .draw-count") == "30 points"
     page.locator("#draw-canvas .draw-undo").click()
     assert page.inner_text("#draw-canvas .draw-count").startswith("29 points")
+    # a drag sprays points along the stroke; Undo takes the whole stroke back
+    page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.9)
+    page.mouse.down()
+    for i in range(1, 41):
+        page.mouse.move(box["x"] + box["width"] * (0.1 + 0.02 * i), box["y"] + box["height"] * 0.9)
+    page.mouse.up()
+    sprayed = int(page.inner_text("#draw-canvas .draw-count").split()[0])
+    assert sprayed >= 29 + 40   # 3 points a dab, a dab every 6 pixels of a 384-pixel stroke
+    page.locator("#draw-canvas .draw-undo").click()
+    assert page.inner_text("#draw-canvas .draw-count").startswith("29 points")
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.9)
     page.click("#draw-use")
     wait_for(lambda: "live run" in status(page) and "step 0 / 3,000" in status(page), what="the drawn points' run")
@@ -101,7 +111,8 @@ def test_html_export_sends_only_the_chosen_figure(page):
     page.on("request", lambda request: sent.append(request.post_data or "") if "queue/join" in request.url else None)
     page.click("#export-html")
     wait_for(lambda: ".html ready" in status(page), what="the HTML file")
-    assert re.search(r"energylab-ring-landscape-step5000(-\d+)?\.html", page.inner_text("#export-file").replace("\n", ""))
+    offered = page.inner_text("#export-file").replace("\n", "")
+    assert re.search(r"energylab-ring-landscape-step5000(-\d+)?\.html", offered)
     body = next(data for data in sent if '"landscape"' in data)
     # the landscape's JSON travels, not the curves' or histogram's (only the chosen figure is sent)
     assert "energy histograms" not in body and "mean E: real, generated" not in body and "E(x)" in body

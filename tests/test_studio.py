@@ -234,6 +234,13 @@ def test_figure_html_holds_the_figure_and_plotly_inline_with_no_web_script():
     assert "<title>energylab-landscape-step1234</title>" in html
 
 
+def test_an_animated_figure_keeps_its_frames():
+    figure = {"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {},
+              "frames": [{"name": "f0", "data": [{"x": [0.25]}]}, {"name": "f1", "data": [{"x": [0.75]}]}]}
+    html = export.figure_html(figure)
+    assert "addFrames" in html and '"f1"' in html
+
+
 def test_text_in_a_figure_cannot_close_the_script():
     figure = {"data": [], "layout": {"title": {"text": "</script><script>alert(1)</script>"}}}
     html = export.figure_html(figure)
