@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import html
+import json
 import logging
 import os
 import shutil
@@ -20,7 +21,8 @@ import time
 import gradio as gr
 import plotly
 
-from explorer import catalogue, compare, compare_figures, controls, figures, pair_files, view_figures, views
+from explorer import catalogue, compare, compare_figures, controls, drawing, export, figures, pair_files, view_figures, views
+from explorer import replay as replay_mod
 from explorer.cli import set_threads
 from explorer.datasets import DATASET_NAMES, load_points
 from explorer.errors import UserInputError, expected_errors
@@ -121,6 +123,8 @@ class Session(LiveSession):
         self.export_dir = tempfile.mkdtemp(prefix="energylab-session-")
         self.views = views.ViewState()
         self.comparison: compare.Comparison | None = None   # the Compare view's two runs
+        self.replay_step: int | None = None   # the step the replay slider holds; None: live
+        self.replay_since = 0                 # the newest frame's id when the slider moved
 
 
 def ensure(session) -> Session:
@@ -156,6 +160,8 @@ def draw(session: Session, note: str | None = None, problem: str | None = None, 
     if frame is None:
         return gr.skip(), gr.skip(), gr.skip(), status, session
     training = bool(frame.info.get("training"))
+    if replaying(session):   # the replay slider holds an earlier frame (studio block below)
+        return replay_outputs(session, note, problem, redraw=not training, curves=not training or side_plots)
     landscape = figure_json(figures.landscape_figure(frame, **session.view, contours=not training))
     if training and not side_plots:
         return landscape, gr.skip(), gr.skip(), status, session
@@ -538,6 +544,313 @@ def compare_preset_steps(preset):
     return gr.update(value=preset_steps(preset))
 
 
+# ---------------------------------------------------------------------------- studio: draw, replay, export
+# Draw: a canvas over the box [-3, 3]^2 (explorer/drawing.py) whose points travel as the gr.HTML's
+# value, JSON [[x, y], ...]: the canvas sets props.value after each stroke, Undo and Clear, and a
+# Python handler reads it as an input ("Use these points") or sets it (a starter shape).
+DRAW_PIXELS = 480
+DRAW_HTML = f"""<div class="energylab-draw">
+  <canvas class="draw-canvas" width="{DRAW_PIXELS}" height="{DRAW_PIXELS}"></canvas>
+  <div class="draw-tools">
+    <label>brush <input type="range" class="draw-brush" min="0" max="1" step="0.05" value="0.25"></label>
+    <span class="draw-brush-value"></span>
+    <button type="button" class="draw-undo">Undo</button>
+    <button type="button" class="draw-clear">Clear</button>
+    <span class="draw-count"></span>
+  </div>
+</div>"""
+DRAW_CSS = """
+.draw-canvas { width: min(100%, 480px); aspect-ratio: 1; touch-action: none; cursor: crosshair;
+               border: 1px solid #bbb; display: block; }
+.draw-tools { display: flex; gap: 10px; align-items: center; margin-top: 6px; flex-wrap: wrap; }
+.draw-tools button { border: 1px solid #bbb; border-radius: 6px; padding: 2px 12px; background: #f6f6f6; }
+"""
+DRAW_JS = """
+const BOX = %(box)s, MIN = %(min)s, MAX = %(max)s, SIZE = %(pixels)s, SPACING = 6;  // SPACING: pixels between dabs
+const canvas = element.querySelector('.draw-canvas');
+const context = canvas.getContext('2d');
+const brush = element.querySelector('.draw-brush');
+const brushText = element.querySelector('.draw-brush-value');
+const counter = element.querySelector('.draw-count');
+let strokes = [];       // the points of each press of the mouse: Undo removes the last
+let stroke = null;      // the press going on
+let hover = null;       // the pointer, in data coordinates (for the brush outline)
+let lastDab = null;     // where the stroke last sprayed, in screen pixels
+let sent = null;        // the JSON this canvas last sent, to tell it from a value set by Python
+
+const total = () => strokes.reduce((n, s) => n + s.length, 0) + (stroke ? stroke.length : 0);
+const radius = () => Number(brush.value);
+const clamp = (v) => Math.max(-BOX, Math.min(BOX, v));
+const round = (v) => Math.round(v * 1e4) / 1e4;
+const toData = (event) => {
+  const rect = canvas.getBoundingClientRect();
+  return [BOX * (2 * (event.clientX - rect.left) / rect.width - 1),
+          BOX * (1 - 2 * (event.clientY - rect.top) / rect.height)];
+};
+const toPixel = (x, y) => [(x + BOX) / (2 * BOX) * SIZE, (BOX - y) / (2 * BOX) * SIZE];
+const add = (x, y) => { if (total() < MAX) stroke.push([round(clamp(x)), round(clamp(y))]); };
+
+function paint() {
+  context.fillStyle = '#fff';
+  context.fillRect(0, 0, SIZE, SIZE);
+  for (let v = -BOX; v <= BOX + 1e-9; v += 0.5) {   // grid: every 0.5, whole numbers darker, axes darkest
+    const [p, q] = toPixel(v, v);
+    context.strokeStyle = Math.abs(v) < 1e-9 ? '#888' : (Math.abs(v %% 1) < 1e-9 ? '#cfcfcf' : '#ececec');
+    context.beginPath(); context.moveTo(p, 0); context.lineTo(p, SIZE); context.moveTo(0, q); context.lineTo(SIZE, q);
+    context.stroke();
+  }
+  context.fillStyle = '#777';
+  context.font = '11px sans-serif';
+  for (let v = -BOX; v <= BOX; v++) {
+    if (v === 0) continue;
+    const [p, q] = toPixel(v, v);
+    context.fillText(String(v), p + 2, SIZE / 2 + 12);
+    context.fillText(String(v), SIZE / 2 + 4, q - 2);
+  }
+  context.fillStyle = '#1f77b4';
+  for (const s of (stroke ? strokes.concat([stroke]) : strokes)) {
+    for (const [x, y] of s) {
+      const [p, q] = toPixel(x, y);
+      context.fillRect(p - 2, q - 2, 4, 4);
+    }
+  }
+  if (hover && radius() > 0) {
+    const [p, q] = toPixel(hover[0], hover[1]);
+    context.strokeStyle = 'rgba(255, 127, 14, 0.8)';
+    context.beginPath(); context.arc(p, q, radius() / (2 * BOX) * SIZE, 0, 2 * Math.PI); context.stroke();
+  }
+  const n = total();
+  counter.textContent = n.toLocaleString() + ' points' + (n < MIN ? ' (at least ' + MIN + ' needed)' : '') +
+                        (n >= MAX ? ' (the most a drawing holds)' : '');
+  brushText.textContent = radius() > 0 ? radius().toFixed(2) : 'single points';
+}
+function sync() {          // the canvas's value: what "Use these points" sends
+  sent = JSON.stringify(strokes.flat());
+  props.value = sent;
+}
+canvas.addEventListener('pointerdown', (event) => {
+  if (event.button !== 0) return;
+  canvas.setPointerCapture(event.pointerId);
+  stroke = [];
+  const [x, y] = toData(event);
+  add(x, y);                                  // a click adds exactly one point, where it lands
+  lastDab = [event.clientX, event.clientY];
+  paint();
+});
+canvas.addEventListener('pointermove', (event) => {
+  hover = toData(event);
+  if (stroke && Math.hypot(event.clientX - lastDab[0], event.clientY - lastDab[1]) >= SPACING) {
+    const r = radius();                       // a drag sprays: 3 points a dab, uniform in the brush's disc
+    for (let i = 0; i < (r > 0 ? 3 : 1); i++) {
+      const angle = 2 * Math.PI * Math.random(), distance = r * Math.sqrt(Math.random());
+      add(hover[0] + distance * Math.cos(angle), hover[1] + distance * Math.sin(angle));
+    }
+    lastDab = [event.clientX, event.clientY];
+  }
+  paint();
+});
+const finish = () => {
+  if (!stroke) return;
+  if (stroke.length) strokes.push(stroke);
+  stroke = null;
+  sync();
+  paint();
+};
+canvas.addEventListener('pointerup', finish);
+canvas.addEventListener('pointercancel', finish);
+canvas.addEventListener('pointerleave', () => { hover = null; paint(); });
+brush.addEventListener('input', paint);
+element.querySelector('.draw-undo').addEventListener('click', () => { strokes.pop(); sync(); paint(); });
+element.querySelector('.draw-clear').addEventListener('click', () => { strokes = []; sync(); paint(); });
+const receive = () => {    // a drawing from Python (a starter shape): one stroke, so Undo removes it
+  if (props.value === sent) return;
+  try {
+    const points = JSON.parse(props.value || '[]');
+    strokes = Array.isArray(points) && points.length ? [points.slice(0, MAX)] : [];
+    sent = props.value;
+  } catch (error) { /* not a drawing: keep the canvas as it is */ }
+  paint();
+};
+watch('value', receive);
+receive();
+""" % {"box": drawing.BOX, "min": drawing.MIN_DRAWN, "max": drawing.MAX_DRAWN, "pixels": DRAW_PIXELS}
+DRAW_NOTE = f"""**Draw your own data.** Click to add a point, drag to spray points along the stroke (the
+brush sets how wide). You need at least {drawing.MIN_DRAWN} points, at most {drawing.MAX_DRAWN:,}. **Use these
+points** makes them the `points` dataset (standardised, like an uploaded file) with the points preset's
+settings (small networks, kNN entropy), and shows the new run at step 0: then press Train or Step."""
+
+# Export: every figure the page shows is a plotly_view with this elem_id
+FIGURE_VIEWS = ("landscape", "curves", "histogram", "gallery", "interpolation", "embedding")
+# PNG: drawn by the browser from the chart on the page (server-side PNG needs kaleido and a Chrome)
+PNG_JS = """(which) => {
+  const chart = document.querySelector('#' + which + ' .js-plotly-plot');
+  if (!chart || !window.Plotly || !chart._fullLayout) {
+    return 'The ' + which + ' figure has not been drawn yet: open its tab and draw it first.';
+  }
+  const title = document.querySelector('#landscape .gtitle');
+  const step = title && title.textContent.match(/step ([\\d,]+)/);
+  const name = 'energylab-' + which + (step ? '-step' + step[1].replace(/,/g, '') : '');
+  window.Plotly.downloadImage(chart, {format: 'png', filename: name, scale: 2,
+                                      width: chart._fullLayout.width || 900, height: chart._fullLayout.height || 600});
+  return name + '.png: drawn by your browser.';
+}"""
+# HTML: send only the chosen figure's JSON (the page holds all six; a fine landscape is ~1 MB)
+CHOSEN_FIGURE_JS = """(session, which, ...rest) => {
+  const figures = rest.slice(0, %d);
+  const names = %s;
+  return [session, which, ...figures.map((figure, i) => (names[i] === which ? figure : null))];
+}""" % (len(FIGURE_VIEWS), json.dumps(list(FIGURE_VIEWS)))
+REPLAY_INFO = ("scrub back through this run's frames (up to 200 kept, thinned evenly as the run grows); "
+               "the right end, or Live, shows the newest")
+
+
+def replaying(session: Session) -> bool:
+    """Does the page hold an earlier frame? While training, newer frames wait behind it; the first
+    still frame published after it (a Step, Reset, a loaded pair, training's last frame) returns to live."""
+    if session.replay_step is None:
+        return False
+    frame, frame_id = session.latest()
+    if frame is None or len(session.replay) == 0 or (frame_id > session.replay_since
+                                                     and not frame.info.get("training")):
+        session.replay_step = None
+        return False
+    return True
+
+
+def replayed_frame(session: Session):
+    """The frame the landscape shows: the replayed one, or the newest."""
+    if session.replay_step is not None:
+        frame = session.replay.nearest(session.replay_step)
+        if frame is not None:
+            return frame
+    return session.latest()[0]
+
+
+def replay_outputs(session: Session, note: str | None = None, problem: str | None = None, redraw: bool = True,
+                   curves: bool = True):
+    """Frame outputs for a replayed frame: its landscape and histogram, the run's curves marked at
+    its step. Frames streamed while training bring the status line and, with `curves`, the
+    curves (whose change moves the slider's range on); `redraw` redraws the replayed frame too."""
+    latest, _ = session.latest()
+    shown = session.replay.nearest(session.replay_step)
+    where = f"replaying step {shown.step:,}: Live (or the slider's right end) shows the newest"
+    status = controls.status_markdown(latest, f"{note} · {where}" if note else where, problem)
+    curves_json = gr.skip()
+    if curves or redraw:
+        figure = figures.curves_figure(latest.history, latest.total_steps)
+        figure.update_layout(shapes=replay_mod.step_marker_shapes(shown.step, len(figures.CURVES)))
+        curves_json = figure_json(figure)
+    if not redraw:
+        return gr.skip(), curves_json, gr.skip(), status, session
+    return (figure_json(figures.landscape_figure(shown, **session.view, contours=True)), curves_json,
+            figure_json(figures.histogram_figure(shown)), status, session)
+
+
+@guarded()
+def replay(session: Session, step):
+    """The replay slider moved: show the kept frame nearest that step."""
+    if step is None or step != step:
+        raise UserInputError("the replay step must be a number")
+    newest = session.replay.newest()
+    if newest is None:
+        raise UserInputError("nothing to replay yet: choose a pair or press Train")
+    if step >= newest.step:
+        session.replay_step = None
+        return draw(session, "live")
+    session.replay_step, session.replay_since = int(step), session.latest()[1]
+    return replay_outputs(session)
+
+
+@guarded(extra_outputs=1)
+def replay_released(session: Session, step):
+    """The slider let go: the same frame, and the slider set to its step (the kept frame nearest
+    where it was let go), so that a range update sent before the drag (while live, it moves the
+    slider to the newest step) cannot win."""
+    outputs = replay(session, step)
+    shown = session.replay.nearest(step) if session.replay_step is not None else None
+    return outputs + (gr.update(value=shown.step if shown is not None else step),)
+
+
+@guarded(extra_outputs=1)
+def replay_live(session: Session):
+    session.replay_step = None
+    newest = session.replay.newest()
+    return draw(session, "live") + (gr.update(value=newest.step) if newest is not None else gr.skip(),)
+
+
+def replay_range(session):
+    """The slider spans the kept frames; while live it follows the newest. Runs whenever the curves
+    change (so its range grows while training) without touching the figures."""
+    if not isinstance(session, Session):
+        return gr.skip()
+    steps = session.replay.steps()
+    if not steps:
+        return gr.update(minimum=0, maximum=1, value=0, interactive=False)
+    # one frame (a loaded pair, a new run): nothing to scrub; Gradio wants minimum < maximum
+    update = dict(minimum=steps[0], maximum=max(steps[-1], steps[0] + 1), interactive=len(steps) > 1)
+    if session.replay_step is None:
+        update["value"] = steps[-1]
+    return gr.update(**update)
+
+
+@guarded(extra_outputs=N_CONTROL_OUTPUTS + 1)
+def use_drawing(session: Session, drawn, *values):
+    """The canvas's points become the points dataset: saved as a CSV, a new run from the points preset."""
+    points = drawing.parse_drawing(drawn)
+    seed = whole(dict(zip(controls.CONTROL_NAMES, values)).get("seed"), "seed")
+    path = drawing.save_points(points, export.unique_path(session.export_dir, "drawn-points", "csv"))
+    options = resolve(preset_options("points"), {"points": path, "seed": seed})
+    options = controls.options_from_controls(controls.controls_from_options(options), path)
+    session.new_run(options)
+    session.points_path = path
+    note = f"{len(points):,} drawn points: a new run with the points preset; press Train or Step"
+    return draw(session, note) + control_updates(options) + (gr.Tabs(selected="landscape-tab"),)
+
+
+def draw_starter(name: str):
+    """A starter drawing for the canvas (its value: JSON points)."""
+    if name not in drawing.STARTERS:
+        return gr.skip()
+    return drawing.to_json(drawing.starter(name))
+
+
+def export_step(session: Session, which: str) -> int | None:
+    if which in ("landscape", "histogram"):
+        frame = replayed_frame(session)
+    else:
+        frame = session.latest()[0]
+    return frame.step if frame is not None else None
+
+
+@guarded(extra_outputs=1)
+def export_html(session: Session, which: str, *shown):
+    """The chosen figure, as the page shows it, as a standalone HTML file (plotly.js inline)."""
+    if which not in FIGURE_VIEWS:
+        raise UserInputError(f"choose a figure to export: {', '.join(FIGURE_VIEWS)}")
+    figure = shown[FIGURE_VIEWS.index(which)] if len(shown) == len(FIGURE_VIEWS) else None
+    dataset = session.run.options["dataset"] if session.run is not None else None
+    name = export.export_name(which, export_step(session, which), dataset)
+    path = export.write_figure_html(figure, export.unique_path(session.export_dir, name, "html"), title=name)
+    note = f"{os.path.basename(path)} ready ({os.path.getsize(path) / 2**20:.1f} MB, plotly.js inline: opens offline)"
+    return only_status(session, note) + (gr.update(value=path, visible=True),)
+
+
+@guarded(extra_outputs=1)
+def export_csv(session: Session):
+    """The run's metric history: a step column and one column per metric, blank where not recorded."""
+    if session.run is None:
+        raise UserInputError("no run yet: choose a pair or press Train")
+    with session.lock:
+        history = {name: list(rows) for name, rows in session.run.history.items()}
+        name = export.export_name("history", session.run.step, session.run.options["dataset"])
+    if not history:
+        raise UserInputError("this run has no metric history yet: train or step it first")
+    path = export.write_history_csv(history, export.unique_path(session.export_dir, name, "csv"))
+    rows = export.history_csv(history).count("\n") - 1
+    return only_status(session, f"{os.path.basename(path)} ready ({rows:,} steps x {len(history)} metrics)") + \
+        (gr.update(value=path, visible=True),)
+
+
 # ---------------------------------------------------------------------------- layout
 def number(name: str, **kwargs) -> gr.Number:
     option = OPTION_BY_NAME[name]
@@ -596,9 +909,13 @@ def build_app() -> gr.Blocks:
                                           elem_id="pair-upload")
             with gr.Column(scale=2):
                 status = gr.Markdown("Loading…", elem_id="status")
-                with gr.Tabs():
+                with gr.Tabs() as view_tabs:
                     with gr.Tab("Landscape", id="landscape-tab"):
                         landscape = plotly_view("landscape", 520)
+                        with gr.Row():   # studio: replay, under the landscape
+                            replay_slider = gr.Slider(0, 1, value=0, step=1, label="replay: step", info=REPLAY_INFO,
+                                                      elem_id="replay", scale=6, interactive=False)
+                            live_button = gr.Button("Live", elem_id="replay-live", scale=1, min_width=80)
                         with gr.Row():
                             view = gr.Radio(list(figures.LANDSCAPE_VIEWS), value="energy", label="show")
                             show_data = gr.Checkbox(True, label="real data")
@@ -660,6 +977,25 @@ def build_app() -> gr.Blocks:
                             embed_button = gr.Button("Compute UMAP", elem_id="embed")
                         embed_plot = plotly_view("embedding", 600)
                         gr.Markdown(UMAP_NOTE)
+                    # ------------------------------------------------ studio: draw your own data
+                    with gr.Tab("Draw", id="draw-tab", elem_id="draw-tab"):
+                        gr.Markdown(DRAW_NOTE)
+                        draw_canvas = gr.HTML("[]", html_template=DRAW_HTML, css_template=DRAW_CSS, js_on_load=DRAW_JS,
+                                              elem_id="draw-canvas", min_height=DRAW_PIXELS + 40)
+                        with gr.Row():
+                            starter_choice = gr.Dropdown(list(drawing.STARTERS), value="smiley", label="starter shape",
+                                                         min_width=140)
+                            starter_button = gr.Button("Draw the starter", elem_id="draw-starter")
+                            use_button = gr.Button("Use these points", variant="primary", elem_id="draw-use")
+                # ---------------------------------------------------- studio: export
+                with gr.Row(elem_id="export-row"):
+                    export_which = gr.Dropdown(list(FIGURE_VIEWS), value="landscape", label="export figure",
+                                               min_width=140, scale=2)
+                    png_button = gr.Button("PNG (your browser draws it)", elem_id="export-png", scale=2)
+                    html_button = gr.Button("HTML (works offline)", elem_id="export-html", scale=2)
+                    csv_button = gr.Button("CSV: metric history", elem_id="export-csv", scale=2)
+                export_note = gr.Markdown("", elem_id="export-note")
+                export_file = gr.File(label="exported file", visible=False, interactive=False, elem_id="export-file")
 
         control_inputs = [dataset, modes, radius, spacing, std, sampler, entropy, entropy_weight, lr_energy,
                           lr_generator, batch_size, hidden, energy_hidden, latent_dim, steps, seed]
@@ -721,6 +1057,26 @@ def build_app() -> gr.Blocks:
                                   show_progress="hidden", **many)
         compare_contrast.change(show_estimators, [compare_contrast], [compare_left, compare_right], api_name=False, **many)
         compare_preset.input(compare_preset_steps, [compare_preset], [compare_steps], api_name=False, **many)
+
+        # ------------------------------------------------------------ studio: draw, replay, export
+        hidden = dict(show_progress="hidden", **many)
+        # the curves change with every still frame and about once a second while training (every
+        # SIDE_PLOTS_EVERY-th frame): often enough for the slider, and a third of the requests of status
+        curves.change(replay_range, [session], [replay_slider], api_name="replay_range", trigger_mode="always_last",
+                      **hidden)
+        replay_slider.input(replay, [session, replay_slider], frame_outputs, api_name="replay",
+                            trigger_mode="always_last", **hidden)
+        replay_slider.release(replay_released, [session, replay_slider], frame_outputs + [replay_slider],
+                              api_name=False, **hidden)
+        live_button.click(replay_live, [session], frame_outputs + [replay_slider], api_name="replay_live", **hidden)
+        use_button.click(use_drawing, [session, draw_canvas, *control_inputs],
+                         frame_outputs + control_outputs + [view_tabs], api_name="use_drawing", **many)
+        starter_button.click(draw_starter, [starter_choice], [draw_canvas], api_name="draw_starter", **many)
+        png_button.click(None, [export_which], [export_note], js=PNG_JS, api_name=False)
+        html_button.click(export_html, [session, export_which, landscape, curves, histogram, gallery_plot, interp_plot,
+                                        embed_plot], frame_outputs + [export_file], js=CHOSEN_FIGURE_JS,
+                          api_name="export_html", **many)
+        csv_button.click(export_csv, [session], frame_outputs + [export_file], api_name="export_csv", **many)
     return demo
 
 

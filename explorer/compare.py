@@ -21,6 +21,7 @@ from .errors import UserInputError
 from .live import LiveSession
 from .presets import PRESETS, preset_options
 from .probes import Frame
+from .replay import ReplayStore
 
 DEFAULT_PRESET = "lesson"
 ESTIMATOR_CHOICES = ("batchnorm", "knn", "pullaway", "none")
@@ -98,6 +99,7 @@ class Comparison:
         self.names = names
         self.sides = (LiveSession(device=device), LiveSession(device=device))
         for session, options, name in zip(self.sides, (left, right), names):
+            session.replay = ReplayStore(max_frames=2, max_bytes=0)   # no replay here: keep memory for the runs
             session.new_run(options)
             session.source = name
         self.started: float | None = None

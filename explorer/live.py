@@ -14,6 +14,7 @@ from . import options as opts
 from .capacity import CORES, SLOTS
 from .errors import UserInputError
 from .probes import Frame
+from .replay import ReplayStore
 from .run import LIVE_SETTINGS, Run
 
 CHUNK_SECONDS = 0.05     # training between two looks at the stop flag
@@ -48,6 +49,7 @@ class LiveSession:
         self.error: str | None = None    # an unexpected failure in the training thread
         self.throughput: float | None = None  # steps/s of the last training, frames included
         self.layers = {"arrows": False, "latent": False}  # optional probes, computed only when shown
+        self.replay = ReplayStore()      # the frames shown so far, to scrub back through (explorer/replay.py)
 
     # ------------------------------------------------------------------ runs
     @property
@@ -60,6 +62,7 @@ class LiveSession:
         run = Run(options, device=self.device)   # builds the data: raises UserInputError on bad input
         with self.lock:
             self.run, self.source, self.ended, self.throughput = run, "live run", False, None
+            self.replay.clear()
         self.publish(fine=True)
         return run
 
@@ -69,6 +72,7 @@ class LiveSession:
         run = Run.from_checkpoint(folder, device=self.device, points_path=points_path)
         with self.lock:
             self.run, self.source, self.ended, self.throughput = run, name, True, None
+            self.replay.clear()
         self.publish(fine=True)
         return run
 
@@ -163,6 +167,7 @@ class LiveSession:
         self.stop(wait=True)
         with self.lock:
             self.run = None
+            self.replay.clear()
         with self._new_frame:
             self._frame = None
 
@@ -194,6 +199,7 @@ class LiveSession:
             if self.throughput:
                 info["steps_per_second"] = self.throughput
             frame = self.run.frame(fine=fine, info=info, **self.layers)
+            self.replay.add(frame)
         with self._new_frame:
             self._frame, self._frame_id = frame, self._frame_id + 1
             self._new_frame.notify_all()
