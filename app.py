@@ -518,20 +518,40 @@ def link_loader(tabs):
     return open_address
 
 
-def current_link(session, tab, number, classroom, view, show_data, show_samples, show_arrows, show_latent, *values):
-    """The query string of what the page shows now (unchanged while a control holds a bad value)."""
+def shown_pair(session: Session) -> str | None:
+    source = session.source or ""
+    return source.removeprefix("pretrained: ") if source.startswith("pretrained: ") else None
+
+
+def link_query_of(session, pair, tab, number, classroom, view, show_data, show_samples, show_arrows, show_latent,
+                  *values):
+    """The query string of the page's state (unchanged while a control holds a bad value)."""
     if not isinstance(session, Session):
         return gr.skip()
     try:
         options = options_of(session, values)
     except EXPECTED:
         return gr.skip()
-    source = session.source or ""
-    pair = source.removeprefix("pretrained: ") if source.startswith("pretrained: ") else None
     shown = {"data": show_data, "samples": show_samples, "arrows": show_arrows, "latent": show_latent}
     return share.encode(share.Shared(
         options=options, view=view, layers=tuple(name for name, on in shown.items() if on), pair=pair, tab=tab,
         lesson=number if isinstance(number, int) and number > 0 else None, classroom=True if classroom else None))
+
+
+# Three ways to know which pair the link names, none of them racing the handler that changes it:
+def current_link(session, *inputs):
+    """After a handler has finished, or for a control: the pair the session shows, if any."""
+    return link_query_of(session, shown_pair(session) if isinstance(session, Session) else None, *inputs)
+
+
+def live_run_link(session, *inputs):
+    """Train, Reset, an uploaded pair (beside their handlers): what is shown next is no catalogue pair."""
+    return link_query_of(session, None, *inputs)
+
+
+def chosen_pair_link(session, name, *inputs):
+    """A pretrained pair chosen (beside its handler): that pair."""
+    return link_query_of(session, name or None, *inputs)
 
 
 def set_classroom(on: bool):
@@ -713,30 +733,35 @@ def build_app() -> gr.Blocks:
                      lesson_step=lesson_step, lesson_panel=lesson_panel, lesson_indicator=lesson_indicator,
                      lesson_text=lesson_text, classroom=classroom)
         setup_outputs = [parts[name] for name in SETUP_OUTPUTS]
-        demo.load(link_loader(tab_names), [session], setup_outputs,
-                  api_name=False, **many)
-        link_in.submit(lambda s, query: open_link(s, query, tab_names), [session, link_in], setup_outputs,
-                       api_name="open_link", **many)
-        lesson_next.click(lesson_move(+1), [session, lesson_step], setup_outputs, api_name="lesson_next", **many)
-        lesson_prev.click(lesson_move(-1), [session, lesson_step], setup_outputs, api_name="lesson_prev", **many)
+        quiet = dict(api_name=False, show_progress="hidden", **many)
+        link_inputs = [tab_state, lesson_step, classroom, view, show_data, show_samples, show_arrows, show_latent,
+                       *control_inputs]
+
+        def to_address(event):
+            """After `event` made the link's query string: into the address bar and the link box."""
+            event.then(None, [link_query], [link_box], js=LINK_JS, api_name=False, show_progress="hidden")
+
+        def then_link(event):
+            to_address(event.then(current_link, [session, *link_inputs], [link_query], **quiet))
+
+        then_link(demo.load(link_loader(tab_names), [session], setup_outputs, api_name=False, **many))
+        then_link(link_in.submit(lambda s, query: open_link(s, query, tab_names), [session, link_in], setup_outputs,
+                                 api_name="open_link", **many))
+        then_link(lesson_next.click(lesson_move(+1), [session, lesson_step], setup_outputs, api_name="lesson_next",
+                                    **many))
+        then_link(lesson_prev.click(lesson_move(-1), [session, lesson_step], setup_outputs, api_name="lesson_prev",
+                                    **many))
         classroom.change(set_classroom, [classroom], [networks_accordion, files_accordion, lr_energy, lr_generator],
                          api_name=False, **many)
-        link_inputs = [session, tab_state, lesson_step, classroom, view, show_data, show_samples, show_arrows,
-                       show_latent, *control_inputs]
-
-        def keep_link(event):
-            """After `event`: the link's query string, then the address bar and the link box."""
-            return event.then(current_link, link_inputs, [link_query], api_name=False, show_progress="hidden",
-                              **many).then(None, [link_query], [link_box], js=LINK_JS, api_name=False,
-                                           show_progress="hidden")
-
         # the open tab is noted in the browser: no round trip, so no race with the tab's own handler
         for tab, name in zip(tab_items, tab_names):
-            keep_link(tab.select(None, None, [tab_state], js=f"() => {json.dumps(name)}", api_name=False))
-        # status changes with every pair, run, step and lesson step
-        link_triggers = [c.change for c in (classroom, view, show_data, show_samples, show_arrows, show_latent,
-                                            *control_inputs, status)]
-        keep_link(gr.on(link_triggers, None, None, api_name=False, trigger_mode="always_last", **many))
+            then_link(tab.select(None, None, [tab_state], js=f"() => {json.dumps(name)}", api_name=False))
+        # not on the status line, which changes with every frame while training: on what changes the experiment
+        to_address(gr.on([c.change for c in (*link_inputs[2:], pretrained)], current_link, [session, *link_inputs],
+                         [link_query], trigger_mode="always_last", **quiet))
+        to_address(gr.on([train_button.click, reset_button.click, pair_upload.upload], live_run_link,
+                         [session, *link_inputs], [link_query], **quiet))
+        to_address(pretrained.input(chosen_pair_link, [session, pretrained, *link_inputs], [link_query], **quiet))
         copy_link.click(None, None, [link_box], js=COPY_JS, api_name=False, show_progress="hidden")
     return demo
 

@@ -131,6 +131,9 @@ def test_the_address_and_copy_link_follow_a_changed_control(open_page):
     wait_for(lambda: address(page).get("entropy_weight") == "0.5", what="the address to follow the control")
     page.get_by_role("tab", name="Gallery").click()
     wait_for(lambda: address(page).get("tab") == "gallery", what="the open tab in the address")
+    assert address(page).get("pair") == "ring"
+    page.click("#reset")   # a new run: the link names no pair any more
+    wait_for(lambda: "pair" not in address(page), what="the pair to leave the link")
     page.click("#copy-link")
     link = page.locator("#link textarea")
     wait_for(lambda: "entropy_weight=0.5" in link.input_value(), what="the link box")
