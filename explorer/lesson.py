@@ -102,7 +102,9 @@ found. This pair is the `lesson` preset (a generator learning 10x faster than it
 deviations of a mode.
 
 **Look:** the generated samples pile up in a few places, or in between modes; in the curves,
-*modes covered* (evaluated every 250 steps on 1,000 samples) never reaches 8.
+*modes covered* (evaluated every 250 steps on 1,000 samples) never reaches 8. The energy is dragged
+along: its density puts **55 %** of its mass outside the plotted box (the title says so), and its
+held-out NLL is **6.1 nats**, against **2.1** with the entropy term (next step).
 """, Setup(pair="lesson-no-entropy", view="density", layers=("data", "samples"))),
 
     Step("An entropy term restores coverage", r"""
@@ -138,9 +140,10 @@ And a new sample later needs a long chain again, where the generator needs one p
 """, Setup(pair="ring-langevin", view="energy", layers=("data", "samples"))),
 
     Step("Try it yourself", r"""
-The controls now hold the `lesson` preset with **entropy weight 0**, and a new run waits at step 0.
+The controls now hold the `lesson` preset's settings with **entropy weight 0**, and a new run waits at
+step 0.
 
-1. Press **Train** and watch 3,000 steps (about half a minute): the samples gather in a few
+1. Press **Train** and watch 3,000 steps (about 20 s on a 2-core CPU): the samples gather in a few
    places, and *modes covered* stays low.
 2. When it has finished, set **entropy weight** to **1** and press **Train** again: a new run with
    the same seed and data, only the weight differs. Compare *modes covered*.

@@ -70,6 +70,8 @@ def test_numbers_quoted_are_the_pairs_measured_ones():
     collapsed, covered = metrics("lesson-no-entropy"), metrics("lesson")
     assert f"**{collapsed['modes_covered']} of {collapsed['modes_total']} modes**" in lesson.STEPS[3].text
     assert f"{round(100 * collapsed['high_quality_fraction'])} %" in lesson.STEPS[3].text
+    assert f"**{round(100 * collapsed['mass_outside'])} %** of its mass outside" in lesson.STEPS[3].text
+    assert f"**{collapsed['nll']:.1f} nats**, against **{covered['nll']:.1f}**" in lesson.STEPS[3].text
     assert f"**{covered['modes_covered']} of {covered['modes_total']} modes**" in lesson.STEPS[4].text
     assert metrics("ring")["modes_covered"] == 8 and metrics("ring-no-entropy")["modes_covered"] == 8  # step 5's "Try"
     text = lesson.STEPS[5].text
