@@ -23,10 +23,12 @@ import plotly
 
 from explorer import catalogue, compare, compare_figures, controls, drawing, export, figures, pair_files, view_figures, views
 from explorer import replay as replay_mod
+from explorer import lesson, share
 from explorer.cli import set_threads
 from explorer.datasets import DATASET_NAMES, load_points
 from explorer.errors import UserInputError, expected_errors
 from explorer.live import FRAME_SECONDS, LiveSession
+from explorer.run import LIVE_SETTINGS
 from explorer.options import DATASET_DEFAULTS, OPTION_BY_NAME, resolve
 from explorer.presets import PRESETS, preset_options
 
@@ -293,15 +295,21 @@ def change_live_setting(session: Session, *values):
     """Entropy, weight, learning rates and steps apply between steps, even mid-run."""
     if session.run is None or session.ended:
         return (gr.skip(),) * 4 + (session,)
-    session.apply_live_settings(options_of(session, values))
+    options = options_of(session, values)
+    if all(session.run.options.get(k) == options[k] for k in LIVE_SETTINGS):   # e.g. a lesson step set them
+        return (gr.skip(),) * 4 + (session,)
+    session.apply_live_settings(options)
     return only_status(session, "settings applied")
 
 
 @guarded()
 def change_view(session: Session, view, show_data, show_samples, show_arrows, show_latent):
-    session.view = {"view": view, "show_data": show_data, "show_samples": show_samples,
-                    "show_arrows": show_arrows, "show_latent": show_latent}
+    chosen = {"view": view, "show_data": show_data, "show_samples": show_samples,
+              "show_arrows": show_arrows, "show_latent": show_latent}
     layers = {"arrows": bool(show_arrows), "latent": bool(show_latent)}
+    if chosen == session.view and layers == session.layers:   # already shown (a lesson step or link set it)
+        return (gr.skip(),) * 4 + (session,)
+    session.view = chosen
     if layers != session.layers:
         session.layers = layers
         if not session.training:  # the next frame of a live run brings them anyway
@@ -851,6 +859,172 @@ def export_csv(session: Session):
         (gr.update(value=path, visible=True),)
 
 
+# ---------------------------------------------------------------------------- lesson, shareable link, classroom
+# The story and its set-ups are data in explorer/lesson.py; the link's format is explorer/share.py.
+# A lesson step and an opened link both end in `show_setup`, which returns every output below.
+SETUP_OUTPUTS = ("landscape", "curves", "histogram", "status", "session", *controls.CONTROL_NAMES, "points_file",
+                 "pretrained", "view", "show_data", "show_samples", "show_arrows", "show_latent", "tabs",
+                 "tab_state", "lesson_step", "lesson_panel", "lesson_indicator", "lesson_text", "classroom")
+N_SETUP_EXTRAS = len(SETUP_OUTPUTS) - 5     # beyond the frame outputs (landscape ... session)
+DEFAULT_LAYERS = ("data", "samples")
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+LESSON_INTRO = (f"{len(lesson.STEPS)} short steps, from what an energy landscape is to training a pair yourself. "
+                "Each step sets up the page (pair, view, tab) and says what to look at. Press **Next** to start.")
+# the link travels in the address bar: replaceState keeps it current without a new history entry;
+# Gradio's own query keys (?view=api, ?__theme=dark) are kept as they were
+LINK_JS = """(query) => {
+  const url = new URL(window.location.href);
+  if (typeof query === 'string') {
+    const keep = [...url.searchParams].filter(([key]) => key.startsWith('__') || %s.includes(key));
+    url.search = query;
+    for (const [key, value] of keep) url.searchParams.append(key, value);
+    window.history.replaceState(window.history.state, '', url);
+  }
+  return url.href;
+}""" % json.dumps(list(share.FOREIGN_KEYS))
+# the clipboard needs a secure context (https or localhost); elsewhere the link box still shows it
+COPY_JS = """() => {
+  const href = window.location.href;
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(href).catch(() => {});
+  return href;
+}"""
+
+
+def show_setup(session: Session, *, pair: str | None, options: dict | None, view: str, layers,
+               tab: str, number: int | None, classroom: bool | None, note: str, problem: str | None = None) -> tuple:
+    """Show a pretrained pair (its options in the controls, unless `options` overrides them) or a
+    new run of `options` at step 0; set the view, its layers, the tab and the lesson step."""
+    session.view = {"view": view, "show_data": "data" in layers, "show_samples": "samples" in layers,
+                    "show_arrows": "arrows" in layers, "show_latent": "latent" in layers}
+    session.layers = {"arrows": "arrows" in layers, "latent": "latent" in layers}   # before the frame is made
+    shown = None
+    if pair:
+        found = catalogue.find(pair)
+        run = session.load(str(found.folder), f"pretrained: {found.name}", catalogue.points_path(found.folder))
+        shown = run.options
+    if options is not None:
+        # as the controls hold them (a preset's lr_decay, say, has no control): what Train would run
+        options = controls.options_from_controls(controls.controls_from_options(options), session.points_path)
+        if not pair:
+            session.new_run(options)
+        shown = options   # over a pair: the controls say what Train will run next
+    frame = draw(session, note, problem)
+    control = control_updates(shown) if shown is not None else (gr.skip(),) * N_CONTROL_OUTPUTS
+    in_lesson = number is not None and number > 0
+    return frame + control + (
+        gr.update(value=pair) if pair else gr.update(value=None),
+        gr.update(value=view), *(gr.update(value=layer in layers) for layer in lesson.LAYERS),
+        gr.Tabs(selected=f"{tab}-tab"), tab,
+        number if number is not None else gr.skip(),
+        gr.update(open=True) if in_lesson else gr.skip(),
+        lesson.indicator(number) if number is not None else gr.skip(),
+        (lesson.step(number).text if in_lesson else LESSON_INTRO) if number is not None else gr.skip(),
+        gr.update(value=classroom) if classroom is not None else gr.skip())
+
+
+@guarded(extra_outputs=N_SETUP_EXTRAS)
+def lesson_go(session: Session, number):
+    """Open lesson step `number` (1..7) and set the page up for it."""
+    number = int(number)
+    step = lesson.step(number)
+    setup = step.setup
+    return show_setup(session, pair=setup.pair, options=setup.resolved_options(), view=setup.view,
+                      layers=setup.layers, tab=setup.tab, number=number, classroom=None,
+                      note=f"lesson step {number} of {len(lesson.STEPS)}: {step.title}")
+
+
+def lesson_move(change: int):
+    @guarded(extra_outputs=N_SETUP_EXTRAS)
+    def move(session: Session, current):
+        current = current if isinstance(current, int) else 0
+        number = current + change
+        if not 1 <= number <= len(lesson.STEPS):   # never re-run a step's set-up: it would end a live run
+            note = "that was the last step" if change > 0 else "this is the first step"
+            return only_status(session, note) + (gr.skip(),) * N_SETUP_EXTRAS
+        return lesson_go(session, number)
+    move.__name__ = "lesson_next" if change > 0 else "lesson_prev"
+    return move
+
+
+def open_link(session, query, tabs=lesson.TABS):
+    """Set the page up as a link says (its query string, or a dict of its parameters).
+    Bad or hostile values fall back to the defaults, each named in the status line."""
+    @guarded(extra_outputs=N_SETUP_EXTRAS)
+    def apply(session: Session):
+        shared, problems = share.decode(query if query is not None else "", tabs=tabs)
+        problem = ("the link had problems: " + "; ".join(problems)) if problems else None
+        if shared.empty and not problems:   # a plain address: the default pair, as before links existed
+            if not catalogue.pretrained_pairs():
+                return draw(session) + (gr.skip(),) * N_SETUP_EXTRAS
+            return choose_pretrained(session, DEFAULT_PAIR) + (gr.skip(),) * (N_SETUP_EXTRAS - N_CONTROL_OUTPUTS - 1)
+        setup = lesson.step(shared.lesson).setup if shared.lesson else None
+        pair, options = shared.pair, shared.options
+        if pair is None and options is None:   # the lesson step's own pair or run, else the default pair
+            has_default = any(p.name == DEFAULT_PAIR for p in catalogue.pretrained_pairs())
+            pair, options = ((setup.pair, setup.resolved_options()) if setup else
+                             (DEFAULT_PAIR, None) if has_default else (None, resolve(None, {})))
+        layers = shared.layers if shared.layers is not None else (setup.layers if setup else DEFAULT_LAYERS)
+        return show_setup(session, pair=pair, options=options,
+                          view=shared.view or (setup.view if setup else "energy"), layers=layers,
+                          tab=shared.tab or (setup.tab if setup else "landscape"),
+                          number=shared.lesson, classroom=shared.classroom, note=share.summary(shared),
+                          problem=problem)
+    return apply(session)
+
+
+def link_loader(tabs):
+    """demo.load's handler: the page's own address holds the link (gr.Request brings its query)."""
+    def open_address(session, request: gr.Request):
+        params = list(request.query_params.multi_items()) if request is not None else []
+        session = ensure(session)
+        if request is not None and request.session_hash:   # so that closing the tab can stop its runs
+            OPEN_PAGES[request.session_hash] = session
+        return open_link(session, params, tabs)
+    return open_address
+
+
+def shown_pair(session: Session) -> str | None:
+    source = session.source or ""
+    return source.removeprefix("pretrained: ") if source.startswith("pretrained: ") else None
+
+
+def link_query_of(session, pair, tab, number, classroom, view, show_data, show_samples, show_arrows, show_latent,
+                  *values):
+    """The query string of the page's state (unchanged while a control holds a bad value)."""
+    if not isinstance(session, Session):
+        return gr.skip()
+    try:
+        options = options_of(session, values)
+    except EXPECTED:
+        return gr.skip()
+    shown = {"data": show_data, "samples": show_samples, "arrows": show_arrows, "latent": show_latent}
+    return share.encode(share.Shared(
+        options=options, view=view, layers=tuple(name for name, on in shown.items() if on), pair=pair, tab=tab,
+        lesson=number if isinstance(number, int) and number > 0 else None, classroom=True if classroom else None))
+
+
+# Three ways to know which pair the link names, none of them racing the handler that changes it:
+def current_link(session, *inputs):
+    """After a handler has finished, or for a control: the pair the session shows, if any."""
+    return link_query_of(session, shown_pair(session) if isinstance(session, Session) else None, *inputs)
+
+
+def live_run_link(session, *inputs):
+    """Train, Reset, an uploaded pair (beside their handlers): what is shown next is no catalogue pair."""
+    return link_query_of(session, None, *inputs)
+
+
+def chosen_pair_link(session, name, *inputs):
+    """A pretrained pair chosen (beside its handler): that pair."""
+    return link_query_of(session, name or None, *inputs)
+
+
+def set_classroom(on: bool):
+    """Classroom: hide networks, seed, learning rates and pair files; leave data, entropy, Train and the lesson."""
+    shown = gr.update(visible=not on)
+    return shown, shown, shown, shown
+
+
 # ---------------------------------------------------------------------------- layout
 def number(name: str, **kwargs) -> gr.Number:
     option = OPTION_BY_NAME[name]
@@ -895,21 +1069,41 @@ def build_app() -> gr.Blocks:
                     lr_energy = number("lr_energy", value=initial["lr_energy"])
                     lr_generator = number("lr_generator", value=initial["lr_generator"])
                     steps = number("steps", value=initial["steps"], precision=0)
-                with gr.Accordion("networks and seed (apply on Reset or a new Train)", open=False):
+                with gr.Accordion("networks and seed (apply on Reset or a new Train)", open=False) as networks_accordion:
                     batch_size = number("batch_size", value=initial["batch_size"], precision=0)
                     hidden = number("hidden", value=initial["hidden"], precision=0)
                     energy_hidden = number("energy_hidden", value=0, precision=0)
                     latent_dim = number("latent_dim", value=initial["latent_dim"], precision=0)
                     seed = number("seed", value=initial["seed"], precision=0)
-                with gr.Accordion("pair files", open=False):
+                with gr.Accordion("pair files", open=False) as files_accordion:
                     download_button = gr.Button("Download the current pair (.zip)", elem_id="download")
                     download_file = gr.File(label="pair zip", visible=False, interactive=False)
                     pair_upload = gr.File(label="upload a pair (.zip, or config.json + model.safetensors)",
                                           file_count="multiple",
                                           elem_id="pair-upload")
             with gr.Column(scale=2):
+                # ---- lesson, link and classroom: the story (explorer/lesson.py) and the link (explorer/share.py)
+                with gr.Accordion(f"Lesson: the method in {len(lesson.STEPS)} steps", open=True,
+                                  elem_id="lesson") as lesson_panel:
+                    lesson_indicator = gr.Markdown(lesson.indicator(0), elem_id="lesson-indicator")
+                    lesson_text = gr.Markdown(LESSON_INTRO, latex_delimiters=LATEX, elem_id="lesson-text")
+                    with gr.Row():
+                        lesson_prev = gr.Button("◀ Prev", elem_id="lesson-prev", size="sm")
+                        lesson_next = gr.Button("Next ▶", elem_id="lesson-next", size="sm", variant="primary")
+                with gr.Row(equal_height=True):
+                    classroom = gr.Checkbox(False, label="classroom: hide the advanced controls", elem_id="classroom",
+                                            scale=1)
+                    copy_link = gr.Button("Copy link", elem_id="copy-link", size="sm", scale=0, min_width=100)
+                    link_box = gr.Textbox(label="link to this experiment (the address bar keeps it current)",
+                                          interactive=False, elem_id="link", buttons=["copy"], scale=3, lines=1,
+                                          max_lines=2)
+                link_query = gr.Textbox(visible=False)   # the link's query string, made by current_link
+                link_in = gr.Textbox(visible=False)      # /open_link's input: a query string
+                lesson_step = gr.State(0)
+                tab_state = gr.Textbox("landscape", visible=False)   # the open tab; set in the browser
+                # ---- end of lesson, link and classroom
                 status = gr.Markdown("Loading…", elem_id="status")
-                with gr.Tabs() as view_tabs:
+                with gr.Tabs() as tabs:
                     with gr.Tab("Landscape", id="landscape-tab"):
                         landscape = plotly_view("landscape", 520)
                         with gr.Row():   # studio: replay, under the landscape
@@ -1005,14 +1199,6 @@ def build_app() -> gr.Blocks:
 
         pretrained.input(choose_pretrained, [session, pretrained], frame_outputs + control_outputs + [pretrained],
                          api_name="choose_pretrained", **many)
-        def open_page(session, request: gr.Request):
-            session = ensure(session)
-            if request is not None and request.session_hash:
-                OPEN_PAGES[request.session_hash] = session
-            return choose_pretrained(session, DEFAULT_PAIR if pairs else None)
-
-        demo.load(open_page, [session], frame_outputs + control_outputs + [pretrained], api_name=False, **many)
-        demo.unload(close_page)
         train_button.click(train, [session, *control_inputs], frame_outputs, api_name="train",
                            show_progress="hidden", **many)
         pause_button.click(pause, [session], [], api_name="pause", **many)
@@ -1070,13 +1256,55 @@ def build_app() -> gr.Blocks:
                               api_name=False, **hidden)
         live_button.click(replay_live, [session], frame_outputs + [replay_slider], api_name="replay_live", **hidden)
         use_button.click(use_drawing, [session, draw_canvas, *control_inputs],
-                         frame_outputs + control_outputs + [view_tabs], api_name="use_drawing", **many)
+                         frame_outputs + control_outputs + [tabs], api_name="use_drawing", **many)
         starter_button.click(draw_starter, [starter_choice], [draw_canvas], api_name="draw_starter", **many)
         png_button.click(None, [export_which], [export_note], js=PNG_JS, api_name=False)
         html_button.click(export_html, [session, export_which, landscape, curves, histogram, gallery_plot, interp_plot,
                                         embed_plot], frame_outputs + [export_file], js=CHOSEN_FIGURE_JS,
                           api_name="export_html", **many)
         csv_button.click(export_csv, [session], frame_outputs + [export_file], api_name="export_csv", **many)
+
+        # ---- lesson, link and classroom
+        tab_items = [tab for tab in tabs.children if isinstance(tab, gr.Tab) and tab.id]
+        tab_names = tuple(str(tab.id).removesuffix("-tab") for tab in tab_items)
+        parts = dict(landscape=landscape, curves=curves, histogram=histogram, status=status, session=session,
+                     **dict(zip(controls.CONTROL_NAMES, control_inputs)), points_file=points_file,
+                     pretrained=pretrained, view=view, show_data=show_data, show_samples=show_samples,
+                     show_arrows=show_arrows, show_latent=show_latent, tabs=tabs, tab_state=tab_state,
+                     lesson_step=lesson_step, lesson_panel=lesson_panel, lesson_indicator=lesson_indicator,
+                     lesson_text=lesson_text, classroom=classroom)
+        setup_outputs = [parts[name] for name in SETUP_OUTPUTS]
+        quiet = dict(api_name=False, show_progress="hidden", **many)
+        link_inputs = [tab_state, lesson_step, classroom, view, show_data, show_samples, show_arrows, show_latent,
+                       *control_inputs]
+
+        def to_address(event):
+            """After `event` made the link's query string: into the address bar and the link box."""
+            event.then(None, [link_query], [link_box], js=LINK_JS, api_name=False, show_progress="hidden")
+
+        def then_link(event):
+            to_address(event.then(current_link, [session, *link_inputs], [link_query], **quiet))
+
+        then_link(demo.load(link_loader(tab_names), [session], setup_outputs, api_name=False, **many))
+        demo.unload(close_page)
+        then_link(link_in.submit(lambda s, query: open_link(s, query, tab_names), [session, link_in], setup_outputs,
+                                 api_name="open_link", **many))
+        then_link(lesson_next.click(lesson_move(+1), [session, lesson_step], setup_outputs, api_name="lesson_next",
+                                    **many))
+        then_link(lesson_prev.click(lesson_move(-1), [session, lesson_step], setup_outputs, api_name="lesson_prev",
+                                    **many))
+        classroom.change(set_classroom, [classroom], [networks_accordion, files_accordion, lr_energy, lr_generator],
+                         api_name=False, **many)
+        # the open tab is noted in the browser: no round trip, so no race with the tab's own handler
+        for tab, name in zip(tab_items, tab_names):
+            then_link(tab.select(None, None, [tab_state], js=f"() => {json.dumps(name)}", api_name=False))
+        # not on the status line, which changes with every frame while training: on what changes the experiment
+        to_address(gr.on([c.change for c in (*link_inputs[2:], pretrained)], current_link, [session, *link_inputs],
+                         [link_query], trigger_mode="always_last", **quiet))
+        to_address(gr.on([train_button.click, reset_button.click, pair_upload.upload], live_run_link,
+                         [session, *link_inputs], [link_query], **quiet))
+        to_address(pretrained.input(chosen_pair_link, [session, pretrained, *link_inputs], [link_query], **quiet))
+        copy_link.click(None, None, [link_box], js=COPY_JS, api_name=False, show_progress="hidden")
     return demo
 
 

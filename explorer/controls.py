@@ -63,7 +63,8 @@ def _label(name: str) -> str:
 
 def _with_labels(message: str) -> str:
     """CLI flag names (--batch-size) -> the page's labels (batch size)."""
-    for option in opts.OPTIONS:
+    # longest flags first: --entropy must not eat the start of --entropy-weight
+    for option in sorted(opts.OPTIONS, key=lambda o: -len(o.flag)):
         message = message.replace(option.flag, _label(option.name))
     return message
 
