@@ -23,9 +23,8 @@ from dataclasses import dataclass, fields
 from urllib.parse import parse_qsl, urlencode
 
 from . import options as opts
-from .controls import CONTROL_NAMES, DATA_PARAMETERS, DATASET_PARAMETERS
+from .controls import CONTROL_NAMES, DATA_PARAMETERS, DATASET_PARAMETERS, in_page_words
 from .errors import UserInputError
-from .controls import in_page_words
 from .lesson import LAYERS, STEPS, TABS, VIEWS
 
 # query keys the page itself uses (Gradio: ?view=api, ?__theme=dark, ...): left alone, never ours
