@@ -54,13 +54,14 @@ def test_draw_points_use_them_and_step(page):
     canvas = page.locator("#draw-canvas canvas")
     canvas.wait_for()
     box = canvas.bounding_box()
-    for i in range(30):   # a 6 x 5 lattice of clicks, one point each
-        page.mouse.click(box["x"] + box["width"] * (0.15 + 0.14 * (i % 6)),
-                         box["y"] + box["height"] * (0.2 + 0.15 * (i // 6)))
+    for i in range(30):   # a 6 x 5 lattice of clicks, one point each (relative to the canvas, wherever it is now)
+        canvas.click(position={"x": box["width"] * (0.15 + 0.14 * (i % 6)), "y": box["height"] * (0.2 + 0.15 * (i // 6))},
+                     delay=20)
     assert page.inner_text("#draw-canvas .draw-count") == "30 points"
     page.locator("#draw-canvas .draw-undo").click()
     assert page.inner_text("#draw-canvas .draw-count").startswith("29 points")
     # a drag sprays points along the stroke; Undo takes the whole stroke back
+    box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.9)
     page.mouse.down()
     for i in range(1, 41):
@@ -70,7 +71,7 @@ def test_draw_points_use_them_and_step(page):
     assert sprayed >= 29 + 40   # 3 points a dab, a dab every 6 pixels of a 384-pixel stroke
     page.locator("#draw-canvas .draw-undo").click()
     assert page.inner_text("#draw-canvas .draw-count").startswith("29 points")
-    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.9)
+    canvas.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.9})
     page.click("#draw-use")
     wait_for(lambda: "live run" in status(page) and "step 0 / 3,000" in status(page), what="the drawn points' run")
     assert page.get_by_label("dataset").input_value() == "points"
