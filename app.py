@@ -19,7 +19,7 @@ import time
 import gradio as gr
 import plotly
 
-from explorer import catalogue, controls, figures, pair_files, view_figures, views
+from explorer import catalogue, controls, density_figures, density_tab, figures, pair_files, view_figures, views
 from explorer.cli import set_threads
 from explorer.datasets import DATASET_NAMES, load_points
 from explorer.errors import UserInputError, expected_errors
@@ -115,6 +115,7 @@ class Session(LiveSession):
         self.points_path: str | None = None
         self.export_dir = tempfile.mkdtemp(prefix="energylab-session-")
         self.views = views.ViewState()
+        self.densities = density_tab.DensityState()
 
 
 def ensure(session) -> Session:
@@ -388,6 +389,41 @@ def close_session(session: Session) -> None:
         shutil.rmtree(session.export_dir, ignore_errors=True)
 
 
+# ---------------------------------------------------------------------------- densities tab
+DENSITY_TICK_SECONDS = 3.0   # while training, the open Densities tab redraws this often (~0.2-0.5 s of work)
+DENSITY_TAB_ID = "densities-tab"
+
+
+def draw_densities(session, scale):
+    """The Densities tab: p_data, p_E, p_G with their KLs, and the entropy curves. Returns the two
+    figures, the table, the status line and the session; bad input becomes a message."""
+    session = ensure(session)
+    try:
+        tab = density_tab.density_tab(session, session.densities, scale)
+        note = f"densities in {tab.seconds:.2f} s"
+        return (figure_json(tab.densities), figure_json(tab.entropy), tab.table,
+                controls.status_markdown(session.latest()[0], note), session)
+    except EXPECTED as e:
+        problem = str(e)
+    except Exception as e:  # noqa: BLE001 - as in guarded()
+        log.exception("densities failed")
+        problem = f"something went wrong ({type(e).__name__}: {e}); the session keeps working"
+    return gr.skip(), gr.skip(), gr.skip(), controls.status_markdown(session.latest()[0], problem=problem), session
+
+
+def tick_densities(session, scale):
+    """The timer, active while the tab is shown: redraw when the pair's step moved (training)."""
+    if not isinstance(session, Session) or not density_tab.needs_redraw(session, session.densities, scale):
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), session
+    outputs = draw_densities(session, scale)
+    return outputs[:3] + (gr.skip(),) + outputs[4:]   # the status line stays the training's
+
+
+def densities_shown(event: gr.SelectData):
+    """Any tab chosen: the Densities timer runs only while its tab is shown."""
+    return gr.Timer(active=event.value == "Densities" or event.index == DENSITY_TAB_ID)
+
+
 # ---------------------------------------------------------------------------- layout
 def number(name: str, **kwargs) -> gr.Number:
     option = OPTION_BY_NAME[name]
@@ -446,7 +482,7 @@ def build_app() -> gr.Blocks:
                                           elem_id="pair-upload")
             with gr.Column(scale=2):
                 status = gr.Markdown("Loading…", elem_id="status")
-                with gr.Tabs():
+                with gr.Tabs() as tabs:
                     with gr.Tab("Landscape", id="landscape-tab"):
                         landscape = plotly_view("landscape", 520)
                         with gr.Row():
@@ -487,6 +523,15 @@ def build_app() -> gr.Blocks:
                             embed_button = gr.Button("Compute UMAP", elem_id="embed")
                         embed_plot = plotly_view("embedding", 600)
                         gr.Markdown(UMAP_NOTE)
+                    # ---- densities tab
+                    with gr.Tab("Densities", id=DENSITY_TAB_ID, elem_id=DENSITY_TAB_ID) as densities_tab:
+                        with gr.Row():
+                            density_scale = gr.Radio(list(density_figures.SCALES), value="log density", label="show (one scale for all three)")
+                            density_button = gr.Button("Refresh", elem_id="densities-refresh")
+                        density_plot = plotly_view("densities", 430)
+                        density_table = gr.Markdown(elem_id="densities-table")
+                        entropy_plot = plotly_view("entropies", 520)
+                        density_timer = gr.Timer(DENSITY_TICK_SECONDS, active=False)
 
         control_inputs = [dataset, modes, radius, spacing, std, sampler, entropy, entropy_weight, lr_energy,
                           lr_generator, batch_size, hidden, energy_hidden, latent_dim, steps, seed]
@@ -532,6 +577,14 @@ def build_app() -> gr.Blocks:
         colour_by.change(draw_embedding, [session, colour_by], [embed_plot, status, session], api_name=False,
                          **view_outputs)
         download_button.click(download_pair, [session], frame_outputs + [download_file], api_name="download_pair", **many)
+        # ---- densities tab
+        density_inputs = [session, density_scale]
+        density_outputs = [density_plot, entropy_plot, density_table, status, session]
+        density_button.click(draw_densities, density_inputs, density_outputs, api_name="densities", **view_outputs)
+        densities_tab.select(draw_densities, density_inputs, density_outputs, api_name=False, **view_outputs)
+        density_scale.change(draw_densities, density_inputs, density_outputs, api_name=False, **view_outputs)
+        density_timer.tick(tick_densities, density_inputs, density_outputs, api_name=False, show_progress="hidden", **many)
+        tabs.select(densities_shown, None, [density_timer], api_name=False, **many)
     return demo
 
 

@@ -1,0 +1,86 @@
+"""The Densities tab of a session's current pair: probe the models under the session's lock, then
+compute and draw in numpy (explorer/densities.py, explorer/entropies.py, explorer/density_figures.py).
+
+Works the same on a pretrained pair, a paused run or one training right now; only the probe
+(p_E's landscape and the model's samples) holds the lock, for ~0.1 s.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from . import densities, density_figures, entropies, probes
+from .errors import UserInputError
+from .live import LiveSession
+
+NO_HISTORY_NOTE = ("this pair's saved history has no entropy record (it was trained before runs kept one):<br>"
+                   "only the current step is shown; training it further draws the curves")
+
+
+@dataclass
+class DensityState:
+    """What the tab remembers for a session: p_data per dataset (it never changes during a run),
+    a loaded Langevin pair's chains (seconds to run), and what was drawn last."""
+    data_cache: dict = field(default_factory=dict)
+    chains_cache: dict = field(default_factory=dict)
+    drawn: tuple = ()        # (id(run), step, scale) of the last drawing
+
+
+@dataclass(frozen=True)
+class DensityTab:
+    densities: dict          # Plotly figure (dict-like)
+    entropy: dict
+    table: str               # markdown: the KLs, their directions, how each density is obtained
+    seconds: float
+
+
+def _probe(run, state: DensityState) -> dict:
+    """p_E's landscape and the model's samples; a loaded Langevin pair's chains are kept per step."""
+    if run.options["sampler"] == "langevin" and not run.chains_live:
+        key = (id(run), run.step)
+        if key not in state.chains_cache:
+            state.chains_cache = {key: densities.model_samples(run)}
+        samples, what = state.chains_cache[key]
+        landscape = probes.landscape(run.energy, run.dataset.bounds, densities.RESOLUTION)
+        return {"landscape": landscape, "samples": samples, "what": what, "step": run.step, "sampler": "langevin"}
+    return densities.probe_pair(run)
+
+
+def density_tab(session: LiveSession, state: DensityState, scale: str = "log density") -> DensityTab:
+    """The tab's two figures and its table for the session's current pair. Digits (not 2-D) get
+    a figure and a table that say this view is for 2-D data."""
+    started = time.perf_counter()
+    run = session.run
+    if run is None:
+        raise UserInputError("no pair yet: choose a pretrained pair or press Train")
+    if scale not in density_figures.SCALES:
+        raise UserInputError(f"show must be one of {', '.join(density_figures.SCALES)}, got {scale!r}")
+    if run.dataset.dim != 2:
+        figure = density_figures.not_2d_figure()
+        state.drawn = (id(run), run.step, scale)
+        return DensityTab(figure, density_figures.not_2d_figure(), density_figures.NOT_2D,
+                          time.perf_counter() - started)
+    with session.lock:
+        probe = _probe(run, state)
+        history = {k: tuple(zip(*v)) for k, v in run.history.items() if k.startswith("entropy_") and v}
+        current, note = None, None
+        if "entropy_grid" not in history:
+            # a pair whose saved history predates the record: the current point only, never the past
+            samples = torch.as_tensor(probe["samples"][:entropies.ENTROPY_SAMPLES], dtype=torch.float32)
+            generator = run.generator if run.options["sampler"] == "generator" else None
+            current = entropies.entropy_values(samples, run.energy, generator, int(run.options["batch_size"]))
+            note = NO_HISTORY_NOTE
+        step, total = run.step, run.options["steps"]
+    view = densities.density_view(probe, run.dataset, state.data_cache)
+    state.drawn = (id(run), step, scale)
+    return DensityTab(density_figures.densities_figure(view, scale),
+                      density_figures.entropy_figure(history, current, step, total, note),
+                      density_figures.kl_table(view), time.perf_counter() - started)
+
+
+def needs_redraw(session: LiveSession, state: DensityState, scale: str) -> bool:
+    """A timer tick redraws only when the pair or its step changed since the last drawing."""
+    run = session.run
+    return run is not None and state.drawn != (id(run), run.step, scale)
