@@ -526,7 +526,8 @@ def build_app() -> gr.Blocks:
                     # ---- densities tab
                     with gr.Tab("Densities", id=DENSITY_TAB_ID, elem_id=DENSITY_TAB_ID) as densities_tab:
                         with gr.Row():
-                            density_scale = gr.Radio(list(density_figures.SCALES), value="log density", label="show (one scale for all three)")
+                            density_scale = gr.Radio(list(density_figures.SCALES), value="log density",
+                                                     label="show (one scale for all three)", elem_id="densities-scale")
                             density_button = gr.Button("Refresh", elem_id="densities-refresh")
                         density_plot = plotly_view("densities", 430)
                         density_table = gr.Markdown(elem_id="densities-table")
@@ -583,7 +584,8 @@ def build_app() -> gr.Blocks:
         density_button.click(draw_densities, density_inputs, density_outputs, api_name="densities", **view_outputs)
         densities_tab.select(draw_densities, density_inputs, density_outputs, api_name=False, **view_outputs)
         density_scale.change(draw_densities, density_inputs, density_outputs, api_name=False, **view_outputs)
-        density_timer.tick(tick_densities, density_inputs, density_outputs, api_name=False, show_progress="hidden", **many)
+        density_timer.tick(tick_densities, density_inputs, density_outputs, api_name=False, show_progress="hidden",
+                           **many)
         tabs.select(densities_shown, None, [density_timer], api_name=False, **many)
     return demo
 

@@ -28,11 +28,13 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import metrics, probes
 from .evaluation import LANGEVIN_EVAL_STEPS
 
 RESOLUTION = probes.FINE_RESOLUTION   # cells per side: the Landscape's own grid when still
+TRAINING_RESOLUTION = 100             # while training: the probe holds the models' lock ~2x shorter
 GENERATOR_SAMPLES = 10_000            # samples behind p_G's estimate
 DATA_SAMPLES = 10_000                 # draws behind p_data's estimate (shapes), or at most this many points
 HELDOUT_FRACTION = 0.2                # of the samples, kept aside to choose the bandwidth
@@ -128,12 +130,15 @@ def estimate_density(samples: np.ndarray, grid: Grid, seed: int = 0,
     heldout, train = x[order[:split]], x[order[split:]]
     iy, ix, inside = _cell_index(heldout, grid)
     scores = {}
-    for c in candidates:
-        h = c * grid.cell_width
-        log_p = with_floor(kde_on_grid(train, grid, h), grid, floor)
-        scores[h] = float(log_p[iy[inside], ix[inside]].mean()) if inside.any() else -math.inf
-    best = max(scores, key=scores.get)
-    return Estimate(with_floor(kde_on_grid(x, grid, best), grid, floor), best, len(x), scores)
+    # one BLAS thread: on 2 cores shared with training, a threaded matmul here was 2.5x slower
+    with threadpool_limits(1, user_api="blas"):
+        for c in candidates:
+            h = c * grid.cell_width
+            log_p = with_floor(kde_on_grid(train, grid, h), grid, floor)
+            scores[h] = float(log_p[iy[inside], ix[inside]].mean()) if inside.any() else -math.inf
+        best = max(scores, key=scores.get)
+        log_density = with_floor(kde_on_grid(x, grid, best), grid, floor)
+    return Estimate(log_density, best, len(x), scores)
 
 
 # ---------------------------------------------------------------------------- divergences
@@ -179,7 +184,8 @@ def data_density(dataset, grid: Grid, seed: int = 0) -> tuple[np.ndarray, bool, 
         points = dataset.points
         if len(points) > DATA_SAMPLES:
             points = points[rng.choice(len(points), size=DATA_SAMPLES, replace=False)]
-        what = f"the {len(points):,} training points" + (" (a random subset)" if len(dataset.points) > DATA_SAMPLES else "")
+        subset = " (a random subset)" if len(dataset.points) > DATA_SAMPLES else ""
+        what = f"the {len(points):,} training points{subset}"
     else:
         points = dataset.sample(DATA_SAMPLES, rng)
         what = f"{DATA_SAMPLES:,} draws of the {dataset.name} shape"
@@ -211,27 +217,29 @@ def probe_pair(run, resolution: int = RESOLUTION) -> dict:
             "sampler": run.options["sampler"]}
 
 
-def density_view(probe: dict, dataset, data_cache: dict | None = None, seed: int = 0) -> DensityView:
-    """The three densities and their KLs from `probe_pair`'s output. `data_cache` (a dict the
-    caller keeps) holds p_data per dataset and grid, which never changes during a run."""
+def density_view(probe: dict, dataset, data_cache: list | None = None, seed: int = 0) -> DensityView:
+    """The three densities and their KLs from `probe_pair`'s output. `data_cache` (a list the
+    caller keeps) holds p_data per grid resolution of the current dataset: it never changes
+    during a run, and for shapes and points it is itself an estimate worth keeping."""
     started = time.perf_counter()
     land = probe["landscape"]
     grid = make_grid(dataset.bounds, len(land.xs))
-    key = (id(dataset), len(land.xs))
-    if data_cache is not None and key in data_cache:
-        log_data, exact, data_note = data_cache[key]
+    cached = [entry for entry in data_cache or () if entry[0] is dataset and entry[1] == len(land.xs)]
+    if cached:
+        log_data, exact, data_note = cached[0][2]
     else:
         log_data, exact, data_note = data_density(dataset, grid, seed)
-        if data_cache is not None:
-            data_cache.clear()   # one dataset's worth: the current one
-            data_cache[key] = (log_data, exact, data_note)
+        if data_cache is not None:   # the current dataset's entries only (a new run drops the old ones)
+            data_cache[:] = [entry for entry in data_cache if entry[0] is dataset]
+            data_cache.append((dataset, len(land.xs), (log_data, exact, data_note)))
     log_energy = land.log_density.astype(np.float64)
     estimate = estimate_density(probe["samples"], grid, seed)
     outside = land.mass_outside
     notes = {
         "data": data_note,
         "energy": (f"exact up to quadrature: exp(-E)/Z, log Z = {land.log_z:.3f} by the midpoint rule on this "
-                   f"{len(land.xs)} x {len(land.xs)} grid and the ring around it ({outside:.1%} of the mass outside the box)"),
+                   f"{len(land.xs)} x {len(land.xs)} grid and the ring around it ({outside:.1%} of the mass "
+                   "outside the box)"),
         "generator": (f"an estimate: Gaussian kernel density estimate of {probe['what']}, bandwidth "
                       f"{estimate.bandwidth:.3g} chosen by held-out likelihood, mixed with {UNIFORM_FLOOR:.1%} "
                       "uniform so that KL stays finite where it has no samples"),

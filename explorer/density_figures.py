@@ -49,7 +49,8 @@ def densities_figure(view: DensityView, scale: str = "log density", height: int 
         left = i * (width + PANEL_GAP)
         traces.append(dict(type="heatmap", x=view.grid.xs, y=view.grid.ys, z=z.astype(np.float32),
                            coloraxis="coloraxis", xaxis="x" + suffix, yaxis="y" + suffix, name=title,
-                           hovertemplate=f"{title}<br>x %{{x:.2f}}, y %{{y:.2f}}<br>{colour_title} %{{z:.3g}}<extra></extra>"))
+                           hovertemplate=f"{title}<br>x %{{x:.2f}}, y %{{y:.2f}}<br>{colour_title} %{{z:.3g}}"
+                                         "<extra></extra>"))
         layout["xaxis" + suffix] = dict(domain=[left, left + width], range=[xmin, xmax], constrain="domain",
                                         anchor="y" + suffix)
         layout["yaxis" + suffix] = dict(range=[ymin, ymax], scaleanchor="x" + suffix, scaleratio=1,
@@ -76,8 +77,8 @@ def kl_table(view: DensityView) -> str:
         "(expectation under the data; large where p_E misses data) |",
         f"| KL(p_data ‖ p_G) | {kl['data_generator']:.3g} | how well {generator} covers the data "
         "(large when modes are missing: collapse) |",
-        f"| KL(p_G ‖ p_E) | {kl['generator_energy']:.3g} | the generator's own objective, E[E(G(z))] - H(p_G) + log Z, "
-        "measured (expectation under p_G) |",
+        f"| KL(p_G ‖ p_E) | {kl['generator_energy']:.3g} | the generator's own objective, "
+        "E[E(G(z))] - H(p_G) + log Z, measured (expectation under p_G) |",
         "",
         f"**p_data**: {view.notes['data']}.  ",
         f"**p_E**: {view.notes['energy']}.  ",

@@ -21,11 +21,12 @@ NO_HISTORY_NOTE = ("this pair's saved history has no entropy record (it was trai
 
 @dataclass
 class DensityState:
-    """What the tab remembers for a session: p_data per dataset (it never changes during a run),
-    a loaded Langevin pair's chains (seconds to run), and what was drawn last."""
-    data_cache: dict = field(default_factory=dict)
-    chains_cache: dict = field(default_factory=dict)
-    drawn: tuple = ()        # (id(run), step, scale) of the last drawing
+    """What the tab remembers for a session: p_data of the current dataset (it never changes
+    during a run), a loaded Langevin pair's chains (seconds to run), and what was drawn last.
+    Runs and datasets are held, not their id()s, which a new object may reuse."""
+    data_cache: list = field(default_factory=list)
+    chains: tuple = ()       # (run, step, samples, what)
+    drawn: tuple = ()        # (run, step, scale, resolution) of the last drawing
 
 
 @dataclass(frozen=True)
@@ -36,34 +37,38 @@ class DensityTab:
     seconds: float
 
 
-def _probe(run, state: DensityState) -> dict:
+def _probe(run, state: DensityState, resolution: int) -> dict:
     """p_E's landscape and the model's samples; a loaded Langevin pair's chains are kept per step."""
     if run.options["sampler"] == "langevin" and not run.chains_live:
-        key = (id(run), run.step)
-        if key not in state.chains_cache:
-            state.chains_cache = {key: densities.model_samples(run)}
-        samples, what = state.chains_cache[key]
-        landscape = probes.landscape(run.energy, run.dataset.bounds, densities.RESOLUTION)
+        if state.chains[:2] != (run, run.step):
+            state.chains = (run, run.step, *densities.model_samples(run))
+        _, _, samples, what = state.chains
+        landscape = probes.landscape(run.energy, run.dataset.bounds, resolution)
         return {"landscape": landscape, "samples": samples, "what": what, "step": run.step, "sampler": "langevin"}
-    return densities.probe_pair(run)
+    state.chains = ()
+    return densities.probe_pair(run, resolution)
 
 
-def density_tab(session: LiveSession, state: DensityState, scale: str = "log density") -> DensityTab:
+def density_tab(session: LiveSession, state: DensityState, scale: str = "log density",
+                resolution: int | None = None) -> DensityTab:
     """The tab's two figures and its table for the session's current pair. Digits (not 2-D) get
-    a figure and a table that say this view is for 2-D data."""
+    a figure and a table that say this view is for 2-D data. `resolution`: grid cells per side;
+    by default densities.TRAINING_RESOLUTION while the session trains, else densities.RESOLUTION."""
     started = time.perf_counter()
     run = session.run
+    if resolution is None:
+        resolution = densities.TRAINING_RESOLUTION if session.training else densities.RESOLUTION
     if run is None:
         raise UserInputError("no pair yet: choose a pretrained pair or press Train")
     if scale not in density_figures.SCALES:
         raise UserInputError(f"show must be one of {', '.join(density_figures.SCALES)}, got {scale!r}")
     if run.dataset.dim != 2:
         figure = density_figures.not_2d_figure()
-        state.drawn = (id(run), run.step, scale)
+        state.drawn = (run, run.step, scale, resolution)
         return DensityTab(figure, density_figures.not_2d_figure(), density_figures.NOT_2D,
                           time.perf_counter() - started)
     with session.lock:
-        probe = _probe(run, state)
+        probe = _probe(run, state, resolution)
         history = {k: tuple(zip(*v)) for k, v in run.history.items() if k.startswith("entropy_") and v}
         current, note = None, None
         if "entropy_grid" not in history:
@@ -74,13 +79,18 @@ def density_tab(session: LiveSession, state: DensityState, scale: str = "log den
             note = NO_HISTORY_NOTE
         step, total = run.step, run.options["steps"]
     view = densities.density_view(probe, run.dataset, state.data_cache)
-    state.drawn = (id(run), step, scale)
+    state.drawn = (run, step, scale, resolution)
     return DensityTab(density_figures.densities_figure(view, scale),
                       density_figures.entropy_figure(history, current, step, total, note),
                       density_figures.kl_table(view), time.perf_counter() - started)
 
 
 def needs_redraw(session: LiveSession, state: DensityState, scale: str) -> bool:
-    """A timer tick redraws only when the pair or its step changed since the last drawing."""
+    """A timer tick redraws only when the pair, its step or the grid it deserves changed since the
+    last drawing (so the last, fine drawing comes once training stops)."""
     run = session.run
-    return run is not None and state.drawn != (id(run), run.step, scale)
+    if run is None:
+        return False
+    resolution = densities.TRAINING_RESOLUTION if session.training else densities.RESOLUTION
+    drawn = state.drawn
+    return not (len(drawn) == 4 and drawn[0] is run and drawn[1:] == (run.step, scale, resolution))

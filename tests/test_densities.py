@@ -54,8 +54,8 @@ def test_kde_is_exact_for_one_sample():
     assert np.allclose(estimate, np.exp(log_gaussian(GRID, (0.5, -1.0), 0.4)), rtol=1e-4, atol=1e-8)
 
 
-@pytest.mark.parametrize("mixture", [ring_mixture(8, 2.0, 0.05), ring_mixture(8, 2.0, 0.3), grid_mixture(25, 2.0, 0.05)],
-                         ids=["ring-std0.05", "ring-std0.3", "grid25"])
+@pytest.mark.parametrize("mixture", [ring_mixture(8, 2.0, 0.05), ring_mixture(8, 2.0, 0.3),
+                                     grid_mixture(25, 2.0, 0.05)], ids=["ring-std0.05", "ring-std0.3", "grid25"])
 def test_kde_of_many_mixture_samples_is_close_to_the_true_density(mixture):
     grid = densities.make_grid(mixture_bounds(mixture))
     exact = mixture.log_density(grid.points()).reshape(150, 150)
@@ -182,7 +182,8 @@ def test_the_tab_on_a_langevin_run_shows_its_chains():
     run = small_run(sampler="langevin", langevin_steps=2)
     run.advance(3)
     tab = density_tab.density_tab(session_of(run), density_tab.DensityState(), "density")
-    assert "persistent Langevin chains" in tab.table and "Langevin chains (KDE estimate)" in json.dumps(tab.densities.to_plotly_json()["layout"])
+    assert "persistent Langevin chains" in tab.table
+    assert "Langevin chains (KDE estimate)" in json.dumps(tab.densities.to_plotly_json()["layout"])
     assert all(math.isfinite(float(v)) for v in re.findall(r"\| KL\(.*?\) \| ([-\d.e+]+) \|", tab.table))
     names = [t["name"] for t in tab.entropy.to_plotly_json()["data"]]
     assert not any("batch-norm" in name for name in names)
@@ -245,7 +246,8 @@ def test_the_tab_shows_collapse_as_a_far_larger_kl_data_to_generator(app_url):
         assert f"pretrained: {pair}" in status and "densities in" in status
         heatmaps = json.loads(figure)["data"]
         assert [t["type"] for t in heatmaps] == ["heatmap"] * 3
-        assert "exact: the mixture of 8 Gaussians" in table and "kernel density estimate of 10,000 generator samples" in table
+        assert "exact: the mixture of 8 Gaussians" in table
+        assert "kernel density estimate of 10,000 generator samples" in table
         kl[pair] = kl_from_title(figure, "KL(p_data‖p_G)")
         # the pretrained pairs' saved histories predate the entropy record: the current point and a note
         entropy = json.loads(entropy_figure)
