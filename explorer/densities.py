@@ -196,12 +196,12 @@ def data_density(dataset, grid: Grid, seed: int = 0) -> tuple[np.ndarray, bool, 
 
 def model_samples(run, n: int = GENERATOR_SAMPLES) -> tuple[np.ndarray, str]:
     """Samples of the run's model and what they are: G(z) (seeded), or for the Langevin baseline
-    its persistent chains (a loaded pair: LOADED_CHAINS long-run chains from noise). Call under
-    the session's lock."""
+    its persistent chains (a loaded pair, whose chains are not saved: LOADED_CHAINS long-run
+    chains from noise). Call under the session's lock."""
     if run.options["sampler"] == "generator":
         return run.samples(n, run.probe_seed + SAMPLE_SEED_OFFSET), f"{n:,} generator samples"
     langevin = run.state.langevin
-    if langevin is not None and run.chains_live:
+    if langevin is not None and (run.chains_live or run.step == 0):   # at step 0: the chains' uniform start
         chains = langevin.buffer[:n].detach().cpu().numpy()
         return chains, f"the {len(chains):,} persistent Langevin chains"
     return run.samples(LOADED_CHAINS, run.probe_seed + SAMPLE_SEED_OFFSET), \

@@ -16,7 +16,8 @@ from .errors import UserInputError
 from .live import LiveSession
 
 NO_HISTORY_NOTE = ("this pair's saved history has no entropy record (it was trained before runs kept one):<br>"
-                   "only the current step is shown; training it further draws the curves")
+                   "only the current step is shown; a run trained now records it every 250 steps")
+FIRST_RECORD_NOTE = "the current step only: a run records these at its progress evaluations (every 250 steps)"
 
 
 @dataclass
@@ -76,7 +77,7 @@ def density_tab(session: LiveSession, state: DensityState, scale: str = "log den
             samples = torch.as_tensor(probe["samples"][:entropies.ENTROPY_SAMPLES], dtype=torch.float32)
             generator = run.generator if run.options["sampler"] == "generator" else None
             current = entropies.entropy_values(samples, run.energy, generator, int(run.options["batch_size"]))
-            note = NO_HISTORY_NOTE
+            note = FIRST_RECORD_NOTE if session.source == "live run" else NO_HISTORY_NOTE
         step, total = run.step, run.options["steps"]
     view = densities.density_view(probe, run.dataset, state.data_cache)
     state.drawn = (run, step, scale, resolution)

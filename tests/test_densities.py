@@ -189,6 +189,28 @@ def test_the_tab_on_a_langevin_run_shows_its_chains():
     assert not any("batch-norm" in name for name in names)
 
 
+def test_a_shape_without_a_closed_form_gets_an_estimate_and_says_so():
+    run = small_run(dataset="moons", steps=10)
+    tab = density_tab.density_tab(session_of(run), density_tab.DensityState(), resolution=60)
+    assert "an estimate (no closed form)" in tab.table and "10,000 draws of the moons shape" in tab.table
+    titles = [a["text"] for a in tab.densities.to_plotly_json()["layout"]["annotations"]]
+    assert titles[0] == "p_data (KDE estimate)"
+
+
+def test_a_new_live_run_shows_its_current_entropies_until_its_first_record():
+    session = LiveSession(device="cpu")
+    session.new_run(small_run().options)
+    tab = density_tab.density_tab(session, density_tab.DensityState(), resolution=60)
+    figure = tab.entropy.to_plotly_json()
+    assert {len(t["x"]) for t in figure["data"]} == {1} and {t["x"][0] for t in figure["data"]} == {0}
+    assert density_tab.FIRST_RECORD_NOTE in [a["text"] for a in figure["layout"]["annotations"]]
+    session.step(PROGRESS_EVERY)   # the first progress evaluation: curves from the history
+    entropy = density_tab.density_tab(session, density_tab.DensityState(), resolution=60).entropy
+    assert list(entropy.data[0].x) == [PROGRESS_EVERY] and entropy.data[0].name.startswith("H(p_G) on a grid")
+    figure = entropy.to_plotly_json()
+    assert not any("current step" in a["text"] for a in figure["layout"]["annotations"])
+
+
 def test_the_tab_says_digits_are_not_2d():
     run = Run(resolve(preset_options("digits"), {"hidden": 16, "steps": 2}))
     tab = density_tab.density_tab(session_of(run), density_tab.DensityState())
