@@ -392,6 +392,7 @@ def close_session(session: Session) -> None:
 # ---------------------------------------------------------------------------- densities tab
 DENSITY_TICK_SECONDS = 3.0   # while training, the open Densities tab redraws this often (~0.2-0.5 s of work)
 DENSITY_TAB_ID = "densities-tab"
+DENSITY_TAB_LABEL = "Densities"
 
 
 def draw_densities(session, scale):
@@ -421,7 +422,7 @@ def tick_densities(session, scale):
 
 def densities_shown(event: gr.SelectData):
     """Any tab chosen: the Densities timer runs only while its tab is shown."""
-    return gr.Timer(active=event.value == "Densities" or event.index == DENSITY_TAB_ID)
+    return gr.Timer(active=event.value == DENSITY_TAB_LABEL)   # Tabs.select carries the tab's label
 
 
 # ---------------------------------------------------------------------------- layout
@@ -524,7 +525,7 @@ def build_app() -> gr.Blocks:
                         embed_plot = plotly_view("embedding", 600)
                         gr.Markdown(UMAP_NOTE)
                     # ---- densities tab
-                    with gr.Tab("Densities", id=DENSITY_TAB_ID, elem_id=DENSITY_TAB_ID) as densities_tab:
+                    with gr.Tab(DENSITY_TAB_LABEL, id=DENSITY_TAB_ID, elem_id=DENSITY_TAB_ID) as densities_tab:
                         with gr.Row():
                             density_scale = gr.Radio(list(density_figures.SCALES), value="log density",
                                                      label="show (one scale for all three)", elem_id="densities-scale")
