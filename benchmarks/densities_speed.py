@@ -7,7 +7,7 @@ Prints:
   Run.entropy_record (grid entropy of 10,000 samples and the three estimators, every 250 steps),
   timed inside the run, against the whole run;
 - the tab for each pretrained pair: the first drawing (p_data computed), a refresh (p_data cached),
-  how much of it holds the session's lock (the probe: p_E's landscape and the model's samples), and
+  how much of it holds the session's lock (copying the two networks), and
   a drawing on the coarser grid used while training.
 Run it alone: other processes on a 2-core machine change every figure here.
 """
@@ -68,9 +68,9 @@ def tab_times(pairs: list[str]) -> None:
             continue
         lock_started = time.perf_counter()
         with session.lock:
-            density_tab._probe(session.run, state, densities.RESOLUTION)
+            densities.copy_pair(session.run)
         held = time.perf_counter() - lock_started
-        print(f"{name:<18} first {first:.2f} s, refresh {again:.2f} s (the lock held {held:.2f} s of it); "
+        print(f"{name:<18} first {first:.2f} s, refresh {again:.2f} s (the lock held {1000 * held:.1f} ms of it); "
               f"{densities.TRAINING_RESOLUTION} x {densities.TRAINING_RESOLUTION} as while training {coarse:.2f} s")
 
 

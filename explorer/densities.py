@@ -23,6 +23,7 @@ KL is computed on the grid with each density renormalised over the box (metrics.
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -30,8 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from . import metrics, probes
-from .evaluation import LANGEVIN_EVAL_STEPS
+from . import evaluation, metrics, probes
 
 RESOLUTION = probes.FINE_RESOLUTION   # cells per side: the Landscape's own grid when still
 TRAINING_RESOLUTION = 100             # while training: the probe holds the models' lock ~2x shorter
@@ -194,27 +194,50 @@ def data_density(dataset, grid: Grid, seed: int = 0) -> tuple[np.ndarray, bool, 
                                          f"bandwidth {estimate.bandwidth:.3g} chosen by held-out likelihood")
 
 
-def model_samples(run, n: int = GENERATOR_SAMPLES) -> tuple[np.ndarray, str]:
-    """Samples of the run's model and what they are: G(z) (seeded), or for the Langevin baseline
-    its persistent chains (a loaded pair, whose chains are not saved: LOADED_CHAINS long-run
-    chains from noise). Call under the session's lock."""
-    if run.options["sampler"] == "generator":
-        return run.samples(n, run.probe_seed + SAMPLE_SEED_OFFSET), f"{n:,} generator samples"
+@dataclass(frozen=True)
+class PairCopy:
+    """A pair frozen for the view: copies of the networks taken under the session's lock (a few
+    ms), so that the landscape and the samples are computed while training goes on."""
+    energy: object
+    generator: object | None          # None for the Langevin baseline
+    options: dict
+    dataset: object
+    step: int
+    seed: int                         # the run's probe seed: the view's samples come from it
+    chains: np.ndarray | None = None  # the Langevin baseline's persistent chains, once they have run
+
+
+def copy_pair(run) -> PairCopy:
+    """Call under the session's lock."""
     langevin = run.state.langevin
+    chains = None
     if langevin is not None and (run.chains_live or run.step == 0):   # at step 0: the chains' uniform start
-        chains = langevin.buffer[:n].detach().cpu().numpy()
-        return chains, f"the {len(chains):,} persistent Langevin chains"
-    return run.samples(LOADED_CHAINS, run.probe_seed + SAMPLE_SEED_OFFSET), \
-        f"{LOADED_CHAINS:,} Langevin chains run {LANGEVIN_EVAL_STEPS} steps from uniform noise"
+        chains = langevin.buffer[:GENERATOR_SAMPLES].detach().cpu().numpy().copy()
+    generator = copy.deepcopy(run.generator) if run.options["sampler"] == "generator" else None
+    return PairCopy(copy.deepcopy(run.energy), generator, dict(run.options), run.dataset, run.step,
+                    run.probe_seed, chains)
 
 
-def probe_pair(run, resolution: int = RESOLUTION) -> dict:
-    """What the view needs from the models (call under the session's lock): p_E's landscape on
-    the grid and the model's samples. Everything after this is numpy."""
-    landscape = probes.landscape(run.energy, run.dataset.bounds, resolution)
-    samples, what = model_samples(run)
-    return {"landscape": landscape, "samples": samples, "what": what, "step": run.step,
-            "sampler": run.options["sampler"]}
+def model_samples(pair: PairCopy, n: int = GENERATOR_SAMPLES) -> tuple[np.ndarray, str]:
+    """Samples of the pair's model and what they are: G(z) (seeded), or for the Langevin baseline
+    its persistent chains (a loaded pair, whose chains are not saved: LOADED_CHAINS long-run
+    chains from noise, a few seconds)."""
+    seed = pair.seed + SAMPLE_SEED_OFFSET
+    if pair.generator is not None:
+        return evaluation.model_samples(pair.energy, pair.generator, pair.options, n, seed), f"{n:,} generator samples"
+    if pair.chains is not None:
+        return pair.chains[:n], f"the {len(pair.chains[:n]):,} persistent Langevin chains"
+    chains = evaluation.model_samples(pair.energy, None, pair.options, LOADED_CHAINS, seed, pair.dataset.bounds)
+    return chains, f"{LOADED_CHAINS:,} Langevin chains run {evaluation.LANGEVIN_EVAL_STEPS} steps from uniform noise"
+
+
+def probe_pair(pair: PairCopy, resolution: int = RESOLUTION, samples: tuple | None = None) -> dict:
+    """What the view needs from the models: p_E's landscape on the grid and the model's samples
+    (`samples`: (array, description) already drawn). Everything after this is numpy."""
+    landscape = probes.landscape(pair.energy, pair.dataset.bounds, resolution)
+    samples, what = samples if samples is not None else model_samples(pair)
+    return {"landscape": landscape, "samples": samples, "what": what, "step": pair.step,
+            "sampler": pair.options["sampler"]}
 
 
 def density_view(probe: dict, dataset, data_cache: list | None = None, seed: int = 0) -> DensityView:

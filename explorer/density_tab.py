@@ -1,8 +1,9 @@
 """The Densities tab of a session's current pair: probe the models under the session's lock, then
 compute and draw in numpy (explorer/densities.py, explorer/entropies.py, explorer/density_figures.py).
 
-Works the same on a pretrained pair, a paused run or one training right now; only the probe
-(p_E's landscape and the model's samples) holds the lock, for ~0.1 s.
+Works the same on a pretrained pair, a paused run or one training right now: the lock is held
+only to copy the two networks and the history (a few ms); the landscape, the samples and
+everything after are computed on the copies while training goes on.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import densities, density_figures, entropies, probes
+from . import densities, density_figures, entropies
 from .errors import UserInputError
 from .live import LiveSession
 
@@ -26,7 +27,7 @@ class DensityState:
     during a run), a loaded Langevin pair's chains (seconds to run), and what was drawn last.
     Runs and datasets are held, not their id()s, which a new object may reuse."""
     data_cache: list = field(default_factory=list)
-    chains: tuple = ()       # (run, step, samples, what)
+    chains: tuple = ()       # (dataset, step, (samples, what)) of a loaded Langevin pair
     drawn: tuple = ()        # (run, step, scale, resolution) of the last drawing
 
 
@@ -38,23 +39,25 @@ class DensityTab:
     seconds: float
 
 
-def _probe(run, state: DensityState, resolution: int) -> dict:
-    """p_E's landscape and the model's samples; a loaded Langevin pair's chains are kept per step."""
-    if run.options["sampler"] == "langevin" and not run.chains_live:
-        if state.chains[:2] != (run, run.step):
-            state.chains = (run, run.step, *densities.model_samples(run))
-        _, _, samples, what = state.chains
-        landscape = probes.landscape(run.energy, run.dataset.bounds, resolution)
-        return {"landscape": landscape, "samples": samples, "what": what, "step": run.step, "sampler": "langevin"}
-    state.chains = ()
-    return densities.probe_pair(run, resolution)
+def _probe(pair: densities.PairCopy, state: DensityState, resolution: int) -> dict:
+    """p_E's landscape and the model's samples; a loaded Langevin pair's long-run chains (seconds
+    to run) are kept for its step."""
+    samples = None
+    if pair.generator is None and pair.chains is None:
+        if state.chains[:2] != (pair.dataset, pair.step):
+            state.chains = (pair.dataset, pair.step, densities.model_samples(pair))
+        samples = state.chains[2]
+    else:
+        state.chains = ()
+    return densities.probe_pair(pair, resolution, samples)
 
 
 def density_tab(session: LiveSession, state: DensityState, scale: str = "log density",
                 resolution: int | None = None) -> DensityTab:
     """The tab's two figures and its table for the session's current pair. Digits (not 2-D) get
     a figure and a table that say this view is for 2-D data. `resolution`: grid cells per side;
-    by default densities.TRAINING_RESOLUTION while the session trains, else densities.RESOLUTION."""
+    by default densities.TRAINING_RESOLUTION while the session trains, else densities.RESOLUTION.
+    The session's lock is held only to copy the pair and its history (a few ms)."""
     started = time.perf_counter()
     run = session.run
     if resolution is None:
@@ -69,20 +72,19 @@ def density_tab(session: LiveSession, state: DensityState, scale: str = "log den
         return DensityTab(figure, density_figures.not_2d_figure(), density_figures.NOT_2D,
                           time.perf_counter() - started)
     with session.lock:
-        probe = _probe(run, state, resolution)
+        pair = densities.copy_pair(run)
         history = {k: tuple(zip(*v)) for k, v in run.history.items() if k.startswith("entropy_") and v}
-        current, note = None, None
-        if "entropy_grid" not in history:
-            # a pair whose saved history predates the record: the current point only, never the past
-            samples = torch.as_tensor(probe["samples"][:entropies.ENTROPY_SAMPLES], dtype=torch.float32)
-            generator = run.generator if run.options["sampler"] == "generator" else None
-            current = entropies.entropy_values(samples, run.energy, generator, int(run.options["batch_size"]))
-            note = FIRST_RECORD_NOTE if session.source == "live run" else NO_HISTORY_NOTE
-        step, total = run.step, run.options["steps"]
-    view = densities.density_view(probe, run.dataset, state.data_cache)
-    state.drawn = (run, step, scale, resolution)
+    probe = _probe(pair, state, resolution)
+    current, note = None, None
+    if "entropy_grid" not in history:
+        # a pair whose saved history predates the record: the current point only, never the past
+        samples = torch.as_tensor(probe["samples"][:entropies.ENTROPY_SAMPLES], dtype=torch.float32)
+        current = entropies.entropy_values(samples, pair.energy, pair.generator, int(pair.options["batch_size"]))
+        note = FIRST_RECORD_NOTE if session.source == "live run" else NO_HISTORY_NOTE
+    view = densities.density_view(probe, pair.dataset, state.data_cache)
+    state.drawn = (run, pair.step, scale, resolution)
     return DensityTab(density_figures.densities_figure(view, scale),
-                      density_figures.entropy_figure(history, current, step, total, note),
+                      density_figures.entropy_figure(history, current, pair.step, pair.options["steps"], note),
                       density_figures.kl_table(view), time.perf_counter() - started)
 
 
