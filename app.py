@@ -21,9 +21,9 @@ import time
 import gradio as gr
 import plotly
 
-from explorer import catalogue, compare, compare_figures, controls, drawing, export, figures, pair_files, view_figures, views
+from explorer import catalogue, compare, compare_figures, controls, density_figures, density_tab, drawing, export
+from explorer import figures, lesson, pair_files, share, view_figures, views
 from explorer import replay as replay_mod
-from explorer import lesson, share
 from explorer.cli import set_threads
 from explorer.datasets import DATASET_NAMES, load_points
 from explorer.errors import UserInputError, expected_errors
@@ -127,6 +127,7 @@ class Session(LiveSession):
         self.comparison: compare.Comparison | None = None   # the Compare view's two runs
         self.replay_step: int | None = None   # the step the replay slider holds; None: live
         self.replay_since = 0                 # the newest frame's id when the slider moved
+        self.densities = density_tab.DensityState()
 
 
 def ensure(session) -> Session:
@@ -1025,6 +1026,42 @@ def set_classroom(on: bool):
     return shown, shown, shown, shown
 
 
+# ---------------------------------------------------------------------------- densities tab
+DENSITY_TICK_SECONDS = 3.0   # while training, the open Densities tab redraws this often (~0.2-0.5 s of work)
+DENSITY_TAB_ID = "densities-tab"
+DENSITY_TAB_LABEL = "Densities"
+
+
+def draw_densities(session, scale):
+    """The Densities tab: p_data, p_E, p_G with their KLs, and the entropy curves. Returns the two
+    figures, the table, the status line and the session; bad input becomes a message."""
+    session = ensure(session)
+    try:
+        tab = density_tab.density_tab(session, session.densities, scale)
+        note = f"densities in {tab.seconds:.2f} s"
+        return (figure_json(tab.densities), figure_json(tab.entropy), tab.table,
+                controls.status_markdown(session.latest()[0], note), session)
+    except EXPECTED as e:
+        problem = str(e)
+    except Exception as e:  # noqa: BLE001 - as in guarded()
+        log.exception("densities failed")
+        problem = f"something went wrong ({type(e).__name__}: {e}); the session keeps working"
+    return gr.skip(), gr.skip(), gr.skip(), controls.status_markdown(session.latest()[0], problem=problem), session
+
+
+def tick_densities(session, scale):
+    """The timer, active while the tab is shown: redraw when the pair's step moved (training)."""
+    if not isinstance(session, Session) or not density_tab.needs_redraw(session, session.densities, scale):
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), session
+    outputs = draw_densities(session, scale)
+    return outputs[:3] + (gr.skip(),) + outputs[4:]   # the status line stays the training's
+
+
+def densities_shown(event: gr.SelectData):
+    """Any tab chosen: the Densities timer runs only while its tab is shown."""
+    return gr.Timer(active=event.value == DENSITY_TAB_LABEL)   # Tabs.select carries the tab's label
+
+
 # ---------------------------------------------------------------------------- layout
 def number(name: str, **kwargs) -> gr.Number:
     option = OPTION_BY_NAME[name]
@@ -1181,6 +1218,16 @@ def build_app() -> gr.Blocks:
                                                          min_width=140)
                             starter_button = gr.Button("Draw the starter", elem_id="draw-starter")
                             use_button = gr.Button("Use these points", variant="primary", elem_id="draw-use")
+                    # ---- densities tab
+                    with gr.Tab(DENSITY_TAB_LABEL, id=DENSITY_TAB_ID, elem_id=DENSITY_TAB_ID) as densities_tab:
+                        with gr.Row():
+                            density_scale = gr.Radio(list(density_figures.SCALES), value="log density",
+                                                     label="show (one scale for all three)", elem_id="densities-scale")
+                            density_button = gr.Button("Refresh", elem_id="densities-refresh")
+                        density_plot = plotly_view("densities", 430)
+                        density_table = gr.Markdown(elem_id="densities-table")
+                        entropy_plot = plotly_view("entropies", 520)
+                        density_timer = gr.Timer(DENSITY_TICK_SECONDS, active=False)
                 # ---------------------------------------------------- studio: export
                 with gr.Row(elem_id="export-row"):
                     export_which = gr.Dropdown(list(FIGURE_VIEWS), value="landscape", label="export figure",
@@ -1305,6 +1352,15 @@ def build_app() -> gr.Blocks:
                          [session, *link_inputs], [link_query], **quiet))
         to_address(pretrained.input(chosen_pair_link, [session, pretrained, *link_inputs], [link_query], **quiet))
         copy_link.click(None, None, [link_box], js=COPY_JS, api_name=False, show_progress="hidden")
+        # ---- densities tab
+        density_inputs = [session, density_scale]
+        density_outputs = [density_plot, entropy_plot, density_table, status, session]
+        density_button.click(draw_densities, density_inputs, density_outputs, api_name="densities", **view_outputs)
+        densities_tab.select(draw_densities, density_inputs, density_outputs, api_name=False, **view_outputs)
+        density_scale.change(draw_densities, density_inputs, density_outputs, api_name=False, **view_outputs)
+        density_timer.tick(tick_densities, density_inputs, density_outputs, api_name=False, show_progress="hidden",
+                           **many)
+        tabs.select(densities_shown, None, [density_timer], api_name=False, **many)
     return demo
 
 

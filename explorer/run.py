@@ -19,7 +19,7 @@ import torch
 
 from models import CheckpointError, TrainingState, load_pair, save_pair, train_step
 
-from . import evaluation, options as opts, probes
+from . import entropies, evaluation, options as opts, probes
 from .early_stopping import VALIDATE_EVERY, BestOnValidation, split_validation
 from .errors import UserInputError
 from .experiment import build_dataset, build_models, data_record, pick_device, train_config
@@ -136,6 +136,7 @@ class Run:
             every = PROGRESS_EVERY * (4 if self.options["sampler"] == "langevin" else 1)
             if update == "both" and (self.step % every == 0 or self.done):
                 self.evaluate(samples=PROGRESS_SAMPLES, resolution=PROGRESS_RESOLUTION)
+                self._record(self.entropy_record())
         if not self.paused:
             if all(torch.isfinite(p).all() for p in self._parameters()):
                 # a restore point at most every LAST_GOOD_EVERY steps: copying both networks and
@@ -215,6 +216,15 @@ class Run:
             self._record({k: float(result[k]) for k in ("modes_covered", "high_quality_fraction", "nll",
                                                          "classes_covered", "class_kl_uniform") if k in result})
         return result
+
+    def entropy_record(self) -> dict:
+        """The generator's grid entropy and each estimator's value now (explorer/entropies.py);
+        for the Langevin baseline, of its persistent chains once they have run. {} for digits."""
+        langevin = self.state.langevin
+        chains = langevin.buffer if langevin is not None and self.chains_live else None
+        if langevin is not None and chains is None:
+            return {}
+        return entropies.entropy_record(self.energy, self.generator, self.options, self.probe_seed, chains)
 
     def frame(self, fine: bool = False, info: dict | None = None, arrows: bool = True,
               latent: bool = True) -> probes.Frame:
