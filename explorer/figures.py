@@ -58,9 +58,11 @@ def landscape_figure(frame: Frame, view: str = "energy", show_data: bool = True,
     else:
         z = land.energy
         zmin, zmax = _robust_range(z, 0.0, 95.0)    # the quadratic prior grows fast at the box's edge
-        colourscale, colour_title = "Viridis_r", "E(x)"
+        # reversed, so that low energy (high density) is bright as in the density views; plotly.js
+        # knows no "Viridis_r" (a plotly.py name, and these figures skip plotly.py's validation)
+        colourscale, colour_title = "Viridis", "E(x)"
     traces = []
-    common = dict(x=land.xs, y=land.ys, z=z, zmin=zmin, zmax=zmax, colorscale=colourscale,
+    common = dict(x=land.xs, y=land.ys, z=z, zmin=zmin, zmax=zmax, colorscale=colourscale, reversescale=view == "energy",
                   colorbar=dict(title=dict(text=colour_title), thickness=12), name=LANDSCAPE_VIEWS.get(view, view),
                   hovertemplate="x %{x:.2f}, y %{y:.2f}<br>" + colour_title + " %{z:.3g}<extra></extra>")
     if contours:
