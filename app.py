@@ -45,7 +45,7 @@ STEP_CHOICES = (1, 10, 100, 1000)
 # uploads: points files are at most 100 MiB (datasets.MAX_FILE_BYTES), a pair's weights 64 MiB;
 # Gradio refuses a larger upload before it reaches a handler
 MAX_UPLOAD_BYTES = 100 * 2**20
-SIDE_PLOTS_EVERY = 3   # while training, curves and histograms come with every 3rd frame (about 1 a second)
+SIDE_PLOTS_EVERY = 5   # while training, curves and histograms come with every 5th frame (about 0.7 a second)
 INTRO = """# EnergyLab
 **Deep directed generative models with energy-based probability estimation** (Kim & Bengio, 2016).
 An energy function *E(x)* and a generator *G(z)* learn together: the energy pushes real data down and
@@ -1293,8 +1293,8 @@ def build_app() -> gr.Blocks:
 
         # ------------------------------------------------------------ studio: draw, replay, export
         hidden = dict(show_progress="hidden", **many)
-        # the curves change with every still frame and about once a second while training (every
-        # SIDE_PLOTS_EVERY-th frame): often enough for the slider, and a third of the requests of status
+        # the curves change with every still frame and about 0.7 times a second while training (every
+        # SIDE_PLOTS_EVERY-th frame): often enough for the slider, and a fifth of the requests of status
         curves.change(replay_range, [session], [replay_slider], api_name="replay_range", trigger_mode="always_last",
                       **hidden)
         replay_slider.input(replay, [session, replay_slider], frame_outputs, api_name="replay",
