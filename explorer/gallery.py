@@ -55,12 +55,17 @@ def draw_latents(latent_dim: int, n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-1.0, 1.0, size=(n, latent_dim)).astype(np.float32)
 
 
+def check_gallery_size(n: int) -> None:
+    """Checked before anything is drawn: the Langevin baseline runs its chains for n samples first."""
+    if not 1 <= n <= MAX_GALLERY:
+        raise UserInputError(f"gallery size must be between 1 and {MAX_GALLERY}, got {n}")
+
+
 def make_gallery(energy: DeepEnergy, generator: Generator | None, real: np.ndarray, n: int, seed: int,
                  sort_by_energy: bool = False, samples: np.ndarray | None = None) -> Gallery:
     """n generated samples with their energies (lowest first when sorted) beside n real ones.
     `samples`: given samples (the Langevin baseline's), when there is no generator to draw from."""
-    if not 1 <= n <= MAX_GALLERY:
-        raise UserInputError(f"gallery size must be between 1 and {MAX_GALLERY}, got {n}")
+    check_gallery_size(n)
     latents = None
     if generator is not None:
         latents = draw_latents(generator.config.latent_dim, n, seed)

@@ -40,6 +40,7 @@ def _landscape(session: LiveSession):
 
 def gallery(session: LiveSession, state: ViewState, n: int, seed: int, sort_by_energy: bool):
     run = _run(session)
+    probes_gallery.check_gallery_size(n)
     with session.lock:
         generator = run.generator if run.options["sampler"] == "generator" else None
         samples = None if generator is not None else run.samples(n, seed)

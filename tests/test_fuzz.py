@@ -85,6 +85,19 @@ def session():
     return app.Session()
 
 
+@pytest.fixture(scope="module")
+def pair_sessions():
+    """Their own sessions, each with a pretrained pair loaded: independent of what the other fuzz
+    tests left behind in `session`."""
+    sessions = []
+    for name in ("ring", "ring-langevin"):
+        session = app.Session()
+        app.choose_pretrained(session, name)
+        assert session.run is not None
+        sessions.append(session)
+    return sessions
+
+
 @FUZZ
 @given(values=control_values())
 def test_the_server_side_check_of_the_controls_accepts_or_refuses_cleanly(values):
@@ -111,11 +124,14 @@ def test_the_step_handler_never_crashes(session, values, count):
 
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(size=ANY, seed=ANY, steps=ANY, first=ANY, method=st.one_of(st.sampled_from(["linear", "spherical"]), ANY))
-def test_view_handlers_never_crash(session, size, seed, steps, first, method):
-    figure, status, _ = app.draw_gallery(session, size, seed, True)
-    clean_message(status)
-    figure, status, _ = app.draw_interpolation(session, "gallery", first, 1, seed, steps, method)
-    clean_message(status)
+def test_view_handlers_never_crash(pair_sessions, size, seed, steps, first, method):
+    """Gallery and interpolation on a generator pair and on the Langevin baseline (whose gallery
+    runs chains: a size is checked before any is started)."""
+    for session in pair_sessions:
+        figure, status, _ = app.draw_gallery(session, size, seed, True)
+        clean_message(status)
+        figure, status, _ = app.draw_interpolation(session, "gallery", first, 1, seed, steps, method)
+        clean_message(status)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
