@@ -161,8 +161,7 @@ class Run:
         langevin = self.state.langevin
         return {"energy": copy.deepcopy(self.energy.state_dict()),
                 "generator": copy.deepcopy(self.generator.state_dict()), "step": self.step,
-                "opt_energy": copy.deepcopy(self.state.opt_energy.state_dict()),
-                "opt_generator": copy.deepcopy(self.state.opt_generator.state_dict()),
+                "optimisers": copy.deepcopy(self.state.optimiser_states()),
                 "chains": langevin.buffer.clone() if langevin is not None else None}
 
     def _diverged(self, values: dict) -> None:
@@ -172,8 +171,7 @@ class Run:
         good = self._last_good
         self.energy.load_state_dict(good["energy"])
         self.generator.load_state_dict(good["generator"])
-        self.state.opt_energy.load_state_dict(good["opt_energy"])
-        self.state.opt_generator.load_state_dict(good["opt_generator"])
+        self.state.restore_optimisers(good["optimisers"])
         if good["chains"] is not None:  # diverged chains would break the run again at once
             self.state.langevin.buffer = good["chains"].clone()
         self.state.step = good["step"]

@@ -53,17 +53,46 @@ class TrainingState:
         self.config = config
         device = next(energy.parameters()).device
         self.rng = torch.Generator(device=device).manual_seed(seed)
-        betas = (config.beta1, 0.999)
-        self.opt_energy = torch.optim.Adam(energy.parameters(), lr=config.lr_energy, betas=betas)
-        self.opt_generator = torch.optim.Adam(generator.parameters(), lr=config.lr_generator, betas=betas)
+        self._optimisers: tuple[torch.optim.Adam, torch.optim.Adam] | None = None
         self.langevin = None
         if config.sampler == "langevin":
             self.langevin = PersistentSampler(config.langevin, energy.config.data_dim, self.rng, device)
         self.step = 0
 
+    # The optimisers are made at the first step that needs them: a pair that is only looked at
+    # never builds one (torch's first optimiser imports torch._dynamo, ~1.7 s on a small CPU).
+    def _built_optimisers(self) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+        if self._optimisers is None:
+            betas = (self.config.beta1, 0.999)
+            self._optimisers = (
+                torch.optim.Adam(self.energy.parameters(), lr=self.config.lr_energy, betas=betas),
+                torch.optim.Adam(self.generator.parameters(), lr=self.config.lr_generator, betas=betas))
+        return self._optimisers
+
+    @property
+    def opt_energy(self) -> torch.optim.Adam:
+        return self._built_optimisers()[0]
+
+    @property
+    def opt_generator(self) -> torch.optim.Adam:
+        return self._built_optimisers()[1]
+
+    def optimiser_states(self) -> tuple[dict, dict] | None:
+        """Both optimisers' state dicts (None while none is built), for a restore point."""
+        return None if self._optimisers is None else tuple(o.state_dict() for o in self._optimisers)
+
+    def restore_optimisers(self, states: tuple[dict, dict] | None) -> None:
+        if states is None:
+            self._optimisers = None   # back to fresh optimisers, made at the next step
+            return
+        for optimiser, state in zip(self._built_optimisers(), states):
+            optimiser.load_state_dict(state)
+
     def set_learning_rates(self, lr_energy: float, lr_generator: float) -> None:
         """Change learning rates between steps, keeping Adam's moment estimates."""
         self.config.lr_energy, self.config.lr_generator = lr_energy, lr_generator
+        if self._optimisers is None:
+            return   # made later with these rates
         for group in self.opt_energy.param_groups:
             group["lr"] = lr_energy
         for group in self.opt_generator.param_groups:

@@ -518,3 +518,19 @@ def test_energy_hidden_sets_the_energy_width_alone():
     assert run.generator.config.hidden == 16
     plain = Run(resolve(given={"hidden": 16, "steps": 1}))
     assert plain.energy.config.hidden == 16  # unset: the energy follows --hidden
+
+
+def test_optimisers_are_made_at_the_first_step_with_the_rates_of_that_step():
+    """A pair only looked at builds no optimiser (the first one imports torch._dynamo, seconds on a
+    small CPU); one made late trains exactly as one made at the start."""
+    run, twin = Run(tiny_options()), Run(tiny_options())
+    assert run.state.optimiser_states() is None
+    twin.state.opt_energy   # built now, before any step
+    run.update_settings(lr_energy=0.02)
+    twin.update_settings(lr_energy=0.02)
+    assert run.state.optimiser_states() is None
+    run.advance(3)
+    twin.advance(3)
+    assert run.state.opt_energy.param_groups[0]["lr"] == twin.state.opt_energy.param_groups[0]["lr"]
+    for a, b in zip(run._parameters(), twin._parameters()):
+        assert torch.equal(a, b)
