@@ -12,6 +12,7 @@ import time
 
 from . import options as opts
 from .capacity import CORES, SLOTS
+from .memory import release_free_memory
 from .errors import UserInputError
 from .probes import Frame
 from .replay import ReplayStore
@@ -133,6 +134,7 @@ class LiveSession:
                 if time.perf_counter() - last_frame >= frame_interval():
                     self.publish(fine=False)
                     last_frame = time.perf_counter()
+                    release_free_memory()
         except Exception as e:  # noqa: BLE001 - the page must hear of it, not a dead thread
             self.error = f"training stopped: {type(e).__name__}: {e}"
         finally:
@@ -170,6 +172,7 @@ class LiveSession:
             self.replay.clear()
         with self._new_frame:
             self._frame = None
+        release_free_memory(force=True)
 
     def _finish_run(self) -> None:
         with self.lock:

