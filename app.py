@@ -104,8 +104,28 @@ watch('value', () => (window.Plotly ? draw() : whenLoaded()));
 """
 
 
+class PlotView(gr.HTML):
+    """A gr.HTML that draws a Plotly figure, and keeps its own id in a session's copies.
+
+    Works around a Gradio 6.31 leak: an output given gr.skip() is replaced in the session's state
+    by a fresh copy of the component, which gets a new id; the next value sent to the output then
+    files that copy, and the value, under the new id, and nothing removes them. A live run sends
+    the curves and histograms as values on one frame in five and skips them otherwise, so every
+    such frame kept a ~50 KB figure: about +100 MB in a 5,000-frame soak. A copy made for a
+    session (render=False) takes the id of the view it copies, so it replaces that view's entry."""
+
+    _ids: dict[str, int] = {}   # elem_id -> the id of the view built in the layout
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kwargs.get("render", True):
+            PlotView._ids[self.elem_id] = self._id
+        elif self.elem_id in PlotView._ids:
+            self._id = PlotView._ids[self.elem_id]
+
+
 def plotly_view(elem_id: str, height: int) -> gr.HTML:
-    return gr.HTML(None, html_template=f'<div class="energylab-plot" style="min-height:{height}px"></div>',
+    return PlotView(None, html_template=f'<div class="energylab-plot" style="min-height:{height}px"></div>',
                    js_on_load=PLOTLY_JS, head=PLOTLY_HEAD, elem_id=elem_id, min_height=height)
 
 
