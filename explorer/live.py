@@ -61,7 +61,7 @@ class LiveSession:
         """A fresh run from checked options (it replaces the current one, stopping it first)."""
         self.stop(wait=True)
         run = Run(options, device=self.device)   # builds the data: raises UserInputError on bad input
-        run.state.opt_energy   # a run made to train builds its optimisers now, not inside its first frame
+        run.state.build_optimisers()   # a run made to train builds them now, not inside its first frame
         with self.lock:
             self.run, self.source, self.ended, self.throughput = run, "live run", False, None
             self.replay.clear()

@@ -61,7 +61,8 @@ class TrainingState:
 
     # The optimisers are made at the first step that needs them: a pair that is only looked at
     # never builds one (torch's first optimiser imports torch._dynamo, ~1.7 s on a small CPU).
-    def _built_optimisers(self) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+    def build_optimisers(self) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+        """Both Adams (made once; the same ones after)."""
         if self._optimisers is None:
             betas = (self.config.beta1, 0.999)
             self._optimisers = (
@@ -71,11 +72,11 @@ class TrainingState:
 
     @property
     def opt_energy(self) -> torch.optim.Adam:
-        return self._built_optimisers()[0]
+        return self.build_optimisers()[0]
 
     @property
     def opt_generator(self) -> torch.optim.Adam:
-        return self._built_optimisers()[1]
+        return self.build_optimisers()[1]
 
     def optimiser_states(self) -> tuple[dict, dict] | None:
         """Both optimisers' state dicts (None while none is built), for a restore point."""
@@ -85,7 +86,7 @@ class TrainingState:
         if states is None:
             self._optimisers = None   # back to fresh optimisers, made at the next step
             return
-        for optimiser, state in zip(self._built_optimisers(), states):
+        for optimiser, state in zip(self.build_optimisers(), states):
             optimiser.load_state_dict(state)
 
     def set_learning_rates(self, lr_energy: float, lr_generator: float) -> None:
