@@ -39,8 +39,9 @@ TARGETS = {   # issue 8
     "frame_bytes": 150_000,        # a live frame
     "cold_start_seconds": 5.0,     # python app.py -> first page
 }
+QUALITY_CAP = 60.0   # CPU seconds of training per method (the generator's whole 5,000-step run takes ~30)
 # every key results.json has (tests check them); sections are None when skipped
-SECTIONS = ("meta", "matmul", "training", "quality", "app", "cold_start", "imports", "cuda", "targets")
+SECTIONS = ("meta", "matmul", "training", "quality", "app", "cold_start", "imports", "cuda", "compile", "targets")
 
 
 def cpu_name() -> str:
@@ -62,7 +63,7 @@ def measure(device: str, quick: bool) -> dict:
     sections = {
         "matmul": lambda: bench_train.matmul_rates(device, ring["hidden"], ring["batch_size"], quick=quick),
         "training": lambda: bench_train.throughput(ring, device, repeats=1 if quick else 5, window=10 if quick else 120),
-        "quality": lambda: bench_quality.compare(ring, langevin, device, cap_seconds=0.2 if quick else 45.0,
+        "quality": lambda: bench_quality.compare(ring, langevin, device, cap_seconds=0.2 if quick else QUALITY_CAP,
                                                  every=10 if quick else 50, app_sampler=not quick),
         "app": lambda: bench_app.in_process(device, repeats=1 if quick else 5),
     }
@@ -75,38 +76,52 @@ def measure(device: str, quick: bool) -> dict:
 
 
 def targets(cpu: dict, cold: dict | None) -> list[dict]:
+    """The issue's targets against what was measured: each row with the figure shown and a note."""
     t, q, a = cpu["training"], cpu["quality"], cpu["app"]
     rows = []
 
-    def row(name, target, measured, met, note=""):
-        rows.append({"target": name, "goal": target, "measured": measured, "met": met, "note": note})
+    def row(name, goal, measured, shown, met, note=""):
+        rows.append({"target": name, "goal": goal, "measured": measured, "shown": shown, "met": bool(met),
+                     "note": note})
 
-    row("training throughput / matmul floor (the iteration's own matmuls)", f">= {TARGETS['floor_fraction']:.0%}",
-        t["loop_fraction_of_floor"], t["loop_fraction_of_floor"] >= TARGETS["floor_fraction"])
-    row("EnergyLab's loop / plain reference loop", f">= {TARGETS['over_reference']:g}x",
-        t["loop_over_reference"], t["loop_over_reference"] >= TARGETS["over_reference"])
+    fraction = t["loop_fraction_of_floor"]
+    row("training throughput (`Run.advance`) / matmul floor", f">= {TARGETS['floor_fraction']:.0%}", fraction,
+        f"{fraction:.0%} ({t['loop_gflops']:.0f} of {t['floor_gflops']:.0f} GFLOP/s)",
+        fraction >= TARGETS["floor_fraction"])
+    over = t["loop_over_reference"]
+    row("EnergyLab's loop / plain reference loop, same configuration", f">= {TARGETS['over_reference']:g}x", over,
+        f"{over:.2f}x", over >= TARGETS["over_reference"])
     generator, baseline = q["generator"], q["langevin_20"]
-    ratio = None
+    ratio, note = None, ""
     if generator["reached"] and baseline["reached"]:
         ratio = generator["reached"]["seconds"] / baseline["reached"]["seconds"]
-    note = "" if ratio is not None else (
-        "generator did not reach the bar" if not generator["reached"] else "Langevin did not reach the bar")
-    row("generator's training time to 8/8 modes and 80 % high quality / Langevin (20 steps)'s",
-        f"<= {TARGETS['time_to_quality_ratio']:.2f}", ratio,
+    else:
+        best = max((r[3] for r in generator["trace"]), default=0.0)
+        note = (f"the generator never reached 80 % high quality (best {best:.0%} in {generator['iterations']:,} "
+                "iterations)" if not generator["reached"] else "")
+        if not baseline["reached"]:
+            note += ("; " if note else "") + "Langevin did not reach it within the cap"
+    row("generator's training time to the ring's bar (8/8 modes, 80 % high quality) / Langevin's (20 steps)",
+        f"<= {TARGETS['time_to_quality_ratio']:.2f}", ratio, "not reached" if ratio is None else f"{ratio:.2f}",
         ratio is not None and ratio <= TARGETS["time_to_quality_ratio"], note)
     own, chains = generator["sampling"], baseline["sampling"]
     speedup = own["samples_per_second"] / chains["samples_per_second"]
-    problems = [f"the generator's samples are below the bar ({own['high_quality_fraction']:.0%} high quality)"
-                if not own["met"] else "", "" if chains["met"] else "the chains did not reach the bar"]
-    row("generator's samples/s / Langevin chains' at the bar", f">= {TARGETS['sampling_speedup']:g}x", speedup,
-        speedup >= TARGETS["sampling_speedup"] and own["met"] and chains["met"], "; ".join(p for p in problems if p))
-    row("200 x 200 landscape with log Z (s)", f"< {TARGETS['landscape_seconds']:g}", a["landscape_seconds"],
-        a["landscape_seconds"] < TARGETS["landscape_seconds"])
+    problems = [f"G(z) samples are at {own['high_quality_fraction']:.0%} high quality, below the bar"
+                if not own["met"] else "", "" if chains["met"] else
+                f"the chains did not reach the bar in {chains['steps']} steps"]
+    row("generator's samples/s / Langevin chains' at that quality", f">= {TARGETS['sampling_speedup']:g}x", speedup,
+        f"{speedup:,.0f}x", speedup >= TARGETS["sampling_speedup"] and own["met"] and chains["met"],
+        "; ".join(p for p in problems if p))
+    row("200 x 200 landscape with log Z", f"< {TARGETS['landscape_seconds'] * 1000:g} ms", a["landscape_seconds"],
+        f"{a['landscape_seconds'] * 1000:.0f} ms", a["landscape_seconds"] < TARGETS["landscape_seconds"])
     if cold is not None and "frame_max_bytes" in cold:
-        row("live frame while training, largest (bytes)", f"< {TARGETS['frame_bytes']:,}", cold["frame_max_bytes"],
-            cold["frame_max_bytes"] < TARGETS["frame_bytes"])
-        row("cold start: python app.py -> page (s)", f"< {TARGETS['cold_start_seconds']:g}", cold["http_seconds"],
-            cold["http_seconds"] < TARGETS["cold_start_seconds"])
+        row("live frame while training (largest on the wire)", f"< {TARGETS['frame_bytes'] // 1000} KB",
+            cold["frame_max_bytes"], f"{cold['frame_max_bytes'] / 1000:.0f} KB (median {cold['frame_median_bytes'] / 1000:.0f})",
+            cold["frame_max_bytes"] < TARGETS["frame_bytes"],
+            f"a still frame (fine grid, contours; once, when training stops) {cold['frame_first_bytes'] / 1000:.0f} KB")
+        row("cold start: `python app.py` to the page (HTTP 200)", f"< {TARGETS['cold_start_seconds']:g} s",
+            cold["http_seconds"], f"{cold['http_seconds']:.1f} s", cold["http_seconds"] < TARGETS["cold_start_seconds"],
+            f"first landscape at {cold['first_landscape_seconds']:.1f} s")
     return rows
 
 
@@ -116,6 +131,8 @@ def main(argv=None) -> None:
     parser.add_argument("--device", default="auto", help="auto (CPU, and CUDA too when present), cpu or cuda")
     parser.add_argument("--out", default=OUT_DIR, help="folder for results.json and results.md")
     parser.add_argument("--no-app", action="store_true", help="skip launching python app.py (cold start, frames)")
+    parser.add_argument("--try-compile", action="store_true",
+                        help="also time torch.compile of the networks against eager (compiling takes minutes)")
     parser.add_threads_flag()
     args = parser.parse_args(argv)
     set_threads(args.threads)
@@ -141,6 +158,8 @@ def main(argv=None) -> None:
         "matmul": main_device["matmul"], "training": main_device["training"], "quality": main_device["quality"],
         "app": main_device["app"], "cold_start": cold, "imports": imports,
         "cuda": measured.get("cuda"),
+        "compile": bench_train.compiled_throughput(resolve(preset_options("ring"), {}), devices[0])
+        if args.try_compile else None,
     }
     results["targets"] = targets(main_device, cold)
     results["meta"]["seconds"] = time.perf_counter() - started

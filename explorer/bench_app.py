@@ -26,6 +26,7 @@ from .live import LiveSession
 from .options import resolve
 from .presets import preset_options
 
+HEAVY_LIBRARIES = ("gradio", "torch", "plotly", "numpy", "scipy", "pandas", "sklearn", "fastapi", "httpx", "matplotlib")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LANDSCAPE_RESOLUTION = 200
 
@@ -191,9 +192,15 @@ def import_profile(top: int = 6) -> dict:
     packages = {}
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( +)(\S+)", line)
-        if match and len(match.group(3)) == 1:   # a top-level import (nested ones are indented)
+        if match and len(match.group(3)) == 3:   # imported by app.py itself (deeper ones are indented more)
             name = match.group(4).split(".")[0]
             packages[name] = packages.get(name, 0) + int(match.group(2)) / 1e6
     ranked = sorted(packages.items(), key=lambda kv: -kv[1])[:top]
+    # the big libraries, wherever they are first imported (their cumulative time, nested in the above)
+    libraries = {}
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s+(\S+)$", line)
+        if match and match.group(3) in HEAVY_LIBRARIES and match.group(3) not in libraries:
+            libraries[match.group(3)] = round(int(match.group(2)) / 1e6, 3)
     return {"import_app_seconds": import_seconds, "build_app_seconds": build_seconds,
-            "top_imports": [[name, round(seconds, 3)] for name, seconds in ranked]}
+            "top_imports": [[name, round(seconds, 3)] for name, seconds in ranked], "libraries": libraries}

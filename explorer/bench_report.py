@@ -10,17 +10,6 @@ def _num(value, digits: int = 0) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
-def _measured(row: dict) -> str:
-    value = row["measured"]
-    if value is None:
-        return "not reached"
-    if "bytes" in row["target"]:
-        return f"{value:,.0f}"
-    if "/ " in row["target"] and "(s)" not in row["target"]:
-        return f"{value:.2f}x" if "x" in row["goal"] else f"{value:.0%}" if "%" in row["goal"] else f"{value:.2f}"
-    return f"{value:.3f}"
-
-
 def markdown(r: dict) -> str:
     meta, t, q, a = r["meta"], r["training"], r["quality"], r["app"]
     load = f"{meta['load_average_start'][0]:.2f} at the start, {meta['load_average_end'][0]:.2f} at the end"
@@ -38,7 +27,7 @@ def markdown(r: dict) -> str:
     ]
     for row in r["targets"]:
         status = "met" if row["met"] else "**miss**"
-        lines.append(f"| {row['target']} | {row['goal']} | {_measured(row)} | {status}"
+        lines.append(f"| {row['target']} | {row['goal']} | {row['shown']} | {status}"
                      f"{': ' + row['note'] if row['note'] else ''} |")
 
     floor = t["floor_seconds"]
@@ -134,4 +123,17 @@ def markdown(r: dict) -> str:
         lines.append(f"Start-up: `import app` {imp['import_app_seconds']:.1f} s (largest: "
                      + ", ".join(f"{n} {s:.1f} s" for n, s in imp["top_imports"])
                      + f"), `build_app()` {imp['build_app_seconds']:.1f} s; the rest is Gradio's launch.")
+    g = r.get("cuda")
+    if g:
+        gt, ga, gq = g["training"], g["app"], g["quality"]
+        lines += ["", f"On the GPU ({meta['gpu']}; wall-clock after synchronising): `Run.advance` {_ms(gt['loop_seconds'])} ms "
+                  f"an iteration ({gt['loop_fraction_of_floor']:.0%} of its matmul floor, {gt['loop_over_reference']:.2f}x "
+                  f"the reference loop); generator {_ms(gq['generator']['seconds_per_iteration'])} ms, Langevin 20 steps "
+                  f"{_ms(gq['langevin_20']['seconds_per_iteration'])} ms an iteration; 200 x 200 landscape with log Z "
+                  f"{_ms(ga['landscape_seconds'])} ms."]
+    c = r.get("compile")
+    if c:
+        lines += ["", f"torch.compile of both networks (inductor, `--try-compile`): {c['compile_seconds']:.0f} s to compile, "
+                  f"then {_ms(c['compiled_seconds'])} ms an iteration against {_ms(c['eager_seconds'])} eager "
+                  f"({c['speedup']:.2f}x)."]
     return "\n".join(lines) + "\n"

@@ -68,7 +68,7 @@ def throughput(options: dict, device: str, repeats: int = 5, window: int = 120) 
             floor = replay
     progress = flops.best_time(lambda: (loop.evaluate(samples=PROGRESS_SAMPLES, resolution=PROGRESS_RESOLUTION,
                                                       record=False), loop.entropy_record()),
-                               clock, repeats=3, inner=1)
+                               clock, repeats=min(repeats, 3), inner=1)
     total = analytic["total"]
     step_cpu, loop_cpu, reference_cpu = best["step"][0], best["loop"][0], best["reference"][0]
     loop_with_progress = loop_cpu + progress["cpu"] / PROGRESS_EVERY
@@ -104,3 +104,30 @@ def matmul_rates(device: str, hidden: int, batch: int, large: int = 2048, quick:
     return {"network": flops.gemm_rate(batch, hidden, hidden, device),
             "network_2b": flops.gemm_rate(2 * batch, hidden, hidden, device),
             "large": flops.gemm_rate(large, large, large, device, repeats=1 if quick else 3, inner=1 if quick else 2)}
+
+
+def compiled_throughput(options: dict, device: str, repeats: int = 4, window: int = 100) -> dict:
+    """torch.compile (inductor) of both networks' forward passes, against eager, interleaved:
+    seconds to compile (the first iterations) and seconds per iteration after. Not part of the
+    default run (compiling takes from 20 s to minutes on a small CPU); `--try-compile` runs it."""
+    import time
+
+    import torch
+
+    clock = flops.Clock(device)
+    eager, compiled = Run(options, device=device), Run(options, device=device)
+    started = time.perf_counter()
+    compiled.energy.forward = torch.compile(compiled.energy.forward, dynamic=False)
+    compiled.generator.net.forward = torch.compile(compiled.generator.net.forward, dynamic=False)
+    for _ in range(3):
+        train_step(compiled.state, compiled._batch())
+    compile_seconds = time.perf_counter() - started
+    best = {"eager": float("inf"), "compiled": float("inf")}
+    for _ in range(repeats):
+        for name, run in (("eager", eager), ("compiled", compiled)):
+            def steps(n, run=run):
+                for _ in range(n):
+                    train_step(run.state, run._batch())
+            best[name] = min(best[name], _window(steps, window, clock)[0])
+    return {"compile_seconds": compile_seconds, "eager_seconds": best["eager"], "compiled_seconds": best["compiled"],
+            "speedup": best["eager"] / best["compiled"]}
