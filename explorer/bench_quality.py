@@ -70,10 +70,11 @@ def time_to_quality(options: dict, device: str, cap_seconds: float, every: int =
 
 
 def generator_sampling(run: Run, device: str) -> dict:
-    """Samples per second of G(z), EVAL_SAMPLES at a time, and their quality."""
+    """Samples per second of G(z), EVAL_SAMPLES at a time, and their quality (the same latents the
+    quality was judged on while training)."""
     clock = flops.Clock(device)
-    samples = run.samples(EVAL_SAMPLES, 1)
-    seconds = flops.best_time(lambda: run.samples(EVAL_SAMPLES, 1), clock, repeats=5, inner=5)
+    samples = current_samples(run)
+    seconds = flops.best_time(lambda: run.samples(EVAL_SAMPLES, 0), clock, repeats=5, inner=5)
     return {"samples_per_second": EVAL_SAMPLES / seconds["cpu"], "steps": 0, **quality(samples, run.dataset)}
 
 
