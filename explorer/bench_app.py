@@ -124,6 +124,16 @@ def app_controls(preset: str = "ring") -> list:
     return [values[name] for name in controls.CONTROL_NAMES]
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used so far (user + system; Linux's /proc), robust to other load."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def cold_start(frame_seconds: float = 5.0, timeout: float = 120.0) -> dict:
     """`python app.py` on a free port: seconds to HTTP 200 on /, to the first landscape (the
     page's load event, which shows the pretrained ring pair), then the frames Train streams."""
@@ -147,12 +157,14 @@ def cold_start(frame_seconds: float = 5.0, timeout: float = 120.0) -> dict:
                 raise RuntimeError(f"app.py did not start; see {log.name}")
             time.sleep(0.05)
         result["http_seconds"] = time.perf_counter() - started
+        result["http_cpu_seconds"] = _cpu_seconds(process.pid)
         queue = GradioQueue(url)
         landscape = None
         for _, _, message in queue.stream(queue.dependency(trigger="load"), [None]):
             if message.get("msg") == "process_completed":
                 landscape = message["output"]["data"][0]
         result["first_landscape_seconds"] = time.perf_counter() - started
+        result["first_landscape_cpu_seconds"] = _cpu_seconds(process.pid)
         result["first_landscape_ok"] = isinstance(landscape, str) and '"data"' in landscape
         result.update(live_frames(queue, frame_seconds))
         queue.close()

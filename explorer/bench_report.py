@@ -112,8 +112,9 @@ def markdown(r: dict) -> str:
     if c:
         lines += [
             "",
-            f"`python app.py`, cold: HTTP 200 on `/` after {c['http_seconds']:.1f} s; the first landscape (the page's "
-            f"load event) after {c['first_landscape_seconds']:.1f} s. Live frames on the wire (Train, ring preset, "
+            f"`python app.py`, cold: HTTP 200 on `/` after {c['http_seconds']:.1f} s "
+            f"({_num(c.get('http_cpu_seconds'), 1)} s of the app's CPU time); the first landscape (the page's "
+            f"load event) after {c['first_landscape_seconds']:.1f} s ({_num(c.get('first_landscape_cpu_seconds'), 1)} s CPU). Live frames on the wire (Train, ring preset, "
             f"Gradio's event stream): {_num(c.get('frame_median_bytes'))} bytes median, {_num(c.get('frame_max_bytes'))} "
             f"the largest (curves and histogram ride along every 5th frame), {_num(c.get('frames_per_second'), 1)} frames/s, "
             f"{_num((c.get('bytes_per_second') or 0) / 1000, 0)} kB/s; the first (a new run's still frame, fine grid with "
