@@ -196,11 +196,12 @@ def live_frames(queue: GradioQueue, seconds: float) -> dict:
 
 def import_profile(top: int = 6) -> dict:
     """`python -X importtime -c 'import app'` and build_app() in a fresh process: what start-up costs."""
-    code = ("import time, json; t = time.perf_counter(); import app; t1 = time.perf_counter(); "
-            "app.build_app(); t2 = time.perf_counter(); print(json.dumps([t1 - t, t2 - t1]))")
+    code = ("import time, json; t, c = time.perf_counter(), time.process_time(); import app; "
+            "t1, c1 = time.perf_counter(), time.process_time(); app.build_app(); t2 = time.perf_counter(); "
+            "print(json.dumps([t1 - t, t2 - t1, c1 - c]))")
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=180)
-    import_seconds, build_seconds = json.loads(done.stdout.strip().splitlines()[-1])
+    import_seconds, build_seconds, import_cpu = json.loads(done.stdout.strip().splitlines()[-1])
     packages = {}
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( +)(\S+)", line)
@@ -214,5 +215,5 @@ def import_profile(top: int = 6) -> dict:
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s+(\S+)$", line)
         if match and match.group(3) in HEAVY_LIBRARIES and match.group(3) not in libraries:
             libraries[match.group(3)] = round(int(match.group(2)) / 1e6, 3)
-    return {"import_app_seconds": import_seconds, "build_app_seconds": build_seconds,
+    return {"import_app_seconds": import_seconds, "import_app_cpu_seconds": import_cpu, "build_app_seconds": build_seconds,
             "top_imports": [[name, round(seconds, 3)] for name, seconds in ranked], "libraries": libraries}

@@ -121,7 +121,7 @@ def markdown(r: dict) -> str:
             f"contours) {_num(c.get('frame_first_bytes'))} bytes.",
         ]
     if imp:
-        lines.append(f"Start-up: `import app` {imp['import_app_seconds']:.1f} s (largest: "
+        lines.append(f"Start-up: `import app` {imp['import_app_seconds']:.1f} s ({imp['import_app_cpu_seconds']:.1f} s CPU; largest: "
                      + ", ".join(f"{n} {s:.1f} s" for n, s in imp["top_imports"])
                      + f"), `build_app()` {imp['build_app_seconds']:.1f} s; the rest is Gradio's launch.")
     g = r.get("cuda")
