@@ -1,0 +1,133 @@
+"""Training throughput of the default 2-D configuration: EnergyLab's loop, the plain reference
+loop, and the matrix-multiply floor, measured side by side in one process.
+
+Timings are best-of-N windows, interleaved (reference, step, loop, floor, ...), so that another
+process on a shared machine disturbs each of them alike; each is given in this thread's CPU time
+(robust to that load) and in wall-clock time.
+"""
+from __future__ import annotations
+
+from models import train_step
+
+from . import bench_flops as flops
+from .bench_reference import ReferenceLoop
+from .run import PROGRESS_EVERY, PROGRESS_RESOLUTION, PROGRESS_SAMPLES, Run
+
+
+def _window(fn, steps: int, clock: flops.Clock) -> tuple[float, float]:
+    cpu0, wall0 = clock.now()
+    fn(steps)
+    cpu1, wall1 = clock.now()
+    return (cpu1 - cpu0) / steps, (wall1 - wall0) / steps
+
+
+def throughput(options: dict, device: str, repeats: int = 5, window: int = 120) -> dict:
+    """Seconds per iteration of: the reference loop; `train_step` on a Run's batches (the hot
+    path); `Run.advance` as the command line and the app drive it (records, restore points, the
+    learning-rate schedule; its progress evaluation every PROGRESS_EVERY steps timed apart); and
+    the iteration's matrix products alone (the floor)."""
+    clock = flops.Clock(device)
+    run = Run(options, device=device)          # the hot path: train_step on the run's batches
+    loop = Run(options, device=device)         # the whole loop: Run.advance
+    reference = ReferenceLoop(options, run.dataset, device)
+    batch = options["batch_size"]
+
+    analytic = flops.iteration_flops(run.energy, run.generator, batch)
+    counted = flops.counted_flops(run.state, run._batch())
+    calls = flops.matmul_calls(run.state, run._batch())
+
+    def hot(n):
+        for _ in range(n):
+            train_step(run.state, run._batch())
+
+    def position(n):
+        # windows between two progress evaluations (at multiples of PROGRESS_EVERY): those are timed apart
+        if loop.step % PROGRESS_EVERY + n >= PROGRESS_EVERY:
+            loop.advance(PROGRESS_EVERY - loop.step % PROGRESS_EVERY + 1)
+
+    def advance(n):
+        loop.advance(n)
+
+    def plain(n):
+        for _ in range(n):
+            reference.step()
+
+    position(10)
+    for fn in (hot, advance, plain):          # warm up: first calls allocate and pick kernels
+        fn(10)
+    best = {name: [float("inf"), float("inf")] for name in ("reference", "step", "loop")}
+    floor = None
+    for _ in range(repeats):
+        for name, fn in (("reference", plain), ("step", hot), ("loop", advance)):
+            if fn is advance:
+                position(window)
+            cpu, wall = _window(fn, window, clock)
+            best[name] = [min(best[name][0], cpu), min(best[name][1], wall)]
+        replay = flops.replay_rate(calls, device, repeats=2, inner=10)
+        if floor is None or replay["seconds"] < floor["seconds"]:
+            floor = replay
+    progress = flops.best_time(lambda: (loop.evaluate(samples=PROGRESS_SAMPLES, resolution=PROGRESS_RESOLUTION,
+                                                      record=False), loop.entropy_record()),
+                               clock, repeats=min(repeats, 3), inner=1)
+    total = analytic["total"]
+    step_cpu, loop_cpu, reference_cpu = best["step"][0], best["loop"][0], best["reference"][0]
+    loop_with_progress = loop_cpu + progress["cpu"] / PROGRESS_EVERY
+    return {
+        "flops_per_iteration": total,
+        "flops_counted": counted,
+        "flops_generator_step": analytic["generator_step"],
+        "flops_energy_step": analytic["energy_step"],
+        "flops_rule_of_thumb_x3": analytic["rule_of_thumb_x3"],
+        "matmuls_per_iteration": floor["matmuls"],
+        "floor_seconds": floor["seconds"],
+        "floor_gflops": floor["gflops"],
+        "step_seconds": step_cpu, "step_wall_seconds": best["step"][1],
+        "loop_seconds": loop_cpu, "loop_wall_seconds": best["loop"][1],
+        "reference_seconds": reference_cpu, "reference_wall_seconds": best["reference"][1],
+        "progress_evaluation_seconds": progress["cpu"],
+        "loop_with_progress_seconds": loop_with_progress,
+        "step_per_second": 1 / step_cpu, "loop_per_second": 1 / loop_cpu, "reference_per_second": 1 / reference_cpu,
+        "loop_with_progress_per_second": 1 / loop_with_progress,
+        "step_gflops": total / step_cpu / 1e9, "loop_gflops": total / loop_cpu / 1e9,
+        # fraction of what the floor allows: floor time / iteration time
+        "loop_fraction_of_floor": floor["seconds"] / loop_cpu,
+        "step_fraction_of_floor": floor["seconds"] / step_cpu,
+        "loop_over_reference": reference_cpu / loop_cpu,
+        "step_over_reference": reference_cpu / step_cpu,
+        "loop_with_progress_over_reference": reference_cpu / loop_with_progress,
+    }
+
+
+def matmul_rates(device: str, hidden: int, batch: int, large: int = 2048, quick: bool = False) -> dict:
+    """Sustained float32 matmul rate at the networks' main size (batch x hidden x hidden, and the
+    energy step's 2 batch) and at a large size, where a CPU comes near its peak."""
+    return {"network": flops.gemm_rate(batch, hidden, hidden, device),
+            "network_2b": flops.gemm_rate(2 * batch, hidden, hidden, device),
+            "large": flops.gemm_rate(large, large, large, device, repeats=1 if quick else 3, inner=1 if quick else 2)}
+
+
+def compiled_throughput(options: dict, device: str, repeats: int = 4, window: int = 100) -> dict:
+    """torch.compile (inductor) of both networks' forward passes, against eager, interleaved:
+    seconds to compile (the first iterations) and seconds per iteration after. Not part of the
+    default run (compiling takes from 20 s to minutes on a small CPU); `--try-compile` runs it."""
+    import time
+
+    import torch
+
+    clock = flops.Clock(device)
+    eager, compiled = Run(options, device=device), Run(options, device=device)
+    started = time.perf_counter()
+    compiled.energy.forward = torch.compile(compiled.energy.forward, dynamic=False)
+    compiled.generator.net.forward = torch.compile(compiled.generator.net.forward, dynamic=False)
+    for _ in range(3):
+        train_step(compiled.state, compiled._batch())
+    compile_seconds = time.perf_counter() - started
+    best = {"eager": float("inf"), "compiled": float("inf")}
+    for _ in range(repeats):
+        for name, run in (("eager", eager), ("compiled", compiled)):
+            def steps(n, run=run):
+                for _ in range(n):
+                    train_step(run.state, run._batch())
+            best[name] = min(best[name], _window(steps, window, clock)[0])
+    return {"compile_seconds": compile_seconds, "eager_seconds": best["eager"], "compiled_seconds": best["compiled"],
+            "speedup": best["eager"] / best["compiled"]}

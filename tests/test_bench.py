@@ -1,0 +1,103 @@
+"""The benchmark's own contract (explorer/bench*.py): its FLOP count, that its reference loop is the
+same configuration as EnergyLab's, and that `--quick` writes every figure. No timing is asserted."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from explorer import bench, bench_flops
+from explorer.bench_reference import ReferenceLoop
+from explorer.experiment import build_models
+from explorer.options import resolve
+from explorer.presets import preset_options
+from explorer.run import Run
+from models import train_step
+
+SMALL = {"dataset": "ring", "hidden": 8, "latent_dim": 3, "batch_size": 4, "generator_depth": 2, "seed": 0}
+
+
+def test_flop_count_matches_a_hand_computed_case():
+    # generator 3 -> 8 -> 8 -> 2, energy 2 -> 8 -> 8 -> 8 experts; batch 4; 2 N in out per product
+    options = resolve(None, SMALL)
+    energy, generator = build_models(options, 2, "cpu")
+    g = 2 * 4 * (3 * 8 + 8 * 8 + 8 * 2)            # one G forward on 4 points: 832
+    e = 2 * 4 * (2 * 8 + 8 * 8 + 8 * 8)            # one E forward on 4 points: 1,152
+    generator_step = (g                             # G forward
+                      + 2 * 4 * (3 * 8 + 8 * 8 + 8 * 2)   # G weight gradients
+                      + 2 * 4 * (8 * 8 + 8 * 2)          # G input gradients, all but the first layer
+                      + e + e)                     # E forward, and its input gradients (all layers)
+    energy_step = (g                                # G(z) again, no gradients
+                   + 2 * e                          # E on 8 points
+                   + 2 * e                          # its weight gradients
+                   + 2 * 8 * (8 * 8 + 8 * 8))       # its input gradients, all but the first layer
+    assert generator_step == 4_608 and energy_step == 7_488
+    counted = bench_flops.iteration_flops(energy, generator, 4)
+    assert counted["generator_step"] == generator_step
+    assert counted["energy_step"] == energy_step
+    assert counted["total"] == generator_step + energy_step
+
+
+def test_flop_count_agrees_with_torch_flop_counter():
+    options = resolve(preset_options("ring"), {"batch_size": 32})
+    run = Run(options)
+    analytic = bench_flops.iteration_flops(run.energy, run.generator, 32)["total"]
+    assert bench_flops.counted_flops(run.state, run._batch()) == analytic
+    calls = bench_flops.matmul_calls(run.state, run._batch())
+    assert bench_flops.call_flops(calls) == analytic
+
+
+def test_reference_loop_computes_the_same_losses_as_energylab_on_the_same_seed():
+    options = resolve(preset_options("ring"), {"seed": 3})
+    run = Run(options)
+    reference = ReferenceLoop(options, run.dataset)
+    for mine, theirs in zip(run.energy.state_dict().values(), reference.energy.state_dict().values()):
+        assert torch.equal(mine, theirs)    # the same networks, initialised alike
+    real = run._batch()
+    ours = {k: float(v) for k, v in train_step(run.state, real).items()}
+    loss_generator, loss_energy = reference.step(real.clone())
+    assert loss_generator == pytest.approx(ours["loss_generator"], rel=1e-6, abs=1e-6)
+    assert loss_energy == pytest.approx(ours["loss_energy"], rel=1e-4, abs=1e-5)
+    # a second step: both networks took the same first update
+    real = run._batch()
+    ours = {k: float(v) for k, v in train_step(run.state, real).items()}
+    loss_generator, loss_energy = reference.step(real.clone())
+    assert loss_generator == pytest.approx(ours["loss_generator"], rel=1e-4, abs=1e-4)
+    assert loss_energy == pytest.approx(ours["loss_energy"], rel=1e-3, abs=1e-4)
+
+
+def test_quick_bench_writes_every_figure(tmp_path, repo_root):
+    done = subprocess.run([sys.executable, "-m", "explorer.bench", "--quick", "--out", str(tmp_path)],
+                          cwd=repo_root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(tmp_path / "results.json") as f:
+        results = json.load(f)
+    assert set(bench.SECTIONS) <= set(results)
+    meta = results["meta"]
+    assert meta["quick"] and meta["torch_threads"] == 1 and len(meta["load_average_start"]) == 3
+    assert meta["devices"] == (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
+    training = results["training"]
+    assert training["flops_per_iteration"] == training["flops_counted"] > 0
+    for key in ("floor_seconds", "step_seconds", "loop_seconds", "reference_seconds", "loop_fraction_of_floor",
+                "loop_over_reference", "progress_evaluation_seconds"):
+        assert training[key] > 0, key
+    for key in ("network", "network_2b", "large"):
+        assert results["matmul"][key]["gflops"] > 0
+    quality = results["quality"]
+    assert set(quality) == {"generator", "langevin_20", "langevin_60"}
+    for name, row in quality.items():
+        assert row["seconds_per_iteration"] > 0 and row["trace"], name
+        assert set(row["bars"]) == {"0.5", "0.7", "0.8"}
+        assert row["sampling"]["samples_per_second"] > 0
+    assert quality["langevin_60"]["langevin_steps"] == 60
+    app = results["app"]
+    for key in ("landscape_seconds", "landscape_energy_seconds", "landscape_figure_seconds", "gallery_seconds",
+                "interpolation_seconds", "frame_training_make_seconds"):
+        assert app[key] > 0, key
+    assert app["resolution"] == 200 and app["landscape_figure_bytes"] > 0
+    assert results["cold_start"] is None and results["imports"] is None   # --quick launches no app
+    assert {row["target"] for row in results["targets"]} and all("met" in row for row in results["targets"])
+    table = (tmp_path / "results.md").read_text()
+    assert "| target | goal | measured | status |" in table and "plain reference loop" in table
