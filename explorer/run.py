@@ -23,6 +23,7 @@ from . import entropies, evaluation, options as opts, probes
 from .early_stopping import VALIDATE_EVERY, BestOnValidation, split_validation
 from .errors import UserInputError
 from .experiment import build_dataset, build_models, data_record, pick_device, train_config
+from .history import MetricHistory
 
 POOL_BATCHES = 50      # data batches drawn at once: one numpy call per 50 iterations, not per iteration
 PROBE_SAMPLES = 500    # fixed latent/real probe points shown in figures, so frames animate smoothly
@@ -70,7 +71,7 @@ class Run:
         probe_rng = np.random.default_rng(seed + 7919)  # probes: their own stream, same every run
         self.probe_real = self.dataset.sample(PROBE_SAMPLES, probe_rng)
         self.probe_seed = seed + 7919
-        self.history: dict[str, list[tuple[int, float]]] = {}
+        self.history = MetricHistory()
         self.paused = False
         self.chains_live = False   # Langevin sampler: have the persistent chains been run yet?
         self.warning: str | None = None
@@ -151,8 +152,7 @@ class Run:
         return done
 
     def _record(self, values: dict) -> None:
-        for name, value in values.items():
-            self.history.setdefault(name, []).append((self.step, value))
+        self.history.record(self.step, values)
 
     def _parameters(self):
         return [*self.energy.parameters(), *self.generator.parameters()]
@@ -175,7 +175,7 @@ class Run:
         if good["chains"] is not None:  # diverged chains would break the run again at once
             self.state.langevin.buffer = good["chains"].clone()
         self.state.step = good["step"]
-        self.history = {name: [(s, v) for s, v in rows if s <= good["step"]] for name, rows in self.history.items()}
+        self.history.truncate(good["step"])
         self.paused = True
         self.warning = (f"training diverged at step {step} ({bad} became NaN or infinite); restored step "
                         f"{good['step']} and paused. Try lower learning rates or a larger std.")
@@ -228,7 +228,7 @@ class Run:
               latent: bool = True) -> probes.Frame:
         """What the app draws now: probes of the current pair (explorer/probes.py); `arrows` and
         `latent` (the -grad E field and the latent grid) only when they are shown."""
-        history = {k: tuple(np.asarray(c) for c in zip(*v)) for k, v in self.history.items()}
+        history = self.history.arrays()
         langevin = self.state.langevin
         # the Langevin baseline: show its persistent chains, the negatives the energy is trained on
         # (a loaded pair has no chains yet: LOADED_CHAINS long-run chains from noise instead, as
@@ -247,7 +247,7 @@ class Run:
 
     def snapshot(self) -> Snapshot:
         fake = self.samples(PROBE_SAMPLES, self.probe_seed)
-        history = {k: tuple(np.asarray(c) for c in zip(*v)) for k, v in self.history.items()}
+        history = self.history.arrays()
         return Snapshot(step=self.step, total_steps=self.options["steps"], real=self.probe_real.copy(),
                         fake=fake, history=history, steps_per_second=self.steps_per_second,
                         paused=self.paused, warning=self.warning, options=dict(self.options))
@@ -255,11 +255,7 @@ class Run:
     # ------------------------------------------------------------------ persistence
     def history_record(self, max_points: int = HISTORY_FILE_POINTS) -> dict:
         """The metric history as JSON-ready [step, value] rows, thinned to at most max_points a metric."""
-        record = {}
-        for name, rows in self.history.items():
-            keep = np.unique(np.linspace(0, len(rows) - 1, min(len(rows), max_points)).astype(int)) if rows else []
-            record[name] = [[int(rows[i][0]), float(rows[i][1])] for i in keep]
-        return record
+        return self.history.thinned(max_points)
 
     @classmethod
     def from_checkpoint(cls, folder: str, device: str = "cpu", points_path: str | None = None) -> "Run":
@@ -294,17 +290,17 @@ class Run:
         save_pair(folder, self.energy, self.generator, extra)
 
 
-def _read_history(path: str) -> dict:
+def _read_history(path: str) -> MetricHistory:
     """The "history" of a metrics.json, if there is a well-formed one; else an empty history."""
     try:
         with open(path) as f:
             history = json.load(f).get("history", {})
     except (OSError, ValueError, AttributeError):
-        return {}
+        return MetricHistory()
     clean = {}
     for name, rows in history.items() if isinstance(history, dict) else ():
         try:
             clean[str(name)] = [(int(s), float(v)) for s, v in rows]
         except (TypeError, ValueError):
             continue
-    return clean
+    return MetricHistory(clean)
