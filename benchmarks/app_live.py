@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +25,26 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
+
+
+def start_app(port: int, **popen) -> subprocess.Popen:
+    """`python app.py` on `port`, as a child that dies with this script: a benchmark killed
+    half-way must not leave an app training in the background (Linux: the parent-death signal;
+    elsewhere, terminated in the caller's `finally`)."""
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "ENERGYLAB_NO_BROWSER": "1",
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # run the caller's `finally` on a kill
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, preexec_fn=_die_with_parent, **popen)
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port() -> int:
@@ -52,13 +73,11 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "ENERGYLAB_NO_BROWSER": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         started = time.perf_counter()
-        app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+        app = start_app(port)
         try:
             while True:
                 try:

@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from app_live import CHROMIUM, ROOT, free_port  # noqa: E402
+from app_live import CHROMIUM, ROOT, free_port, start_app  # noqa: E402
 
 COVERAGE = re.compile(r"\*{0,2}([^*·\n]+?)\*{0,2}: (\d+)/(\d+) at step ([\d,]+)")
 
@@ -36,9 +36,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "ENERGYLAB_NO_BROWSER": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    app = start_app(port)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])

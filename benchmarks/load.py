@@ -19,7 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from app_live import CHROMIUM, ROOT, free_port  # noqa: E402
+from app_live import CHROMIUM, ROOT, free_port, start_app  # noqa: E402
 
 STATUS = re.compile(r"step ([\d,]+) / ([\d,]+)")
 
@@ -47,9 +47,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "ENERGYLAB_NO_BROWSER": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    app = start_app(port)
     url = f"http://127.0.0.1:{port}/"
     try:
         while True:

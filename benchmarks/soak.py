@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from app_live import ROOT, free_port  # noqa: E402
+from app_live import ROOT, free_port, start_app  # noqa: E402
 from load import resident_mb  # noqa: E402
 
 RING = ["ring", 8, 2.0, 2.0, 0.05, "generator", "batchnorm", 1.0, 1e-3, 1e-3, 256, 128, 0, 8, 1_000_000, 0]
@@ -28,9 +28,7 @@ def main() -> None:
     from gradio_client import Client
 
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "ENERGYLAB_NO_BROWSER": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    app = start_app(port)
     url = f"http://127.0.0.1:{port}/"
     try:
         while True:
