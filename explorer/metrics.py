@@ -57,9 +57,12 @@ def _energies(energy_fn: Callable[[np.ndarray], np.ndarray], points: np.ndarray)
     return out
 
 
+RING_CELLS = 40   # coarse cells across the box's side when integrating the ring around it
+
+
 def grid_log_partition(energy_fn: Callable[[np.ndarray], np.ndarray],
                        bounds: tuple[float, float, float, float],
-                       resolution: int = 400, outer_factor: float = 3.0) -> dict:
+                       resolution: int = 400, outer_factor: float = 3.0, ring_cells: int = RING_CELLS) -> dict:
     """log Z of p(x) = exp(-E(x)) / Z over the box `bounds`, by the midpoint rule:
 
         log Z_box = logsumexp_cells(-E(cell centre)) + log(cell area)
@@ -67,7 +70,9 @@ def grid_log_partition(energy_fn: Callable[[np.ndarray], np.ndarray],
     mass_outside = 1 - Z_box / Z_outer estimates how much of exp(-E) lies outside the box, where
     Z_outer covers a box `outer_factor` times as wide with the same centre. Z_outer = Z_box + Z_ring,
     the ring (outer box minus the box) integrated on a coarser grid aligned with the box edges, so
-    the difference is never an artefact of two grids disagreeing inside the box.
+    the difference is never an artefact of two grids disagreeing inside the box. The ring has at
+    most `ring_cells` cells across the box's side (fewer when the box's grid is coarser): out there
+    exp(-E) is small and smooth, and a ring as fine as the box cost as much as the box again.
 
     energy_fn maps float32 (M, 2) points to (M,) energies. Returns log_z (the box), log_z_total
     (box + outer ring: the estimate to normalise with), mass_outside, xs (res,),
@@ -81,7 +86,7 @@ def grid_log_partition(energy_fn: Callable[[np.ndarray], np.ndarray],
     log_z = float(logsumexp(-energy) + math.log(cell_area))
 
     # coarse cells: `inner` of them span the box, `pad` more on each side reach the outer box
-    inner = max(1, round(resolution / outer_factor))
+    inner = max(1, min(ring_cells, round(resolution / outer_factor)))
     pad = round(inner * (outer_factor - 1.0) / 2.0)
     mass_outside, log_z_total = 0.0, log_z
     if pad > 0:
