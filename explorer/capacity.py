@@ -9,11 +9,17 @@ Within the bound, runs take turns: at most as many train at the same instant as 
 cores (`CORES`, a semaphore held for one chunk of ~50 ms). All runs still progress, but the
 Python interpreter's lock is shared by a few training threads rather than all of them, so the
 page of a new visitor is still served promptly.
+
+And a page being opened comes first (`REQUESTS_FIRST`): while one is being set up, runs wait
+between chunks (at most a couple of seconds), so a new visitor's first landscape does not queue
+behind every run for the cores and the interpreter lock.
 """
 from __future__ import annotations
 
 import os
 import threading
+import time
+from contextlib import contextmanager
 
 from .errors import UserInputError
 
@@ -58,3 +64,51 @@ class TrainingSlots:
 
 SLOTS = TrainingSlots(_limit_from_environment())
 CORES = threading.Semaphore(max(1, os.cpu_count() or 1))   # runs training at this instant
+
+
+class RequestsFirst:
+    """Training waits between chunks while a page is being opened, at most `max_wait` seconds a time."""
+
+    def __init__(self, max_wait: float = 2.0):
+        self.max_wait = max_wait
+        self._serving = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def serving(self):
+        with self._changed:
+            self._serving += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._serving -= 1
+                self._changed.notify_all()
+
+    def wait_turn(self, stop: threading.Event) -> None:
+        """Return when no page is being opened, `stop` is set, or `max_wait` has passed."""
+        deadline = time.monotonic() + self.max_wait
+        with self._changed:
+            while self._serving and not stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._changed.wait(min(left, 0.05))   # short waits: a Stop must not wait for the page
+
+
+REQUESTS_FIRST = RequestsFirst()
+
+
+TRAINING_NICE = 10   # added to a training thread's niceness: pages, and browsers on the same machine, first
+
+
+def lower_thread_priority() -> None:
+    """Make the calling thread yield the CPU to anything of normal priority (Linux: a thread's
+    own niceness; elsewhere nothing). A training thread calls it: when the cores are all busy,
+    the server's answers and a browser on this machine run first; when they are not, training
+    runs exactly as fast."""
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + TRAINING_NICE))
+    except (AttributeError, OSError):   # no per-thread priority here, or not permitted
+        pass

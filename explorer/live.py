@@ -11,7 +11,7 @@ import threading
 import time
 
 from . import options as opts
-from .capacity import CORES, SLOTS
+from .capacity import CORES, REQUESTS_FIRST, SLOTS, lower_thread_priority
 from .memory import release_free_memory
 from .errors import UserInputError
 from .probes import Frame
@@ -121,10 +121,14 @@ class LiveSession:
             raise
 
     def _train(self) -> None:
+        lower_thread_priority()
         run, last_frame, chunk = self.run, 0.0, 10
         began, first_step = time.perf_counter(), run.step
         try:
             while not self._stop.is_set() and not run.done and not run.paused:
+                REQUESTS_FIRST.wait_turn(self._stop)   # a page being opened goes first
+                if self._stop.is_set():
+                    break
                 with CORES, self.lock:   # take turns with other runs when more train than there are cores
                     started = time.perf_counter()
                     done = run.advance(chunk)

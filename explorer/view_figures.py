@@ -190,7 +190,7 @@ def embedding_figure(real_2d: np.ndarray, fake_2d: np.ndarray, *, colour_by: str
                      hovertemplate=hover + "<extra></extra>")
         if images is not None:  # quantised back to the 17 pixel levels of the real digits: small to send
             trace["customdata"] = np.clip(np.rint((np.asarray(images) + 1.0) * 8.0), 0, 16).astype(np.int8)
-        fig.add_trace(go.Scattergl(**trace) if len(xy) > 3000 else go.Scatter(**trace))
+        fig.add_trace(go.Scatter(**trace))   # SVG: the page's plotly.js bundle has no WebGL traces
     took = f" · {seconds:.1f} s" if seconds is not None else ""
     fig.update_layout(**_LAYOUT, height=height, xaxis=dict(showticklabels=False, title="UMAP 1"),
                       yaxis=dict(showticklabels=False, title="UMAP 2"),

@@ -1,0 +1,63 @@
+"""explorer/capacity.py: a page being opened comes before training, and training threads yield."""
+import os
+import threading
+import time
+
+import pytest
+
+from explorer.capacity import TRAINING_NICE, RequestsFirst, lower_thread_priority
+
+
+def test_training_waits_while_a_page_is_served_and_goes_on_after():
+    gate, stop = RequestsFirst(max_wait=5.0), threading.Event()
+    waited = []
+
+    def training_turn():
+        started = time.monotonic()
+        gate.wait_turn(stop)
+        waited.append(time.monotonic() - started)
+
+    with gate.serving():
+        worker = threading.Thread(target=training_turn)
+        worker.start()
+        time.sleep(0.3)
+        assert worker.is_alive(), "training went on while a page was being served"
+    worker.join(2.0)
+    assert not worker.is_alive() and 0.25 <= waited[0] < 2.0
+
+
+def test_the_wait_is_bounded_and_a_stop_ends_it():
+    gate, stop = RequestsFirst(max_wait=0.2), threading.Event()
+    with gate.serving():
+        started = time.monotonic()
+        gate.wait_turn(stop)
+        assert 0.15 <= time.monotonic() - started < 1.0   # a slow page never freezes training
+        stop.set()
+        started = time.monotonic()
+        RequestsFirst(max_wait=60.0).wait_turn(stop)     # nothing served: no wait at all
+        gate.max_wait = 60.0
+        gate.wait_turn(stop)                               # stopping: no wait either
+        assert time.monotonic() - started < 0.5
+
+
+def test_no_wait_when_no_page_is_being_served():
+    started = time.monotonic()
+    RequestsFirst(max_wait=10.0).wait_turn(threading.Event())
+    assert time.monotonic() - started < 0.1
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"),
+                    reason="per-thread priority is a Linux feature")
+def test_a_training_thread_lowers_only_its_own_priority():
+    seen = {}
+
+    def worker():
+        lower_thread_priority()
+        seen["thread"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen["thread"] == min(19, before + TRAINING_NICE)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
