@@ -53,6 +53,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("energy_hidden", int, None, 4, 2048, help="width of the energy's feature layers and number of experts"),
     Option("generator_depth", int, 2, 1, 6, help="Linear-BatchNorm-ReLU layers in the generator"),
     Option("latent_dim", int, 8, 1, 512, help="dimension of z ~ U(-1, 1)"),
+    Option("unit", float, 1.0, 0.001, 1000.0,
+           help="2-D data: the networks' unit of length (the energy sees x / UNIT, the generator outputs UNIT times "
+                "its net's output); 1 = data units"),
     Option("extractor", str, "mlp", choices=("mlp", "conv"), help="energy feature extractor (conv: digits)"),
     Option("langevin_steps", int, 20, 1, 1000, help="Langevin steps per iteration (sampler langevin)"),
     Option("langevin_step_size", float, 1e-3, 1e-7, 1.0, help="Langevin step size eps"),
