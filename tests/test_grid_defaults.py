@@ -82,3 +82,33 @@ def test_a_pair_saved_before_unit_existed_loads_in_data_units(tmp_path):
     path.write_text(json.dumps(config))
     loaded = Run.from_checkpoint(str(tmp_path / "old"))
     assert loaded.options["unit"] == 1.0 and loaded.energy.config.unit == 1.0
+
+
+def test_the_grid_preset_trains_the_grid_defaults():
+    from explorer.presets import preset_options
+    assert resolve(preset_options("grid"), {}) == resolve(None, {"dataset": "grid"})
+
+
+@pytest.mark.parametrize("name", ["grid", "grid-no-entropy"])
+def test_the_pretrained_grid_pairs_made_before_the_tuning_still_load(name):
+    from explorer.catalogue import PAIRS_DIR
+    run = Run.from_checkpoint(str(PAIRS_DIR / name))
+    # their saved options, not today's grid defaults, with the data units they were trained in
+    assert (run.options["unit"], run.options["latent_dim"], run.options["generator_depth"]) == (1.0, 8, 2)
+    assert np.isfinite(run.samples(100, 0)).all()
+
+
+def test_choosing_a_dataset_in_the_page_resets_what_another_dataset_set():
+    import app
+    names = list(app.controls.CONTROL_NAMES)
+
+    def values(dataset):
+        updates = app.change_dataset(dataset)[:len(names)]
+        return {name: u.get("value") for name, u in zip(names, updates) if isinstance(u, dict) and "value" in u}
+
+    grid = values("grid")
+    assert (grid["latent_dim"], grid["lr_generator"], grid["batch_size"], grid["steps"]) == (
+        TUNED["latent_dim"], TUNED["lr_generator"], TUNED["batch_size"], TUNED["steps"])
+    ring = values("ring")   # back to the ring: the grid's steps, batch and learning rate do not stay
+    assert (ring["latent_dim"], ring["lr_generator"], ring["batch_size"], ring["steps"]) == (4, 1e-3, 256, 5000)
+    assert "seed" not in ring and "entropy" not in ring   # what no dataset sets is left as the user had it
