@@ -15,8 +15,8 @@ high-quality fraction, training seconds, and the progress curve (1,000 samples e
     python benchmarks/grid_sweep.py --seeds 0 1 2 3 4 --config ""      # the defaults as they are
     python benchmarks/grid_sweep.py --summary                          # table of the log so far
 
-What it found (2-core CPU shared with other work, so times are indicative): see the grid row
-of README.md "Measured" and the table at the end of this docstring.
+What it found (2-core CPU shared with other work, so times are indicative): the grid row of
+README.md "Measured" and the grid bullet below it; the grid's defaults in explorer/options.py.
 """
 from __future__ import annotations
 
