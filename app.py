@@ -358,6 +358,9 @@ def change_dataset(dataset: str):
             updates.append(gr.update(visible=name in visible, **({"value": defaults[name]} if name in defaults else {})))
         elif name in defaults:
             updates.append(gr.update(value=defaults[name]))
+        elif any(name in other for other in DATASET_DEFAULTS.values()):
+            # set by another dataset's defaults (the grid's steps, the digits' width): back to the plain default
+            updates.append(gr.update(value=OPTION_BY_NAME[name].default))
         else:
             updates.append(gr.skip())
     return tuple(updates) + (gr.update(visible=dataset == "points"),)

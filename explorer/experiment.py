@@ -19,13 +19,16 @@ def build_dataset(options: dict) -> Dataset:
 
 def model_configs(options: dict, data_dim: int) -> tuple[EnergyConfig, GeneratorConfig]:
     images = data_dim > 2
+    unit = options.get("unit") or 1.0   # pairs saved before the option existed: data units
+    if images and unit != 1.0:
+        raise UserInputError("--unit applies to 2-D data only (images already lie in [-1, 1])")
     energy_width = options["energy_hidden"] or options["hidden"]
     energy = EnergyConfig(data_dim=data_dim, hidden=energy_width, experts=energy_width,
                           extractor=options["extractor"] if images else "mlp",
                           # digits live in [-1, 1]: a wide prior would only be a nuisance there
-                          use_prior=not images)
+                          use_prior=not images, unit=unit)
     generator = GeneratorConfig(data_dim=data_dim, latent_dim=options["latent_dim"], hidden=options["hidden"],
-                                depth=options["generator_depth"], output="tanh" if images else "linear")
+                                depth=options["generator_depth"], output="tanh" if images else "linear", unit=unit)
     return energy, generator
 
 

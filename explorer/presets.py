@@ -11,7 +11,7 @@ PRESETS: dict[str, tuple[str, dict]] = {
     "ring": ("ring of 8 Gaussians (radius 2, std 0.05), the paper's batch-norm entropy, weight 1",
              {"dataset": "ring", "steps": 5000}),
     "grid": ("5 x 5 grid of Gaussians (spacing 2, std 0.05), the paper's batch-norm entropy, weight 1",
-             {"dataset": "grid", "steps": 10000}),
+             {"dataset": "grid", "steps": 30000}),  # the grid's own steps (options.DATASET_DEFAULTS)
     # collapse needs a generator that outruns its energy (lr 10x the energy's); the kNN entropy,
     # a real estimate in data space, then keeps every mode, while the batch-norm surrogate does not
     "lesson": ("mode collapse vs entropy: run as is (kNN entropy), then with --entropy-weight 0",

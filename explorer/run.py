@@ -266,6 +266,8 @@ class Run:
         saved = config.get("options")
         if not isinstance(saved, dict):
             raise CheckpointError(f"{folder}: config.json has no training options")
+        if "unit" not in saved:  # saved before the option existed: the unit its networks were built with
+            saved = {**saved, "unit": energy.config.unit}
         if points_path is not None and saved.get("dataset") == "points":
             saved = {**saved, "points": points_path}
         options = opts.resolve(None, saved)

@@ -5,6 +5,7 @@
 `f` is a deep feature extractor whose last layer is bounded by tanh, as in the first author's
 code; each softplus term is one "expert". The quadratic and linear terms are a Gaussian prior
 that keeps exp(-E) normalisable; images in [-1, 1] may drop it (`use_prior=False`).
+`unit` is a fixed change of units, E(x) = E'(x / unit), for data far from the unit scale.
 The density the model defines is p_E(x) = exp(-E(x)) / Z.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ class EnergyConfig:
     extractor: str = "mlp"       # "mlp", or "conv" for 8 x 8 images
     use_prior: bool = True       # keep the quadratic/linear Gaussian prior term
     init_sigma: float = 3.0      # initial prior scale; wide so the prior starts nearly flat on the data
+    unit: float = 1.0            # the network works on x / unit (data spread over +-4: unit ~3 keeps it near +-1)
 
     def __post_init__(self):
         check_positive_ints(self, "data_dim", "hidden", "depth", "experts")
@@ -36,6 +38,7 @@ class EnergyConfig:
             raise ValueError(f"use_prior must be true or false, got {self.use_prior!r}")
         if not (isinstance(self.init_sigma, (int, float)) and 0 < self.init_sigma < 1e6):
             raise ValueError(f"init_sigma must be a positive number, got {self.init_sigma!r}")
+        check_unit(self)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,6 +54,11 @@ def check_positive_ints(config, *names: str) -> None:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WIDTH:
             raise ValueError(f"{name} must be a whole number from 1 to {MAX_WIDTH}, got {value!r}")
+
+
+def check_unit(config) -> None:
+    if isinstance(config.unit, bool) or not (isinstance(config.unit, (int, float)) and 1e-3 <= config.unit <= 1e3):
+        raise ValueError(f"unit must be a number from 0.001 to 1000, got {config.unit!r}")
 
 
 def check_depth(config) -> None:
@@ -98,6 +106,10 @@ class DeepEnergy(nn.Module):
             self.prior_bias = nn.Parameter(torch.zeros(config.data_dim))  # b
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # E(x) = E'(x / unit): a fixed change of units, so that data spread over +-4 reaches the
+        # network near +-1, where its initial weights put their kinks (unit 1: unchanged)
+        if self.config.unit != 1.0:
+            x = x / self.config.unit
         # sum_i softplus(w_i . f(x) + c_i)
         expert_sum = F.softplus(self.experts(self.features(x))).sum(dim=1)
         if not self.config.use_prior:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .energy import check_depth, check_positive_ints
+from .energy import check_depth, check_positive_ints, check_unit
 
 
 @dataclass
@@ -20,12 +20,16 @@ class GeneratorConfig:
     hidden: int = 128        # width of each hidden layer
     depth: int = 2           # number of Linear-BN-ReLU layers
     output: str = "linear"   # "linear" for points, "tanh" for images in [-1, 1]
+    unit: float = 1.0        # x = unit * net(z): the energy's change of units, undone (linear output only)
 
     def __post_init__(self):
         check_positive_ints(self, "data_dim", "latent_dim", "hidden", "depth")
         check_depth(self)
+        check_unit(self)
         if self.output not in ("linear", "tanh"):
             raise ValueError(f"output must be 'linear' or 'tanh', got {self.output!r}")
+        if self.output == "tanh" and self.unit != 1.0:
+            raise ValueError("unit must be 1 for a tanh output (images in [-1, 1])")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,7 +56,8 @@ class Generator(nn.Module):
         return 2.0 * z - 1.0
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+        x = self.net(z)
+        return x * self.config.unit if self.config.unit != 1.0 else x
 
     def batchnorm_layers(self) -> list[nn.BatchNorm1d]:
         return [m for m in self.net if isinstance(m, nn.BatchNorm1d)]
