@@ -9,10 +9,8 @@ POINTS=assets/data/breast-cancer-radius-texture.csv
 
 train --preset ring                        --out assets/pairs/ring
 train --preset ring   --entropy-weight 0   --out assets/pairs/ring-no-entropy
-# the grid pairs predate the grid's tuned defaults (options.DATASET_DEFAULTS): their settings then
-OLD_GRID="--latent-dim 8 --unit 1 --generator-depth 2 --lr-generator 1e-3 --batch-size 256 --steps 10000"
-train --preset grid   $OLD_GRID                      --out assets/pairs/grid
-train --preset grid   $OLD_GRID --entropy-weight 0   --out assets/pairs/grid-no-entropy
+train --preset grid                        --out assets/pairs/grid
+train --preset grid   --entropy-weight 0   --out assets/pairs/grid-no-entropy
 train --preset lesson                      --out assets/pairs/lesson
 train --preset lesson --entropy-weight 0   --out assets/pairs/lesson-no-entropy
 train --preset ring-langevin               --out assets/pairs/ring-langevin

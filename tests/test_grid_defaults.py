@@ -89,12 +89,22 @@ def test_the_grid_preset_trains_the_grid_defaults():
     assert resolve(preset_options("grid"), {}) == resolve(None, {"dataset": "grid"})
 
 
+@pytest.mark.parametrize("name", ["ring", "lesson"])
+def test_pairs_saved_before_the_unit_option_load_in_data_units(name):
+    from explorer.catalogue import PAIRS_DIR
+    with open(PAIRS_DIR / name / "config.json") as f:
+        assert "unit" not in f.read()   # made before the option existed
+    run = Run.from_checkpoint(str(PAIRS_DIR / name))
+    assert run.options["unit"] == 1.0 and run.energy.config.unit == 1.0 and run.generator.config.unit == 1.0
+    assert np.isfinite(run.samples(100, 0)).all()
+
+
 @pytest.mark.parametrize("name", ["grid", "grid-no-entropy"])
-def test_the_pretrained_grid_pairs_made_before_the_tuning_still_load(name):
+def test_the_pretrained_grid_pairs_are_made_with_the_grid_defaults(name):
     from explorer.catalogue import PAIRS_DIR
     run = Run.from_checkpoint(str(PAIRS_DIR / name))
-    # their saved options, not today's grid defaults, with the data units they were trained in
-    assert (run.options["unit"], run.options["latent_dim"], run.options["generator_depth"]) == (1.0, 8, 2)
+    for option, value in TUNED.items():
+        assert run.options[option] == value, option
     assert np.isfinite(run.samples(100, 0)).all()
 
 
