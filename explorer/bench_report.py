@@ -99,7 +99,7 @@ def markdown(r: dict) -> str:
         "| what | ms | bytes |",
         "|---|---|---|",
         f"| landscape {a['resolution']} x {a['resolution']}: energy on the grid | {_ms(a['landscape_energy_seconds'])} | |",
-        f"| ... + log Z (the ring around the box: {a['resolution']}² cells and ~{(3 * round(a['resolution'] / 3)) ** 2 - round(a['resolution'] / 3) ** 2:,} coarse ones) "
+        f"| ... + log Z (the ring around the box: {a['resolution']}² cells and {a['ring_cells']:,} coarse ones) "
         f"| {_ms(a['landscape_seconds'])} | |",
         f"| ... + figure built (JSON) | {_ms(a['landscape_total_seconds'])} | {a['landscape_figure_bytes']:,} |",
         f"| gallery (64 samples, sorted) | {_ms(a['gallery_seconds'])} | |",
