@@ -45,8 +45,8 @@ def in_process(device: str, pair: str = "ring", repeats: int = 5) -> dict:
     session.load(str(found.folder), pair, catalogue.points_path(found.folder))
     run = session.run
     energies, bounds, r = energy_fn(run.energy), run.dataset.bounds, LANDSCAPE_RESOLUTION
-    inner = max(1, min(metrics.RING_CELLS, round(r / 3.0)))   # grid_log_partition's ring, outer factor 3
-    result = {"pair": pair, "resolution": r, "ring_cells": (3 * inner) ** 2 - inner ** 2}
+    inner, pad = metrics.ring_layout(r)
+    result = {"pair": pair, "resolution": r, "ring_cells": (inner + 2 * pad) ** 2 - inner ** 2}
     # the landscape: E on the R x R grid (the picture), then log Z (box + the ring around it)
     result["landscape_energy_seconds"] = _seconds(lambda: metrics.grid_log_partition(energies, bounds, r, 1.0), clock, repeats)
     result["landscape_seconds"] = _seconds(lambda: probes.landscape(run.energy, bounds, r), clock, repeats)

@@ -60,6 +60,13 @@ def _energies(energy_fn: Callable[[np.ndarray], np.ndarray], points: np.ndarray)
 RING_CELLS = 40   # coarse cells across the box's side when integrating the ring around it
 
 
+def ring_layout(resolution: int, outer_factor: float = 3.0, ring_cells: int = RING_CELLS) -> tuple[int, int]:
+    """(inner, pad) of `grid_log_partition`'s ring: `inner` coarse cells span the box, `pad` more on
+    each side reach the outer box; the ring has (inner + 2 pad)^2 - inner^2 cells."""
+    inner = max(1, min(ring_cells, round(resolution / outer_factor)))
+    return inner, round(inner * (outer_factor - 1.0) / 2.0)
+
+
 def grid_log_partition(energy_fn: Callable[[np.ndarray], np.ndarray],
                        bounds: tuple[float, float, float, float],
                        resolution: int = 400, outer_factor: float = 3.0, ring_cells: int = RING_CELLS) -> dict:
@@ -86,8 +93,7 @@ def grid_log_partition(energy_fn: Callable[[np.ndarray], np.ndarray],
     log_z = float(logsumexp(-energy) + math.log(cell_area))
 
     # coarse cells: `inner` of them span the box, `pad` more on each side reach the outer box
-    inner = max(1, min(ring_cells, round(resolution / outer_factor)))
-    pad = round(inner * (outer_factor - 1.0) / 2.0)
+    inner, pad = ring_layout(resolution, outer_factor, ring_cells)
     mass_outside, log_z_total = 0.0, log_z
     if pad > 0:
         dx, dy = (xmax - xmin) / inner, (ymax - ymin) / inner
