@@ -1,12 +1,12 @@
 """Many users at once (issue 7): N sessions train and stream through gradio_client against one
-`python app.py`, and a ninth visitor opens the page in chromium meanwhile.
+`python app.py`, and new visitors open the page in chromium meanwhile, one after another.
 
-    python benchmarks/load.py [--sessions 8] [--seconds 30]
+    python benchmarks/load.py [--sessions 8] [--seconds 30] [--visitors 3]
 
 Each session trains its own configuration, told apart by its planned steps (100,000 + i), so a
 frame that reached the wrong session would show another session's total. Prints, per session,
 the frames received and the steps reached; whether any frame showed another session's run; the
-ninth visitor's page load time; and the app's resident memory.
+new visitors' page load times (in the page, and as Playwright saw them); and the app's resident memory.
 """
 from __future__ import annotations
 
@@ -22,6 +22,25 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from app_live import CHROMIUM, ROOT, free_port, start_app  # noqa: E402
 
 STATUS = re.compile(r"step ([\d,]+) / ([\d,]+)")
+
+
+# Measured in the page: from the start of the navigation (performance.now()'s origin) to the first
+# animation frame after the landscape's chart is laid out, i.e. when the visitor sees it.
+# Playwright's own wait is reported beside it: its Python side shares this process's GIL with the
+# 8 clients parsing their frames, and was seen to lag the page by up to ~1.5 s.
+LANDSCAPE_SHOWN_JS = """
+(() => {
+  const check = () => {
+    const chart = document.querySelector('#landscape .main-svg');
+    if (chart && chart.getBoundingClientRect().width > 0) {
+      requestAnimationFrame(() => { window.energylabLandscapeShown = performance.now(); });
+    } else {
+      setTimeout(check, 10);
+    }
+  };
+  check();
+})();
+"""
 
 
 def resident_mb(pid: int) -> float:
@@ -42,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--visitors", type=int, default=3, help="new visitors, one after another")
     args = parser.parse_args()
     from gradio_client import Client
     from playwright.sync_api import sync_playwright
@@ -84,14 +104,21 @@ def main() -> None:
         threads = [threading.Thread(target=drive, args=(i,)) for i in range(args.sessions)]
         for thread in threads:
             thread.start()
-        time.sleep(min(10.0, args.seconds / 2))   # all sessions training: now a new visitor comes
+        time.sleep(min(10.0, args.seconds / 3))   # all sessions training: now new visitors come
+        visitors = []   # (in the page, as this process saw it), seconds
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-            page = browser.new_page()
-            started = time.perf_counter()
-            page.goto(url)
-            page.wait_for_selector("#landscape .main-svg", timeout=60_000)
-            visitor = time.perf_counter() - started
+            for _ in range(args.visitors):
+                context = browser.new_context()   # a new visitor: nothing cached
+                page = context.new_page()
+                page.add_init_script(LANDSCAPE_SHOWN_JS)
+                started = time.perf_counter()
+                page.goto(url)
+                page.wait_for_selector("#landscape .main-svg", timeout=60_000)
+                seen = time.perf_counter() - started
+                page.wait_for_function("window.energylabLandscapeShown !== undefined", timeout=60_000)
+                visitors.append((page.evaluate("window.energylabLandscapeShown") / 1000, seen))
+                context.close()
             browser.close()
         for thread in threads:
             thread.join()
@@ -105,7 +132,12 @@ def main() -> None:
                   + (f", ERROR {result['error']}" if result["error"] else ""))
         print(f"{progressed} of {args.sessions} sessions progressed; cross-talk frames: "
               f"{sum(r['foreign'] for r in results)}")
-        print(f"a ninth visitor's page showed its landscape in {visitor:.1f} s (target < 3 s)")
+        for number, (shown, seen) in enumerate(visitors, start=1):
+            print(f"visitor {number}: landscape on screen {shown:.2f} s after the page was asked for "
+                  f"(this process, sharing its cores and GIL with the 8 streaming clients, saw it at {seen:.2f} s)")
+        shown = sorted(s for s, _ in visitors)
+        print(f"a ninth visitor's page showed its landscape in {shown[len(shown) // 2]:.2f} s, median of "
+              f"{len(shown)} (worst {shown[-1]:.2f} s; target < 3 s)")
         print(f"app resident memory at the end: {resident_mb(app.pid):.0f} MB")
     finally:
         app.terminate()

@@ -10,9 +10,12 @@ cores (`CORES`, a semaphore held for one chunk of ~50 ms). All runs still progre
 Python interpreter's lock is shared by a few training threads rather than all of them, so the
 page of a new visitor is still served promptly.
 
-And a page being opened comes first (`REQUESTS_FIRST`): while one is being set up, runs wait
-between chunks (at most a couple of seconds), so a new visitor's first landscape does not queue
-behind every run for the cores and the interpreter lock.
+And a page being opened comes first (`REQUESTS_FIRST`): from the moment a browser asks for the
+page (`NewPagesFirst`, a few seconds while its scripts start and draw the first view) and while
+its load event is being answered, runs wait between chunks (at most a couple of seconds at a
+time). A paused run publishes no frames, so the server stops drawing frames for the other pages
+too: a new visitor's first landscape does not queue behind every run for the cores and the
+interpreter lock.
 """
 from __future__ import annotations
 
@@ -69,10 +72,21 @@ CORES = threading.Semaphore(max(1, os.cpu_count() or 1))   # runs training at th
 class RequestsFirst:
     """Training waits between chunks while a page is being opened, at most `max_wait` seconds a time."""
 
-    def __init__(self, max_wait: float = 2.0):
+    def __init__(self, max_wait: float = 2.0, page_grace: float = 3.0):
         self.max_wait = max_wait
+        # a new page's scripts take ~2 s to start and draw on a quiet 2-core machine, ~3 s with 8 runs
+        self.page_grace = page_grace
         self._serving = 0
+        self._page_until = 0.0
         self._changed = threading.Condition()
+
+    def page_requested(self) -> None:
+        """A browser asked for the page: runs wait for the next `page_grace` seconds."""
+        with self._changed:
+            self._page_until = time.monotonic() + self.page_grace
+
+    def _busy(self) -> bool:
+        return bool(self._serving) or time.monotonic() < self._page_until
 
     @contextmanager
     def serving(self):
@@ -89,7 +103,7 @@ class RequestsFirst:
         """Return when no page is being opened, `stop` is set, or `max_wait` has passed."""
         deadline = time.monotonic() + self.max_wait
         with self._changed:
-            while self._serving and not stop.is_set():
+            while self._busy() and not stop.is_set():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return
@@ -97,6 +111,20 @@ class RequestsFirst:
 
 
 REQUESTS_FIRST = RequestsFirst()
+
+
+class NewPagesFirst:
+    """ASGI middleware: a GET of the page itself (the root path) tells `requests_first`, before
+    the page is sent. Everything else passes through untouched."""
+
+    def __init__(self, app, requests_first: RequestsFirst = REQUESTS_FIRST):
+        self.app = app
+        self.requests_first = requests_first
+
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") == "http" and scope.get("method") == "GET" and scope.get("path") in ("", "/"):
+            self.requests_first.page_requested()
+        await self.app(scope, receive, send)
 
 
 TRAINING_NICE = 10   # added to a training thread's niceness: pages, and browsers on the same machine, first

@@ -68,3 +68,13 @@ def app_url(repo_root):
     process, url = launch_app(repo_root)
     yield url
     stop_app(process)
+
+
+# The page draws the default pair's first view from its own config before its load event has
+# answered (app.serve_first_view); a test that acts on the page waits for that answer, which sets
+# the status line and the controls, so that it does not overwrite what the test did.
+OPENED_JS = "() => { const s = document.querySelector('#status'); return s && !s.innerText.includes('Loading'); }"
+
+
+def wait_until_opened(page, timeout: float = 60_000) -> None:
+    page.wait_for_function(OPENED_JS, timeout=timeout)

@@ -211,3 +211,28 @@ def test_one_sessions_training_never_blocks_another_sessions_page(app_url):
     assert "training" in status_of(job.outputs()[-1])
     trainer.predict(api_name="/stop")
     wait(job, timeout=10)
+
+
+def test_pages_come_with_the_default_pairs_first_view(app_url, client):
+    """After launch the app puts the default pair's figures in the page itself (app.serve_first_view),
+    marked, so a new page draws them before its load event answers; they match that pair."""
+    from urllib.request import urlopen
+
+    from app import FIRST_VIEW_MARK, FIRST_VIEWS
+    deadline = time.time() + 60
+    while True:   # the warm-up that makes them runs just after launch
+        config = json.loads(urlopen(app_url.rstrip("/") + "/config", timeout=30).read())
+        values = {c["props"].get("elem_id"): c["props"].get("value") for c in config["components"] if "props" in c}
+        if all(isinstance(values.get(name), str) for name in FIRST_VIEWS):
+            break
+        assert time.time() < deadline, "no first view in the page config a minute after launch"
+        time.sleep(0.5)
+    first = {name: plot_json(values[name].removeprefix(FIRST_VIEW_MARK)) for name in FIRST_VIEWS
+             if values[name].startswith(FIRST_VIEW_MARK)}
+    assert set(first) == set(FIRST_VIEWS)
+    # the landscape without contours (a cold browser draws it in half the time), the same pair and step
+    assert [trace["type"] for trace in first["landscape"]["data"]][0] == "heatmap"
+    outputs = client.predict("ring", api_name="/choose_pretrained")   # the default pair, as the load event opens it
+    chosen = [plot_json(output) for output in outputs[:3]]
+    assert first["landscape"]["layout"]["title"] == chosen[0]["layout"]["title"]
+    assert first["curves"] == chosen[1] and first["histogram"] == chosen[2]

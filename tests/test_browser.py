@@ -9,6 +9,7 @@ import time
 import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api")
+from conftest import wait_until_opened  # noqa: E402
 
 CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
 
@@ -28,6 +29,7 @@ def page(browser, app_url):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(60_000)   # generous: a loaded 2-core machine runs app, training and browser
     page.goto(app_url)
+    wait_until_opened(page)
     yield page
     page.close()
 
@@ -113,3 +115,37 @@ def test_each_view_tab_draws_its_figure(page):
     page.click("#embed")
     page.wait_for_selector("#embedding .main-svg")
     wait_for(lambda: "UMAP in" in page.inner_text("#status"), what="the embedding")
+
+
+# records the title of every landscape Plotly draws, in order
+DRAWN_TITLES_JS = """
+window.drawnTitles = [];
+let plotly;
+Object.defineProperty(window, 'Plotly', {configurable: true, get() { return plotly; }, set(value) {
+  plotly = value;
+  const react = value.react;
+  value.react = function (target, figure, ...rest) {
+    if (target.closest('#landscape')) window.drawnTitles.push((figure.layout.title || {}).text || '');
+    return react.call(this, target, figure, ...rest);
+  };
+}});
+"""
+
+
+@pytest.mark.parametrize("query, pair_step", [("", "step 5000 "), ("?pair=grid", "step 30000 ")])
+def test_a_new_page_draws_the_first_view_only_when_no_link_names_its_state(browser, app_url, query, pair_step):
+    """A plain address draws the default pair's first view (in the page) and then the load event's
+    full landscape (contours); a link never shows the default pair, only its own."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.add_init_script(DRAWN_TITLES_JS)
+    page.goto(app_url + query)
+    wait_until_opened(page)
+    page.wait_for_selector("#landscape .js-plotly-plot .contour")
+    titles = page.evaluate("window.drawnTitles")
+    page.close()
+    assert titles and pair_step in titles[-1]
+    if query:
+        assert all("step 5000 " not in title for title in titles), titles   # never the default ring
+    else:
+        assert len(set(titles)) == 1, titles   # the first view (unless the load event came first), then the full one

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api")
+from conftest import wait_until_opened  # noqa: E402
 
 CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
 
@@ -31,6 +32,7 @@ def open_page(browser, app_url):
         page.set_default_timeout(60_000)   # a loaded 2-core machine runs app, training and browser
         page.goto(app_url + (f"?{query}" if query else ""))
         page.wait_for_selector("#landscape .main-svg", timeout=60_000)
+        wait_until_opened(page)
         pages.append(page)
         return page
 

@@ -6,6 +6,7 @@ import time
 import pytest
 
 sync_api = pytest.importorskip("playwright.sync_api")
+from conftest import wait_until_opened  # noqa: E402
 
 CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
 
@@ -26,6 +27,7 @@ def page(browser, app_url):
     page.set_default_timeout(60_000)   # generous: a loaded 2-core machine runs app, training and browser
     page.goto(app_url)
     page.wait_for_selector("#landscape .main-svg", timeout=60_000)
+    wait_until_opened(page)
     yield page
     page.close()
 

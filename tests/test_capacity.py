@@ -1,11 +1,12 @@
-"""explorer/capacity.py: a page being opened comes before training, and training threads yield."""
+"""explorer/capacity.py: a page being opened (from its first request) comes before training, and
+training threads yield."""
 import os
 import threading
 import time
 
 import pytest
 
-from explorer.capacity import TRAINING_NICE, RequestsFirst, lower_thread_priority
+from explorer.capacity import TRAINING_NICE, NewPagesFirst, RequestsFirst, lower_thread_priority
 
 
 def test_training_waits_while_a_page_is_served_and_goes_on_after():
@@ -61,3 +62,45 @@ def test_a_training_thread_lowers_only_its_own_priority():
     thread.join()
     assert seen["thread"] == min(19, before + TRAINING_NICE)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+def test_a_page_request_makes_training_wait_for_its_grace_period():
+    gate, stop = RequestsFirst(max_wait=5.0, page_grace=0.3), threading.Event()
+    gate.page_requested()
+    started = time.monotonic()
+    gate.wait_turn(stop)
+    assert 0.25 <= time.monotonic() - started < 1.5   # waited out the grace, not max_wait
+    started = time.monotonic()
+    gate.wait_turn(stop)                                # over: no wait
+    assert time.monotonic() - started < 0.1
+    gate.page_requested()
+    stop.set()
+    started = time.monotonic()
+    gate.wait_turn(stop)                                # a Stop does not wait for a page
+    assert time.monotonic() - started < 0.2
+
+
+def test_the_middleware_marks_gets_of_the_page_and_nothing_else():
+    import asyncio
+
+    class Recorder:
+        requested = 0
+
+        def page_requested(self):
+            self.requested += 1
+
+    calls = []
+
+    async def inner(scope, receive, send):
+        calls.append(scope["path"])
+
+    recorder = Recorder()
+    middleware = NewPagesFirst(inner, recorder)
+    for scope in ({"type": "http", "method": "GET", "path": "/"},
+                  {"type": "http", "method": "GET", "path": "/gradio_api/queue/data"},
+                  {"type": "http", "method": "POST", "path": "/"},
+                  {"type": "websocket", "path": "/"},
+                  {"type": "lifespan"}):
+        asyncio.run(middleware(dict(scope, path=scope.get("path", "")), None, None))
+    assert recorder.requested == 1             # the GET of the page alone
+    assert len(calls) == 5                     # every request still reaches the app

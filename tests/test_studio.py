@@ -390,3 +390,15 @@ def test_html_export_of_the_shown_landscape_and_a_figure_not_drawn_yet(client):
     assert not re.search(r"<script[^>]*\bsrc\s*=\s*[\"']?https?:", html, re.IGNORECASE)
     outputs = client.predict("gallery", landscape, None, None, None, None, None, api_name="/export_html")
     assert "⚠️" in outputs[3] and "has not been drawn yet" in outputs[3]
+
+
+def test_html_export_of_a_first_view_the_page_still_holds(client):
+    """Before its load event answers, a page holds the default pair's marked first view."""
+    from app import FIRST_VIEW_MARK
+    client.predict(*controls(), api_name="/reset")
+    landscape = client.predict(10, *controls(), api_name="/step_both")[0]
+    outputs = client.predict("landscape", FIRST_VIEW_MARK + landscape, None, None, None, None, None,
+                             api_name="/export_html")
+    assert "ready" in outputs[3]
+    with open(outputs[4]["value"], encoding="utf-8") as f:
+        assert "step 10" in f.read()
