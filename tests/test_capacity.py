@@ -73,7 +73,13 @@ def test_a_page_request_makes_training_wait_for_its_grace_period():
     started = time.monotonic()
     gate.wait_turn(stop)                                # over: no wait
     assert time.monotonic() - started < 0.1
-    gate.page_requested()
+    gate.page_requested()                               # within the gap after a grace: no new grace
+    started = time.monotonic()
+    gate.wait_turn(stop)
+    assert time.monotonic() - started < 0.1
+    time.sleep(0.35)
+    gate.page_requested()                               # after it: a new grace
+    assert gate._busy()
     stop.set()
     started = time.monotonic()
     gate.wait_turn(stop)                                # a Stop does not wait for a page
