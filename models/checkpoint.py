@@ -41,7 +41,9 @@ def save_pair(folder: str, energy: DeepEnergy, generator: Generator, extra: dict
               "energy": energy.config.to_dict(), "generator": generator.config.to_dict(), **(extra or {})}
     tensors = {f"energy.{k}": v for k, v in energy.state_dict().items()}
     tensors |= {f"generator.{k}": v for k, v in generator.state_dict().items()}
-    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    # a copy of each: trained parameters are views into one flat buffer (models/flat_adam.py), and
+    # safetensors refuses tensors that share memory
+    tensors = {k: v.detach().cpu().clone(memory_format=torch.contiguous_format) for k, v in tensors.items()}
     with open(os.path.join(folder, CONFIG_NAME), "w") as f:
         json.dump(config, f, indent=2)
     save_file(tensors, os.path.join(folder, WEIGHTS_NAME), metadata={"format": FORMAT})
