@@ -84,6 +84,48 @@ def matmul_calls(state, real: torch.Tensor) -> list:
     return recorder.calls
 
 
+# The kernels that do an iteration's arithmetic: its matrix products, and its activations and batch
+# norm, forward and backward. The rest of what train_step dispatches is views, transposes, small
+# reductions, the losses and the optimiser's update over one flat buffer.
+ARITHMETIC = frozenset({"mm", "addmm", "tanh", "softplus", "silu", "relu", "tanh_backward", "softplus_backward",
+                        "silu_backward", "threshold_backward", "native_batch_norm", "native_batch_norm_backward"})
+
+
+def aten_calls(state, real: torch.Tensor) -> list:
+    """Every aten operation one `train_step` dispatches, below autograd, as (op, args, kwargs) with a
+    copy of each tensor argument (same shape, strides and numbers); the step is taken."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_map
+
+    def copy(value):
+        return value.detach().clone() if isinstance(value, torch.Tensor) else value
+
+    class Recorder(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            self.calls.append((func, tree_map(copy, args), tree_map(copy, kwargs)))
+            return func(*args, **kwargs)
+
+    with Recorder() as recorder:
+        train_step(state, real)
+    return recorder.calls
+
+
+def replay_calls(calls: list, device: str, repeats: int = 5, inner: int = 20) -> dict:
+    """The recorded operations run again back to back, with nothing between them (no autograd, no
+    Python of the training loop): what an eager iteration made of these kernels alone would take."""
+    def replay():
+        for func, args, kwargs in calls:
+            func(*args, **kwargs)
+
+    seconds = best_time(replay, Clock(device), repeats, inner)
+    return {"seconds": seconds["cpu"], "wall_seconds": seconds["wall"], "calls": len(calls)}
+
+
 def call_flops(calls: list) -> int:
     total = 0
     for _, tensors in calls:

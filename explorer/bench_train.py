@@ -35,6 +35,8 @@ def throughput(options: dict, device: str, repeats: int = 5, window: int = 120) 
     analytic = flops.iteration_flops(run.energy, run.generator, batch)
     counted = flops.counted_flops(run.state, run._batch())
     calls = flops.matmul_calls(run.state, run._batch())
+    every_op = flops.aten_calls(run.state, run._batch())
+    arithmetic_ops = [c for c in every_op if c[0].overloadpacket.__name__ in flops.ARITHMETIC]
 
     def hot(n):
         for _ in range(n):
@@ -57,6 +59,7 @@ def throughput(options: dict, device: str, repeats: int = 5, window: int = 120) 
         fn(10)
     best = {name: [float("inf"), float("inf")] for name in ("reference", "step", "loop")}
     floor = None
+    kernels = {"arithmetic": float("inf"), "all": float("inf")}
     for _ in range(repeats):
         for name, fn in (("reference", plain), ("step", hot), ("loop", advance)):
             if fn is advance:
@@ -66,6 +69,8 @@ def throughput(options: dict, device: str, repeats: int = 5, window: int = 120) 
         replay = flops.replay_rate(calls, device, repeats=2, inner=10)
         if floor is None or replay["seconds"] < floor["seconds"]:
             floor = replay
+        for name, ops in (("arithmetic", arithmetic_ops), ("all", every_op)):
+            kernels[name] = min(kernels[name], flops.replay_calls(ops, device, repeats=2, inner=10)["seconds"])
     progress = flops.best_time(lambda: (loop.evaluate(samples=PROGRESS_SAMPLES, resolution=PROGRESS_RESOLUTION,
                                                       record=False), loop.entropy_record()),
                                clock, repeats=min(repeats, 3), inner=1)
@@ -79,6 +84,10 @@ def throughput(options: dict, device: str, repeats: int = 5, window: int = 120) 
         "flops_energy_step": analytic["energy_step"],
         "flops_rule_of_thumb_x3": analytic["rule_of_thumb_x3"],
         "matmuls_per_iteration": floor["matmuls"],
+        # the iteration's kernels replayed alone: its arithmetic (matmuls, activations, batch norm),
+        # and every aten op it dispatches; what an eager loop with no overhead at all would take
+        "arithmetic_seconds": kernels["arithmetic"], "arithmetic_ops": len(arithmetic_ops),
+        "all_ops_seconds": kernels["all"], "ops_per_iteration": len(every_op),
         "floor_seconds": floor["seconds"],
         "floor_gflops": floor["gflops"],
         "step_seconds": step_cpu, "step_wall_seconds": best["step"][1],

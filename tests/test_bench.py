@@ -49,6 +49,23 @@ def test_flop_count_agrees_with_torch_flop_counter():
     assert bench_flops.call_flops(calls) == analytic
 
 
+def test_the_recorded_ops_of_an_iteration_replay_its_arithmetic():
+    run = Run(resolve(preset_options("ring"), {}))
+    train_step(run.state, run._batch())
+    calls = bench_flops.aten_calls(run.state, run._batch())
+    names = [func.overloadpacket.__name__ for func, _, _ in calls]
+    # the 25 products matmul_calls finds, and each network's activations forward and backward
+    assert names.count("mm") + names.count("addmm") == len(bench_flops.matmul_calls(run.state, run._batch())) == 25
+    for name, count in (("tanh", 2), ("softplus", 2), ("tanh_backward", 2), ("native_batch_norm", 4),
+                        ("native_batch_norm_backward", 2)):
+        assert names.count(name) == count, name
+    # a replayed op computes what the iteration computed: its recorded inputs give its recorded output
+    func, args, kwargs = next(c for c in calls if c[0].overloadpacket.__name__ == "tanh")
+    assert torch.equal(func(*args, **kwargs), torch.tanh(args[0]))
+    timing = bench_flops.replay_calls(calls, "cpu", repeats=1, inner=1)
+    assert timing["calls"] == len(calls) and timing["seconds"] > 0
+
+
 def test_reference_loop_computes_the_same_losses_as_energylab_on_the_same_seed():
     options = resolve(preset_options("ring"), {"seed": 3})
     run = Run(options)
