@@ -65,7 +65,7 @@ def test_a_training_thread_lowers_only_its_own_priority():
 
 
 def test_a_page_request_makes_training_wait_for_its_grace_period():
-    gate, stop = RequestsFirst(max_wait=5.0, page_grace=0.3), threading.Event()
+    gate, stop = RequestsFirst(max_wait=5.0, page_grace=0.3, page_gap=0.3), threading.Event()
     gate.page_requested()
     started = time.monotonic()
     gate.wait_turn(stop)
