@@ -279,7 +279,8 @@ def compiled_train_step(state, real: torch.Tensor, update: str = "both") -> dict
         out = fn(opt_g.flat, opt_g.exp_avg, opt_g.exp_avg_sq, opt_e.flat, opt_e.exp_avg, opt_e.exp_avg_sq,
                  running, counts, z, real, scalars)
     except Exception as e:   # no C++ compiler, an op inductor refuses, ...: eager from now on
-        _failure = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"[:300]
+        cause = getattr(e, "inner_exception", None) or e   # dynamo wraps a backend's own error
+        _failure = f"{type(cause).__name__}: {' '.join(str(cause).split())}"[:300]
         log.warning("compiled training step unavailable, training eager from now on (%s)", _failure)
         state.rng.set_state(rng_state)
         return None
