@@ -63,6 +63,17 @@ def markdown(r: dict) -> str:
         gflops = t["flops_per_iteration"] / seconds / 1e9
         lines.append(f"| {name} | {_ms(seconds)} | {1 / seconds:,.0f} | {gflops:.0f} | {floor / seconds:.0%} | "
                      f"{gflops / m['large']['gflops']:.0%} |")
+    cc = r.get("compile")
+    if cc and cc.get("compiled"):
+        # the compiled loop, interleaved with its own eager loop and reference (explorer/bench_train.py)
+        for name, key in ((f"`Run.advance`, whole iteration compiled (`--compile`): {cc['loop_over_reference']:.2f}x "
+                           f"the reference loop", "loop_seconds"),
+                          (f"`Run.advance` eager, in the same windows: {cc['eager_loop_over_reference']:.2f}x the "
+                           f"reference loop", "eager_loop_seconds")):
+            seconds = cc[key]
+            gflops = t["flops_per_iteration"] / seconds / 1e9
+            lines.append(f"| {name} | {_ms(seconds)} | {1 / seconds:,.0f} | {gflops:.0f} | {floor / seconds:.0%} | "
+                         f"{gflops / m['large']['gflops']:.0%} |")
     if "arithmetic_seconds" in t:
         lines.append(f"\nAn eager loop that ran nothing but this iteration's arithmetic kernels would reach "
                      f"{floor / t['arithmetic_seconds']:.0%} of the floor and "
@@ -146,9 +157,13 @@ def markdown(r: dict) -> str:
                   f"the reference loop); generator {_ms(gq['generator']['seconds_per_iteration'])} ms, Langevin 20 steps "
                   f"{_ms(gq['langevin_20']['seconds_per_iteration'])} ms an iteration; 200 x 200 landscape with log Z "
                   f"{_ms(ga['landscape_seconds'])} ms."]
-    c = r.get("compile")
-    if c:
-        lines += ["", f"torch.compile of both networks (inductor, `--try-compile`): {c['compile_seconds']:.0f} s to compile, "
-                  f"then {_ms(c['compiled_seconds'])} ms an iteration against {_ms(c['eager_seconds'])} eager "
-                  f"({c['speedup']:.2f}x)."]
+    c = cc
+    if c and c.get("compiled"):
+        lines += ["", f"The whole iteration compiled (`--compile`, models/compiled_step.py; torch.compile, inductor, one "
+                  f"graph): {c['compile_seconds']:.0f} s to compile ({c['compile_cpu_seconds']:.0f} s of this process's "
+                  f"CPU{'; from inductor's disk cache' if c.get('compile_cache_hit') else ''}), then {_ms(c['loop_seconds'])} ms an iteration against {_ms(c['eager_loop_seconds'])} eager "
+                  f"({c['speedup']:.2f}x), {c['loop_over_reference']:.2f}x the reference loop "
+                  f"({_ms(c['reference_seconds'])} ms in the same windows; eager {c['eager_loop_over_reference']:.2f}x)."]
+    elif c:
+        lines += ["", f"The compiled step could not be compiled here ({c['compile_seconds']:.0f} s tried): eager only."]
     return "\n".join(lines) + "\n"

@@ -115,28 +115,58 @@ def matmul_rates(device: str, hidden: int, batch: int, large: int = 2048, quick:
             "large": flops.gemm_rate(large, large, large, device, repeats=1 if quick else 3, inner=1 if quick else 2)}
 
 
-def compiled_throughput(options: dict, device: str, repeats: int = 4, window: int = 100) -> dict:
-    """torch.compile (inductor) of both networks' forward passes, against eager, interleaved:
-    seconds to compile (the first iterations) and seconds per iteration after. Not part of the
-    default run (compiling takes from 20 s to minutes on a small CPU); `--try-compile` runs it."""
+def _between_progress(run: Run, n: int) -> None:
+    """Step `run` past its next progress evaluation if one falls within the next n steps: windows
+    lie between two evaluations (at multiples of PROGRESS_EVERY), which are timed apart."""
+    if run.step % PROGRESS_EVERY + n >= PROGRESS_EVERY:
+        run.advance(PROGRESS_EVERY - run.step % PROGRESS_EVERY + 1)
+
+
+def compiled_throughput(options: dict, device: str, repeats: int = 5, window: int = 120) -> dict:
+    """`Run.advance` with the whole iteration compiled (`--compile`, models/compiled_step.py)
+    against eager `Run.advance` and the plain reference loop, interleaved as in `throughput`
+    (best-of windows of this thread's CPU time); and the seconds the first, compiling iteration
+    takes (this process's CPU time: the C++ compiler's own processes are not counted; and wall)."""
     import time
 
-    import torch
-
     clock = flops.Clock(device)
-    eager, compiled = Run(options, device=device), Run(options, device=device)
-    started = time.perf_counter()
-    compiled.energy.forward = torch.compile(compiled.energy.forward, dynamic=False)
-    compiled.generator.net.forward = torch.compile(compiled.generator.net.forward, dynamic=False)
-    for _ in range(3):
-        train_step(compiled.state, compiled._batch())
-    compile_seconds = time.perf_counter() - started
-    best = {"eager": float("inf"), "compiled": float("inf")}
+    eager, compiled = Run(options, device=device), Run({**options, "compile": True}, device=device)
+    reference = ReferenceLoop(options, eager.dataset, device)
+    from torch._dynamo.utils import counters
+    hits = counters["inductor"]["fxgraph_cache_hit"]
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    compiled.advance(1)
+    compile_cpu, compile_wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    # inductor keeps compiled graphs on disk (/tmp/torchinductor_$USER): a later process skips most of the work
+    cache_hit = counters["inductor"]["fxgraph_cache_hit"] > hits
+    if compiled.state.compiled_steps == 0:   # compiling failed (warned): nothing compiled to time
+        return {"compiled": False, "compile_seconds": compile_wall, "compile_cpu_seconds": compile_cpu}
+
+    def plain(n):
+        for _ in range(n):
+            reference.step()
+
+    runs = {"eager": eager, "compiled": compiled}
+    for run in runs.values():                   # warm up
+        _between_progress(run, 10)
+        run.advance(10)
+    plain(10)
+    best = {name: [float("inf"), float("inf")] for name in ("reference", "eager", "compiled")}
     for _ in range(repeats):
-        for name, run in (("eager", eager), ("compiled", compiled)):
-            def steps(n, run=run):
-                for _ in range(n):
-                    train_step(run.state, run._batch())
-            best[name] = min(best[name], _window(steps, window, clock)[0])
-    return {"compile_seconds": compile_seconds, "eager_seconds": best["eager"], "compiled_seconds": best["compiled"],
-            "speedup": best["eager"] / best["compiled"]}
+        for name in ("reference", "eager", "compiled"):
+            if name == "reference":
+                fn = plain
+            else:
+                _between_progress(runs[name], window)
+                fn = runs[name].advance
+            cpu, wall = _window(fn, window, clock)
+            best[name] = [min(best[name][0], cpu), min(best[name][1], wall)]
+    return {"compiled": compiled.state.compiled_steps > 0,
+            "compiled_steps": compiled.state.compiled_steps,
+            "compile_seconds": compile_wall, "compile_cpu_seconds": compile_cpu, "compile_cache_hit": cache_hit,
+            "eager_loop_seconds": best["eager"][0], "eager_loop_wall_seconds": best["eager"][1],
+            "loop_seconds": best["compiled"][0], "loop_wall_seconds": best["compiled"][1],
+            "reference_seconds": best["reference"][0], "reference_wall_seconds": best["reference"][1],
+            "speedup": best["eager"][0] / best["compiled"][0],
+            "loop_over_reference": best["reference"][0] / best["compiled"][0],
+            "eager_loop_over_reference": best["reference"][0] / best["eager"][0]}

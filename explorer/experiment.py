@@ -38,6 +38,7 @@ def train_config(options: dict, dataset: Dataset) -> TrainConfig:
     return TrainConfig(
         sampler=options["sampler"], entropy=options["entropy"], entropy_weight=options["entropy_weight"],
         lr_energy=options["lr_energy"], lr_generator=options["lr_generator"],
+        compile=bool(options.get("compile", False)),   # options built before the setting existed: eager
         langevin=LangevinConfig(steps=options["langevin_steps"], step_size=options["langevin_step_size"],
                                 init_low=low, init_high=high))
 

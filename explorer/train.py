@@ -3,6 +3,7 @@
     python -m explorer.train --dataset ring --modes 8 --radius 2 --std 0.05 \\
         --entropy batchnorm --entropy-weight 1 --steps 5000 --seed 0 --out runs/ring
     python -m explorer.train --preset lesson --entropy-weight 0 --out runs/collapse
+    python -m explorer.train --preset ring --compile     # the whole iteration compiled (opt-in)
     python -m explorer.train --list-presets
 
 Writes OUT/config.json, OUT/model.safetensors and OUT/metrics.json (the evaluation of
@@ -32,6 +33,10 @@ def parse_args(argv=None):
     parser.add_argument("--list-presets", action="store_true", help="print the presets, one a line, and exit")
     for option in opts.OPTIONS:
         # every default is None here so that "not given" can be told apart; options.resolve fills them
+        if option.kind is bool:   # `--compile` alone turns it on; `--compile false` too is understood
+            parser.add_argument(option.flag, dest=option.name, nargs="?", const="true", default=None,
+                                metavar="true|false", help=option.help.replace("%", "%%"))
+            continue
         kind = str if option.kind is str else float  # ints are checked as whole numbers by resolve
         parser.add_argument(option.flag, dest=option.name, type=kind, default=None,
                             metavar=option.name.upper(), help=option.help.replace("%", "%%"))  # argparse %-formats help
@@ -74,7 +79,9 @@ def main(argv=None) -> None:
     if selected_step is not None:
         metrics["selected_step"] = selected_step  # the pair kept: best validation NLL
     metrics.update({"train_seconds": round(seconds, 2), "steps": run.step,
-                    "steps_per_second": round(run.step / seconds, 1), "device": run.device})
+                    "steps_per_second": round(run.step / seconds, 1), "device": run.device,
+                    # how many iterations ran compiled (--compile; uncovered or failed: 0, eager)
+                    "compile": options["compile"], "compiled_steps": run.state.compiled_steps})
     run.save(out, metrics, step=selected_step)
     with open(os.path.join(out, "metrics.json"), "w") as f:  # + the curves, for the app to redraw
         json.dump({**metrics, "history": run.history_record()}, f, indent=1)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from . import compiled_step
 from .energy import DeepEnergy
 from .entropy import ESTIMATORS, entropy_estimate
 from .flat_adam import FlatAdam
@@ -34,6 +35,7 @@ class TrainConfig:
     lr_energy: float = 1e-3         # Adam learning rate of the energy
     lr_generator: float = 1e-3      # Adam learning rate of the generator
     beta1: float = 0.5              # Adam beta1, the usual GAN setting
+    compile: bool = False           # the whole iteration as one compiled graph (models/compiled_step.py)
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
     def __post_init__(self):
@@ -59,6 +61,7 @@ class TrainingState:
         if config.sampler == "langevin":
             self.langevin = PersistentSampler(config.langevin, energy.config.data_dim, self.rng, device)
         self.step = 0
+        self.compiled_steps = 0   # iterations the compiled step ran (TrainConfig.compile)
 
     # The optimisers are made at the first step that needs them: a pair that is only looked at
     # never builds one, and keeps its parameters as separate tensors.
@@ -158,6 +161,12 @@ def train_step(state: TrainingState, real: torch.Tensor, update: str = "both") -
     Returns 0-dim tensors (no host sync here; the caller reads them when it needs to).
     """
     cfg = state.config
+    if cfg.compile:
+        # the compiled iteration where it covers this configuration (compiled lazily at the first
+        # step); None: eager below (uncovered, or compiling failed once: one warning, then eager)
+        metrics = compiled_step.compiled_train_step(state, real, update)
+        if metrics is not None:
+            return metrics
     metrics: dict = {}
     if cfg.sampler == "langevin":
         if update != "generator":
