@@ -159,9 +159,10 @@ def markdown(r: dict) -> str:
                   f"{_ms(ga['landscape_seconds'])} ms."]
     c = cc
     if c and c.get("compiled"):
+        cached = "; from inductor's disk cache" if c.get("compile_cache_hit") else ""
         lines += ["", f"The whole iteration compiled (`--compile`, models/compiled_step.py; torch.compile, inductor, one "
                   f"graph): {c['compile_seconds']:.0f} s to compile ({c['compile_cpu_seconds']:.0f} s of this process's "
-                  f"CPU{'; from inductor's disk cache' if c.get('compile_cache_hit') else ''}), then {_ms(c['loop_seconds'])} ms an iteration against {_ms(c['eager_loop_seconds'])} eager "
+                  f"CPU{cached}), then {_ms(c['loop_seconds'])} ms an iteration against {_ms(c['eager_loop_seconds'])} eager "
                   f"({c['speedup']:.2f}x), {c['loop_over_reference']:.2f}x the reference loop "
                   f"({_ms(c['reference_seconds'])} ms in the same windows; eager {c['eager_loop_over_reference']:.2f}x)."]
     elif c:
