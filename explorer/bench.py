@@ -88,11 +88,15 @@ def targets(cpu: dict, cold: dict | None, compiled: dict | None = None) -> list[
 
     c = compiled if compiled and compiled.get("compiled") else None
 
+    # The issue asks for the speed "at the same quality". The compiled step is not bit-identical to
+    # eager, and on the ring's seeds 0-4 it averaged 0.71 high quality against eager's 0.81 (README,
+    # Speed): the same within seed noise is not shown, so its speed alone does not meet a target.
     def met_by(eager_met: bool, compiled_met: bool | None) -> tuple[bool, str]:
         if eager_met:
             return True, ""
         if compiled_met:
-            return True, "with --compile (opt-in); eager misses it"
+            return False, ("the compiled step (--compile, opt-in) reaches it, but the same quality is not "
+                           "shown (ring, seeds 0-4: 0.71 high quality against eager's 0.81)")
         return False, ""
 
     fraction = t["loop_fraction_of_floor"]
