@@ -67,6 +67,7 @@ PLOTLY_JS_FILE = "plotly-cartesian-4.1.1.min.js"
 # In the page's <head>, async: the browser fetches and compiles plotly.js off its main
 # thread while Gradio's own scripts start, instead of after the first plot has mounted (on a busy
 # 2-core machine that was ~1 s of a new visitor's first landscape). The views poll for it.
+PLOTLY_HEAD = f'<script async src="/gradio_api/file={PLOTLY_JS_DIR}/{PLOTLY_JS_FILE}"></script>'
 # The page's first figures. A new visitor's page used to ask for them with its load event, a
 # round trip behind Gradio's own start-up (~0.4 s with 8 runs training on 2 cores). After launch the
 # default pair's figures are put in the page itself (`serve_first_view`), marked, and drawn as soon
@@ -74,7 +75,6 @@ PLOTLY_JS_FILE = "plotly-cartesian-4.1.1.min.js"
 # from a link (a query string) ignores them and waits for its own.
 FIRST_VIEW_MARK = "/*first view*/"
 FIRST_VIEWS = ("landscape", "curves", "histogram")
-PLOTLY_HEAD = f'<script async src="/gradio_api/file={PLOTLY_JS_DIR}/{PLOTLY_JS_FILE}"></script>'
 PLOTLY_JS = """
 const target = element.querySelector('.energylab-plot');
 const FIRST_VIEW = %s;

@@ -21,6 +21,13 @@ def _window(fn, steps: int, clock: flops.Clock) -> tuple[float, float]:
     return (cpu1 - cpu0) / steps, (wall1 - wall0) / steps
 
 
+def _between_progress(run: Run, n: int) -> None:
+    """Step `run` past its next progress evaluation if one falls within the next n steps: windows
+    lie between two evaluations (at multiples of PROGRESS_EVERY), which are timed apart."""
+    if run.step % PROGRESS_EVERY + n >= PROGRESS_EVERY:
+        run.advance(PROGRESS_EVERY - run.step % PROGRESS_EVERY + 1)
+
+
 def throughput(options: dict, device: str, repeats: int = 5, window: int = 120) -> dict:
     """Seconds per iteration of: the reference loop; `train_step` on a Run's batches (the hot
     path); `Run.advance` as the command line and the app drive it (records, restore points, the
@@ -42,11 +49,6 @@ def throughput(options: dict, device: str, repeats: int = 5, window: int = 120) 
         for _ in range(n):
             train_step(run.state, run._batch())
 
-    def position(n):
-        # windows between two progress evaluations (at multiples of PROGRESS_EVERY): those are timed apart
-        if loop.step % PROGRESS_EVERY + n >= PROGRESS_EVERY:
-            loop.advance(PROGRESS_EVERY - loop.step % PROGRESS_EVERY + 1)
-
     def advance(n):
         loop.advance(n)
 
@@ -54,7 +56,7 @@ def throughput(options: dict, device: str, repeats: int = 5, window: int = 120) 
         for _ in range(n):
             reference.step()
 
-    position(10)
+    _between_progress(loop, 10)
     for fn in (hot, advance, plain):          # warm up: first calls allocate and pick kernels
         fn(10)
     best = {name: [float("inf"), float("inf")] for name in ("reference", "step", "loop")}
@@ -63,7 +65,7 @@ def throughput(options: dict, device: str, repeats: int = 5, window: int = 120) 
     for _ in range(repeats):
         for name, fn in (("reference", plain), ("step", hot), ("loop", advance)):
             if fn is advance:
-                position(window)
+                _between_progress(loop, window)
             cpu, wall = _window(fn, window, clock)
             best[name] = [min(best[name][0], cpu), min(best[name][1], wall)]
         replay = flops.replay_rate(calls, device, repeats=2, inner=10)
@@ -113,13 +115,6 @@ def matmul_rates(device: str, hidden: int, batch: int, large: int = 2048, quick:
     return {"network": flops.gemm_rate(batch, hidden, hidden, device),
             "network_2b": flops.gemm_rate(2 * batch, hidden, hidden, device),
             "large": flops.gemm_rate(large, large, large, device, repeats=1 if quick else 3, inner=1 if quick else 2)}
-
-
-def _between_progress(run: Run, n: int) -> None:
-    """Step `run` past its next progress evaluation if one falls within the next n steps: windows
-    lie between two evaluations (at multiples of PROGRESS_EVERY), which are timed apart."""
-    if run.step % PROGRESS_EVERY + n >= PROGRESS_EVERY:
-        run.advance(PROGRESS_EVERY - run.step % PROGRESS_EVERY + 1)
 
 
 def compiled_throughput(options: dict, device: str, repeats: int = 5, window: int = 120) -> dict:

@@ -124,9 +124,9 @@ def uncovered(state, update: str = "both") -> str | None:
     if layout:
         return layout
     for optimiser in state.build_optimisers():
-        if not optimiser._in_step or not all(p.requires_grad for p in optimiser.params):
+        if not optimiser.steps_equal or not all(p.requires_grad for p in optimiser.params):
             return "a parameter without gradients"
-        if any(p.data_ptr() != ptr for p, ptr in zip(optimiser.params, optimiser._pointers)):
+        if not optimiser.views_intact():
             return "parameters moved"   # the eager FlatAdam step says so, loudly
     return None
 
@@ -285,7 +285,7 @@ def compiled_train_step(state, real: torch.Tensor, update: str = "both") -> dict
         state.rng.set_state(rng_state)
         return None
     for optimiser in (opt_g, opt_e):
-        optimiser.steps = [optimiser.steps[0] + 1] * len(optimiser.params)
+        optimiser.count_flat_step()
     state.compiled_steps += 1
     state.step += 1
     loss_g, entropy, loss_e, energy_real, energy_fake = out

@@ -65,23 +65,31 @@ class FlatAdam:
         # steps taken by each tensor: equal unless a tensor got no gradient at some step (stock Adam
         # skips such a tensor, and so its moments, step count and bias corrections, alone)
         self.steps = [0] * len(self.params)
-        self._in_step = True   # all counts equal: the flat update applies
+        self.steps_equal = True   # every tensor has taken as many steps: the flat update applies
         self.param_groups = [{"lr": lr, "betas": tuple(betas), "eps": eps}]
 
     def _views(self, flat: torch.Tensor) -> list[torch.Tensor]:
         return [part.view_as(p) for part, p in zip(flat.split(self.sizes), self.params)]
 
+    def views_intact(self) -> bool:
+        """Do the parameters still live in the flat buffer (not moved or replaced since)?"""
+        return all(p.data_ptr() == ptr for p, ptr in zip(self.params, self._pointers))
+
+    def count_flat_step(self) -> None:
+        """One more step for every tensor: after a flat update (here, or in models/compiled_step.py)."""
+        self.steps = [self.steps[0] + 1] * len(self.params)
+
     @torch.no_grad()
     def step(self, grads: Sequence[torch.Tensor | None]) -> None:
         if len(grads) != len(self.params):
             raise ValueError(f"FlatAdam.step needs {len(self.params)} gradients, got {len(grads)}")
-        if any(p.data_ptr() != ptr for p, ptr in zip(self.params, self._pointers)):
+        if not self.views_intact():
             raise RuntimeError("parameters were moved or replaced after their FlatAdam was built; "
                                "build a new optimiser")
         group = self.param_groups[0]
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        if self._in_step and all(g is not None for g in grads):
-            self.steps = [self.steps[0] + 1] * len(self.params)
+        if self.steps_equal and all(g is not None for g in grads):
+            self.count_flat_step()
             grad = torch.cat([g.reshape(-1) for g in grads])
             _adam_update(self.flat, grad, self.exp_avg, self.exp_avg_sq, self.steps[0], lr, beta1, beta2, eps)
             return
@@ -91,7 +99,7 @@ class FlatAdam:
             if g is not None:
                 self.steps[i] += 1
                 _adam_update(p, g, m, v, self.steps[i], lr, beta1, beta2, eps)
-        self._in_step = len(set(self.steps)) == 1
+        self.steps_equal = len(set(self.steps)) == 1
 
     def state_dict(self) -> dict:
         """The moments and step counts (live tensors, as torch's: deep-copy to keep them)."""
@@ -106,5 +114,5 @@ class FlatAdam:
             self.exp_avg.copy_(state["exp_avg"])
             self.exp_avg_sq.copy_(state["exp_avg_sq"])
         self.steps = list(state["steps"])
-        self._in_step = len(set(self.steps)) == 1
+        self.steps_equal = len(set(self.steps)) == 1
         self.param_groups = [dict(g) for g in state["param_groups"]]
