@@ -24,6 +24,8 @@ import time
 
 import torch
 
+from models import compiled_step
+
 from . import bench_app, bench_quality, bench_report, bench_train
 from .cli import ArgumentParser, main_guard, set_threads
 from .experiment import pick_device
@@ -31,6 +33,7 @@ from .options import resolve
 from .presets import preset_options
 
 OUT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
+QUALITY_STUDY = os.path.join(OUT_DIR, "compiled_quality.json")   # benchmarks/compiled_quality.py writes it
 TARGETS = {   # issue 8
     "floor_fraction": 0.60,        # training throughput / what the matmul floor allows
     "over_reference": 2.0,         # EnergyLab's loop / the plain reference loop
@@ -42,7 +45,8 @@ TARGETS = {   # issue 8
 }
 QUALITY_CAP = 60.0   # CPU seconds of training per method (the generator's whole 5,000-step run takes ~30)
 # every key results.json has (tests check them); sections are None when skipped
-SECTIONS = ("meta", "matmul", "training", "quality", "app", "cold_start", "imports", "cuda", "compile", "targets")
+SECTIONS = ("meta", "matmul", "training", "quality", "app", "cold_start", "imports", "cuda", "compile", "compiled_quality",
+            "targets")
 
 
 def cpu_name() -> str:
@@ -76,9 +80,34 @@ def measure(device: str, quick: bool) -> dict:
     return result
 
 
-def targets(cpu: dict, cold: dict | None, compiled: dict | None = None) -> list[dict]:
+def compiled_quality_study(path: str = QUALITY_STUDY) -> dict | None:
+    """benchmarks/compiled_quality.py's summary when it is of the current compiled graph, else None."""
+    try:
+        with open(path) as f:
+            study = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return study if study.get("fingerprint") == compiled_step.fingerprint() else None
+
+
+def compiled_quality_note(study: dict | None) -> str:
+    """What the seed study says of the compiled step's quality, for the throughput rows."""
+    if study is None:
+        return ("the same quality is not shown: no seed study of this compiled graph "
+                "(python benchmarks/compiled_quality.py)")
+    e, c, (low, high) = study["eager"], study["compiled"], study["interval"]
+    verdict = "the same quality" if study["no_worse"] else "the same quality is not shown"
+    return (f"{verdict} (ring, {len(study['seeds'])} seeds each: high quality {c['mean']:.3f} ± {c['sd']:.3f} "
+            f"against eager's {e['mean']:.3f} ± {e['sd']:.3f}; difference {study['difference']:+.3f}, 95 % "
+            f"interval {low:+.3f} to {high:+.3f}: {'no' if study['no_worse'] else 'not shown no'} worse than "
+            f"-{study['margin']:g})")
+
+
+def targets(cpu: dict, cold: dict | None, compiled: dict | None = None,
+            compiled_quality: dict | None = None) -> list[dict]:
     """The issue's targets against what was measured: each row with the figure shown and a note.
-    The throughput rows give eager and, when measured, the compiled step (`--compile`, opt-in)."""
+    The throughput rows give eager and, when measured, the compiled step (`--compile`, opt-in), whose
+    speed counts where `compiled_quality` (compiled_quality_study()) shows it trains as well."""
     t, q, a = cpu["training"], cpu["quality"], cpu["app"]
     rows = []
 
@@ -87,16 +116,18 @@ def targets(cpu: dict, cold: dict | None, compiled: dict | None = None) -> list[
                      "note": note})
 
     c = compiled if compiled and compiled.get("compiled") else None
+    quality_note = compiled_quality_note(compiled_quality)
 
     # The issue asks for the speed "at the same quality". The compiled step is not bit-identical to
-    # eager, and on the ring's seeds 0-4 it averaged 0.71 high quality against eager's 0.81 (README,
-    # Speed): the same within seed noise is not shown, so its speed alone does not meet a target.
+    # eager, so its speed meets a target only where benchmarks/compiled_quality.py's seed study, of
+    # this very graph, shows it trains the ring no worse than eager (within the study's margin).
     def met_by(eager_met: bool, compiled_met: bool | None) -> tuple[bool, str]:
         if eager_met:
             return True, ""
         if compiled_met:
-            return False, ("the compiled step (--compile, opt-in) reaches it, but the same quality is not "
-                           "shown (ring, seeds 0-4: 0.71 high quality against eager's 0.81)")
+            same = bool(compiled_quality and compiled_quality.get("no_worse"))
+            return same, ("by the compiled step (--compile, opt-in): " if same else
+                          "the compiled step (--compile, opt-in) reaches it, but ") + quality_note
         return False, ""
 
     fraction = t["loop_fraction_of_floor"]
@@ -189,7 +220,8 @@ def main(argv=None) -> None:
         "cuda": measured.get("cuda"),
         "compile": compiled,
     }
-    results["targets"] = targets(main_device, cold, compiled)
+    results["compiled_quality"] = compiled_quality_study()
+    results["targets"] = targets(main_device, cold, compiled, results["compiled_quality"])
     results["meta"]["seconds"] = time.perf_counter() - started
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:
