@@ -121,11 +121,15 @@ class Run:
             if update == "both" and self.done:
                 break
             self.state.set_learning_rates(*self._scheduled_learning_rates())
-            step_metrics = train_step(self.state, self._batch(), update)
+            # losses are read every record_every steps, and at the last step of this call or of the
+            # run (so a run never ends, and saves, unchecked); decided before the step, which may
+            # then leave them out (the compiled step does: models/compiled_step.py)
+            read = ((self.step + 1) % record_every == 0 or done + 1 == n
+                    or (update == "both" and self.step + 1 >= self.options["steps"]))
+            step_metrics = train_step(self.state, self._batch(), update, losses=read)
             self.chains_live = True
             done += 1
-            # also read back the run's last step, so a run never ends (and saves) unchecked
-            if self.step % record_every == 0 or done == n or (update == "both" and self.done):
+            if read:
                 values = {k: float(v) for k, v in step_metrics.items()}
                 if not all(math.isfinite(v) for v in values.values()):
                     self._diverged(values)

@@ -3,10 +3,13 @@
 Eager, one iteration of the default 2-D configuration dispatches ~300 small ops, each through
 autograd and Python; on a CPU that overhead is most of its ~4.5 ms (its 25 matrix products take
 ~2.1). Here the generator step, the running-statistics update, the energy step and both Adam
-updates are one functional function, compiled once by torch.compile (inductor, one graph, static
-shapes): ~2.9 ms after ~8 s of compiling (README, Speed). Numbers are not bit-identical to the
-eager step (the compiler fuses and reorders float arithmetic; Adam then amplifies it), so eager
-stays the default.
+updates are one functional function, compiled by torch.compile (inductor, one graph, static
+shapes; two variants, with and without the step's losses): ~2.6 ms an iteration, after ~7 s of CPU
+to compile each variant the first time (~1.5 s later, from inductor's disk cache; README, Speed).
+Numbers are not bit-identical to the eager step (the compiler fuses and reorders float arithmetic;
+Adam then amplifies it). Over 40 seeds of the ring it trains no worse than eager
+(benchmarks/compiled_quality.py), but a run is not the eager run of its seed, so eager stays the
+default: the method's checks and the pretrained pairs are eager runs.
 
 The same iteration as models/training.py `train_step`:
     z ~ U(-1, 1)^d
@@ -22,11 +25,15 @@ counts and learning rate are read from, and written back to, the optimisers them
 points, learning-rate changes and switching between compiled and eager steps share one state).
 
 Learning rates, bias corrections and lambda enter as tensors, so changing them never recompiles.
+A step whose losses nobody reads (`losses=False`: Run.advance reads them every 10th step) runs a
+second graph without them: the gradients need only softplus' derivative, a sigmoid, so its
+exp-and-log1p values (the energy's largest elementwise cost, ~0.18 ms an iteration) are left out.
 A configuration this does not cover (other estimators, Langevin, conv energy, tanh output, a
 single-network update) runs eager; so does every step after compiling failed once (one warning).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import logging
@@ -44,6 +51,7 @@ BACKEND = "inductor"   # tests swap in a failing backend
 # CPU (~0.1 ms an iteration: the energy's last feature layer runs on 768 rows), within 2e-7 of it
 # (absolute, checked over -30..30): far below what Adam's rounding already makes of a run
 INDUCTOR_OPTIONS = {"cpp.use_decompose_tanh": True}
+THIN_INPUTS = 8   # layers with at most this many inputs take their weight gradient the fast way round
 
 log = logging.getLogger(__name__)
 _failure: str | None = None          # why compiling failed, once; from then on every step runs eager
@@ -67,6 +75,7 @@ class Spec:
     eps_energy: float
     betas_generator: tuple
     eps_generator: float
+    losses: bool = True              # the step returns its losses (else only the update is made)
 
 
 def _mlp_energy_layout(energy) -> str | None:
@@ -157,6 +166,15 @@ def build_step(spec: Spec):
     e_sizes = [math.prod(s) for s in e_shapes]
     g_sizes = [math.prod(s) for s in g_shapes]
 
+    def linear(x, w, b):
+        """x @ w.T + b. A layer with few inputs (the data's 2, the latent's 4) multiplies by w.T made
+        contiguous: autograd then computes w's gradient as x.T @ grad (2 x 128), not as grad.T @ x
+        (128 x 2), which this CPU's GEMM runs ~5x slower (40 against 7 us at 256 rows): ~0.1 ms an
+        iteration (README, Speed)."""
+        if w.shape[1] <= THIN_INPUTS:
+            return torch.addmm(b, x, w.t().contiguous())
+        return F.linear(x, w, b)
+
     def unflatten(flat, shapes, sizes):
         return [part.view(shape) for part, shape in zip(flat.split(sizes), shapes)]
 
@@ -167,10 +185,10 @@ def build_step(spec: Spec):
         i = 2 if spec.use_prior else 0
         h = x
         for layer in range(spec.energy_depth):             # f: SiLU hidden layers, tanh last
-            h = F.linear(h, p[i], p[i + 1])
+            h = linear(h, p[i], p[i + 1])
             h = torch.tanh(h) if layer == spec.energy_depth - 1 else F.silu(h)
             i += 2
-        expert_sum = F.softplus(F.linear(h, p[i], p[i + 1])).sum(dim=1)   # sum_i softplus(w_i.f + c_i)
+        expert_sum = F.softplus(linear(h, p[i], p[i + 1])).sum(dim=1)   # sum_i softplus(w_i.f + c_i)
         if not spec.use_prior:
             return -expert_sum
         prior = (x * x).sum(dim=1) * torch.exp(-2.0 * p[0]) - x @ p[1]    # x.x / sigma^2 - b.x
@@ -182,10 +200,10 @@ def build_step(spec: Spec):
         h, bn_inputs = z, []
         for layer in range(spec.generator_depth):          # Linear -> BN -> ReLU
             w, b, gamma, beta = p[4 * layer:4 * layer + 4]
-            a = F.linear(h, w, b)
+            a = linear(h, w, b)
             bn_inputs.append(a)
             h = F.relu(F.batch_norm(a, None, None, gamma, beta, True, 0.0, spec.bn_eps))
-        x = F.linear(h, p[-2], p[-1])
+        x = linear(h, p[-2], p[-1])
         return (x * spec.generator_unit if spec.generator_unit != 1.0 else x), bn_inputs
 
     def entropy_fn(gflat):
@@ -234,19 +252,23 @@ def build_step(spec: Spec):
         grad_e, (loss_e, (energy_real, energy_fake)) = torch.func.grad_and_value(energy_loss, has_aux=True)(
             eflat, real, negatives)
         adam_(eflat, grad_e, e_avg, e_avg_sq, scalars[2], scalars[3], spec.betas_energy, spec.eps_energy)
+        if not spec.losses:   # unused outputs: inductor drops what only they needed (the softplus values)
+            return ()
         return loss_g, entropy, loss_e, energy_real, energy_fake
 
     return step
 
 
-def _cached_spec(state, opt_e, opt_g) -> Spec:
-    """_spec(state), rebuilt only when the estimator, an optimiser or its betas/eps change."""
+def _cached_spec(state, opt_e, opt_g, losses: bool = True) -> Spec:
+    """_spec(state), rebuilt only when the estimator, an optimiser or its betas/eps change; the
+    variant that returns the step's losses or the one that does not."""
     ge, gg = opt_e.param_groups[0], opt_g.param_groups[0]
     key = (state.config.entropy, opt_e, opt_g, ge["betas"], ge["eps"], gg["betas"], gg["eps"])
     cached = state.__dict__.get("_compiled_spec")
     if cached is None or cached[0] != key:
-        cached = state._compiled_spec = (key, _spec(state))
-    return cached[1]
+        spec = _spec(state)
+        cached = state._compiled_spec = (key, {True: spec, False: dataclasses.replace(spec, losses=False)})
+    return cached[1][losses]
 
 
 def _step_function(spec: Spec):
@@ -266,8 +288,9 @@ def _adam_scalars(optimiser) -> tuple[float, float]:
     return group["lr"] / (1 - beta1 ** step), (1 - beta2 ** step) ** 0.5
 
 
-def compiled_train_step(state, real: torch.Tensor, update: str = "both") -> dict | None:
-    """One compiled iteration on `state` (as train_step), or None when it must run eager."""
+def compiled_train_step(state, real: torch.Tensor, update: str = "both", losses: bool = True) -> dict | None:
+    """One compiled iteration on `state` (as train_step), or None when it must run eager.
+    With losses=False it returns {} (the graph without them: the module's docstring)."""
     global _failure
     if _failure is not None or uncovered(state, update) is not None:
         return None
@@ -276,7 +299,7 @@ def compiled_train_step(state, real: torch.Tensor, update: str = "both") -> dict
     layers = generator.batchnorm_layers()
     rng_state = state.rng.get_state()   # a failed compile must leave the random stream as eager finds it
     try:
-        fn = _step_function(_cached_spec(state, opt_e, opt_g))
+        fn = _step_function(_cached_spec(state, opt_e, opt_g, losses))
         z = generator.sample_latent(real.shape[0], state.rng)
         step_g, bc2_g = _adam_scalars(opt_g)
         step_e, bc2_e = _adam_scalars(opt_e)
@@ -296,15 +319,17 @@ def compiled_train_step(state, real: torch.Tensor, update: str = "both") -> dict
         optimiser.count_flat_step()
     state.compiled_steps += 1
     state.step += 1
+    if not losses:
+        return {}
     loss_g, entropy, loss_e, energy_real, energy_fake = out
     return {"loss_generator": loss_g, "entropy": entropy, "loss_energy": loss_e,
             "energy_real": energy_real, "energy_fake": energy_fake}
 
 
 def fingerprint() -> str:
-    """What the compiled graph computes: a hash of `build_step`'s source, the inductor options and
+    """What the compiled graph computes: a hash of `build_step`'s source, the settings it reads and
     torch's version (benchmarks/compiled_quality.py keys its seed study to it)."""
-    text = "\n".join((inspect.getsource(build_step), repr(INDUCTOR_OPTIONS), torch.__version__))
+    text = "\n".join((inspect.getsource(build_step), repr((INDUCTOR_OPTIONS, THIN_INPUTS)), torch.__version__))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -155,16 +155,18 @@ def frozen_batchnorm_statistics(generator: Generator):
             bn.momentum = momentum
 
 
-def train_step(state: TrainingState, real: torch.Tensor, update: str = "both") -> dict:
+def train_step(state: TrainingState, real: torch.Tensor, update: str = "both", losses: bool = True) -> dict:
     """One iteration on the data batch `real`. `update`: "both", "energy" or "generator" alone.
 
-    Returns 0-dim tensors (no host sync here; the caller reads them when it needs to).
+    Returns 0-dim tensors (no host sync here; the caller reads them when it needs to). losses=False:
+    the caller will not read them, and the compiled step, which can then leave them out, returns {}
+    (eager computes them anyway: autograd needs the forward values).
     """
     cfg = state.config
     if cfg.compile:
         # the compiled iteration where it covers this configuration (compiled lazily at the first
         # step); None: eager below (uncovered, or compiling failed once: one warning, then eager)
-        metrics = compiled_step.compiled_train_step(state, real, update)
+        metrics = compiled_step.compiled_train_step(state, real, update, losses)
         if metrics is not None:
             return metrics
     metrics: dict = {}

@@ -43,6 +43,18 @@ def compiled_run():
     return run
 
 
+def assert_same_update(eager, compiled):
+    """The two runs' parameters agree to float rounding after the same step."""
+    after_eager, after_compiled = params(eager), params(compiled)
+    for name, value in after_eager.items():
+        if name in ("generator.net.0.bias", "generator.net.3.bias"):
+            # a bias just before batch norm cancels out: its true gradient is 0 and what is computed
+            # is float noise, which Adam scales to about +-lr either way; only its size is comparable
+            assert (after_compiled[name] - value).abs().max() <= 2.5 * OPTIONS["lr_generator"]
+            continue
+        assert torch.allclose(after_compiled[name].float(), value.float(), rtol=1e-5, atol=1e-6), name
+
+
 def test_one_compiled_step_agrees_with_one_eager_step(compiled_run):
     a, b = twins()
     b.state.config.compile = True
@@ -53,14 +65,7 @@ def test_one_compiled_step_agrees_with_one_eager_step(compiled_run):
     assert set(eager) == set(compiled) and all(v.dim() == 0 for v in compiled.values())
     for k in eager:
         assert float(compiled[k]) == pytest.approx(float(eager[k]), rel=1e-5, abs=1e-4), k
-    after_eager, after_compiled = params(a), params(b)
-    for name, value in after_eager.items():
-        if name in ("generator.net.0.bias", "generator.net.3.bias"):
-            # a bias just before batch norm cancels out: its true gradient is 0 and what is computed
-            # is float noise, which Adam scales to about +-lr either way; only its size is comparable
-            assert (after_compiled[name] - value).abs().max() <= 2.5 * OPTIONS["lr_generator"]
-            continue
-        assert torch.allclose(after_compiled[name].float(), value.float(), rtol=1e-5, atol=1e-6), name
+    assert_same_update(a, b)
     for mine, theirs in zip(a.state.build_optimisers(), b.state.build_optimisers()):
         assert mine.steps == theirs.steps
     # both batch-norm passes counted, as eager batch norm does; running statistics updated once
@@ -183,3 +188,24 @@ def test_a_pair_trained_compiled_saves_and_loads(compiled_run, tmp_path):
     assert again.options["compile"] is True and again.step == 30
     again.advance(2)   # trains on (compiled again: the same graph, no recompile)
     assert again.state.compiled_steps == 2
+
+
+def test_a_step_whose_losses_are_not_read_makes_the_same_update(compiled_run):
+    a, b = twins()
+    b.state.config.compile = True
+    real = a._batch()
+    assert torch.equal(real, b._batch())
+    train_step(a.state, real)
+    assert train_step(b.state, real, losses=False) == {}           # the graph without the losses
+    assert b.state.compiled_steps == 1 and b.step == a.step == 31
+    assert_same_update(a, b)
+
+
+def test_the_loop_reads_losses_every_tenth_step_and_at_the_end(compiled_run):
+    run = Run({**OPTIONS, "compile": True, "steps": 37})
+    run.advance(25)                                            # a call ending between records
+    run.advance(100)                                           # the rest of the run
+    assert run.step == 37 and run.state.compiled_steps == 37
+    steps = [s for s, _ in run.history["loss_energy"]]
+    assert steps == [10, 20, 25, 30, 37]
+    assert all(math.isfinite(v) for _, v in run.history["loss_energy"])
