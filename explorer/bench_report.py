@@ -161,10 +161,23 @@ def markdown(r: dict) -> str:
     if c and c.get("compiled"):
         cached = "; from inductor's disk cache" if c.get("compile_cache_hit") else ""
         lines += ["", f"The whole iteration compiled (`--compile`, models/compiled_step.py; torch.compile, inductor, one "
-                  f"graph): {c['compile_seconds']:.0f} s to compile ({c['compile_cpu_seconds']:.0f} s of this process's "
+                  f"graph, in two variants: with the step's losses, and without for the 9 steps in 10 whose losses are not "
+                  f"read): {c['compile_seconds']:.0f} s to compile both ({c['compile_cpu_seconds']:.0f} s of this process's "
                   f"CPU{cached}), then {_ms(c['loop_seconds'])} ms an iteration against {_ms(c['eager_loop_seconds'])} eager "
                   f"({c['speedup']:.2f}x), {c['loop_over_reference']:.2f}x the reference loop "
                   f"({_ms(c['reference_seconds'])} ms in the same windows; eager {c['eager_loop_over_reference']:.2f}x)."]
     elif c:
         lines += ["", f"The compiled step could not be compiled here ({c['compile_seconds']:.0f} s tried): eager only."]
+    study = r.get("compiled_quality")
+    if study:
+        e, k, (low, high) = study["eager"], study["compiled"], study["interval"]
+        lines += ["", f"Its quality (`benchmarks/compiled_quality.py`, this compiled graph; ring preset, seeds "
+                  f"{study['seeds'][0]}-{study['seeds'][-1]}, the command line's runs): high quality {k['mean']:.3f} ± "
+                  f"{k['sd']:.3f} (median {k['median']:.3f}, {k['below_0_7']} runs under 0.7) against eager's "
+                  f"{e['mean']:.3f} ± {e['sd']:.3f} (median {e['median']:.3f}, {e['below_0_7']} under 0.7); difference "
+                  f"{study['difference']:+.3f}, bootstrap 95 % interval {low:+.3f} to {high:+.3f}: "
+                  + ("no worse than -" if study["no_worse"] else "not shown to be no worse than -")
+                  + f"{study['margin']:g}."]
+    elif c and c.get("compiled"):
+        lines += ["", "Its quality: no seed study of this compiled graph (`python benchmarks/compiled_quality.py`)."]
     return "\n".join(lines) + "\n"
