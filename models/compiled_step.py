@@ -7,7 +7,7 @@ updates are one functional function, compiled by torch.compile (inductor, one gr
 shapes; two variants, with and without the step's losses): ~2.6 ms an iteration, after ~7 s of CPU
 to compile each variant the first time (~1.5 s later, from inductor's disk cache; README, Speed).
 Numbers are not bit-identical to the eager step (the compiler fuses and reorders float arithmetic;
-Adam then amplifies it). Over 40 seeds of the ring it trains no worse than eager
+Adam then amplifies it). Over 80 seeds of the ring it trains no worse than eager
 (benchmarks/compiled_quality.py), but a run is not the eager run of its seed, so eager stays the
 default: the method's checks and the pretrained pairs are eager runs.
 
@@ -27,7 +27,7 @@ points, learning-rate changes and switching between compiled and eager steps sha
 Learning rates, bias corrections and lambda enter as tensors, so changing them never recompiles.
 A step whose losses nobody reads (`losses=False`: Run.advance reads them every 10th step) runs a
 second graph without them: the gradients need only softplus' derivative, a sigmoid, so its
-exp-and-log1p values (the energy's largest elementwise cost, ~0.18 ms an iteration) are left out.
+exp-and-log1p values (the energy's largest elementwise cost, ~0.15 ms an iteration) are left out.
 A configuration this does not cover (other estimators, Langevin, conv energy, tanh output, a
 single-network update) runs eager; so does every step after compiling failed once (one warning).
 """
