@@ -41,7 +41,8 @@ from scipy import stats
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from models.compiled_step import fingerprint as compiled_fingerprint  # noqa: E402  (run as a script)
+from explorer.bench_report import quality_study  # noqa: E402  (after the path: run as a script)
+from models.compiled_step import fingerprint as compiled_fingerprint  # noqa: E402
 
 MODES = {"eager": [], "compiled": ["--compile", "true"]}
 LOG = os.path.join(ROOT, "benchmarks", "compiled_quality.jsonl")
@@ -125,10 +126,7 @@ def summary(result: dict | None) -> str:
         m = result[mode]
         lines.append(f"| {mode} | {m['mean']:.3f} ± {m['sd']:.3f} | {m['median']:.3f} | {m['min']:.3f} | "
                      f"{m['below_0_7']} | {m['all_modes']} / {len(seeds)} | {m['train_seconds_median']:.1f} |")
-    low, high = result["interval"]
-    verdict = "above" if result["no_worse"] else "not above"
-    lines += ["", f"compiled - eager: {result['difference']:+.3f} (bootstrap 95 % interval {low:+.3f} to {high:+.3f}, "
-                  f"lower end {verdict} -{result['margin']:g}: {'no' if result['no_worse'] else 'not shown no'} worse); Welch p = {result['welch_p']:.2f}, "
+    lines += ["", f"compiled: {quality_study(result)}; Welch p = {result['welch_p']:.2f}, "
                   f"Mann-Whitney p = {result['mann_whitney_p']:.2f}"]
     return "\n".join(lines)
 

@@ -95,12 +95,8 @@ def compiled_quality_note(study: dict | None) -> str:
     if study is None:
         return ("the same quality is not shown: no seed study of this compiled graph "
                 "(python benchmarks/compiled_quality.py)")
-    e, c, (low, high) = study["eager"], study["compiled"], study["interval"]
     verdict = "the same quality" if study["no_worse"] else "the same quality is not shown"
-    return (f"{verdict} (ring, {len(study['seeds'])} seeds each: high quality {c['mean']:.3f} ± {c['sd']:.3f} "
-            f"against eager's {e['mean']:.3f} ± {e['sd']:.3f}; difference {study['difference']:+.3f}, 95 % "
-            f"interval {low:+.3f} to {high:+.3f}: {'no' if study['no_worse'] else 'not shown no'} worse than "
-            f"-{study['margin']:g})")
+    return f"{verdict} (ring, {len(study['seeds'])} seeds each: {bench_report.quality_study(study)})"
 
 
 def targets(cpu: dict, cold: dict | None, compiled: dict | None = None,

@@ -10,6 +10,16 @@ def _num(value, digits: int = 0) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
+def quality_study(study: dict) -> str:
+    """benchmarks/compiled_quality.py's comparison in one clause: both sides, the difference, its
+    interval and the verdict against the study's margin (the benchmark's rows, its report, the study)."""
+    e, c, (low, high) = study["eager"], study["compiled"], study["interval"]
+    verdict = "no worse than -" if study["no_worse"] else "not shown to be no worse than -"
+    return (f"high quality {c['mean']:.3f} ± {c['sd']:.3f} against eager's {e['mean']:.3f} ± {e['sd']:.3f}; "
+            f"difference {study['difference']:+.3f}, bootstrap 95 % interval {low:+.3f} to {high:+.3f}: "
+            f"{verdict}{study['margin']:g}")
+
+
 def markdown(r: dict) -> str:
     meta, t, q, a = r["meta"], r["training"], r["quality"], r["app"]
     load = f"{meta['load_average_start'][0]:.2f} at the start, {meta['load_average_end'][0]:.2f} at the end"
@@ -170,14 +180,10 @@ def markdown(r: dict) -> str:
         lines += ["", f"The compiled step could not be compiled here ({c['compile_seconds']:.0f} s tried): eager only."]
     study = r.get("compiled_quality")
     if study:
-        e, k, (low, high) = study["eager"], study["compiled"], study["interval"]
         lines += ["", f"Its quality (`benchmarks/compiled_quality.py`, this compiled graph; ring preset, seeds "
-                  f"{study['seeds'][0]}-{study['seeds'][-1]}, the command line's runs): high quality {k['mean']:.3f} ± "
-                  f"{k['sd']:.3f} (median {k['median']:.3f}, {k['below_0_7']} runs under 0.7) against eager's "
-                  f"{e['mean']:.3f} ± {e['sd']:.3f} (median {e['median']:.3f}, {e['below_0_7']} under 0.7); difference "
-                  f"{study['difference']:+.3f}, bootstrap 95 % interval {low:+.3f} to {high:+.3f}: "
-                  + ("no worse than -" if study["no_worse"] else "not shown to be no worse than -")
-                  + f"{study['margin']:g}."]
+                  f"{study['seeds'][0]}-{study['seeds'][-1]}, the command line's runs): {quality_study(study)} "
+                  f"(medians {study['compiled']['median']:.3f} and {study['eager']['median']:.3f}; "
+                  f"{study['compiled']['below_0_7']} and {study['eager']['below_0_7']} runs under 0.7)."]
     elif c and c.get("compiled"):
         lines += ["", "Its quality: no seed study of this compiled graph (`python benchmarks/compiled_quality.py`)."]
     return "\n".join(lines) + "\n"
