@@ -21,17 +21,25 @@ import time
 import gradio as gr
 from starlette.middleware import Middleware
 
-from explorer import catalogue, compare, compare_figures, controls, density_figures, density_tab, drawing, export
-from explorer import figures, lesson, pair_files, share, view_figures, views
-from explorer import replay as replay_mod
-from explorer.capacity import REQUESTS_FIRST, NewPagesFirst
-from explorer.cli import set_threads
-from explorer.datasets import DATASET_NAMES, load_points
+from explorer.command_line import set_threads
+from explorer.config.options import DATASET_DEFAULTS, OPTION_BY_NAME, resolve
+from explorer.config.presets import PRESETS, preset_options
+from explorer.data import drawing
+from explorer.data.datasets import DATASET_NAMES, load_points
 from explorer.errors import UserInputError, expected_errors
-from explorer.live import FRAME_SECONDS, LiveSession
-from explorer.run import LIVE_SETTINGS
-from explorer.options import DATASET_DEFAULTS, OPTION_BY_NAME, resolve
-from explorer.presets import PRESETS, preset_options
+from explorer.figures import compare as compare_figures
+from explorer.figures import densities as density_figures
+from explorer.figures import frame as figures
+from explorer.figures import views as view_figures
+from explorer.page import compare, controls, export, lesson, views
+from explorer.page import densities as density_tab
+from explorer.page import links as share
+from explorer.pairs import catalogue
+from explorer.pairs import files as pair_files
+from explorer.training import replay as replay_mod
+from explorer.training.capacity import REQUESTS_FIRST, NewPagesFirst
+from explorer.training.live import FRAME_SECONDS, LiveSession
+from explorer.training.run import LIVE_SETTINGS
 
 log = logging.getLogger("energylab")
 EXPECTED = expected_errors()
@@ -373,7 +381,7 @@ def change_view(session: Session, view, show_data, show_samples, show_arrows, sh
 
 
 def change_dataset(dataset: str):
-    """Show the dataset's own parameters and its defaults (explorer/options.py DATASET_DEFAULTS)."""
+    """Show the dataset's own parameters and its defaults (explorer/config/options.py DATASET_DEFAULTS)."""
     visible = controls.DATASET_PARAMETERS.get(dataset, ())
     defaults = DATASET_DEFAULTS.get(dataset, {})
     updates = []
@@ -611,7 +619,7 @@ def compare_preset_steps(preset):
 
 
 # ---------------------------------------------------------------------------- studio: draw, replay, export
-# Draw: a canvas over the box [-3, 3]^2 (explorer/drawing.py) whose points travel as the gr.HTML's
+# Draw: a canvas over the box [-3, 3]^2 (explorer/data/drawing.py) whose points travel as the gr.HTML's
 # value, JSON [[x, y], ...]: the canvas sets props.value after each stroke, Undo and Clear, and a
 # Python handler reads it as an input ("Use these points") or sets it (a starter shape).
 DRAW_PIXELS = 480
@@ -920,7 +928,7 @@ def export_csv(session: Session):
 
 
 # ---------------------------------------------------------------------------- lesson, shareable link, classroom
-# The story and its set-ups are data in explorer/lesson.py; the link's format is explorer/share.py.
+# The story and its set-ups are data in explorer/page/lesson.py; the link's format is explorer/page/links.py.
 # A lesson step and an opened link both end in `show_setup`, which returns every output below.
 SETUP_OUTPUTS = ("landscape", "curves", "histogram", "status", "session", *controls.CONTROL_NAMES, "points_file",
                  "pretrained", "view", "show_data", "show_samples", "show_arrows", "show_latent", "tabs",
@@ -1125,7 +1133,7 @@ def densities_shown(event: gr.SelectData):
 # ---------------------------------------------------------------------------- layout
 def number(name: str, **kwargs) -> gr.Number:
     option = OPTION_BY_NAME[name]
-    # no minimum/maximum here: explorer/options.py checks bounds and says what is allowed, in the page
+    # no minimum/maximum here: explorer/config/options.py checks bounds and says what is allowed, in the page
     return gr.Number(label=name.replace("_", " "), info=option.help, **kwargs)
 
 
@@ -1179,7 +1187,7 @@ def build_app() -> gr.Blocks:
                                           file_count="multiple",
                                           elem_id="pair-upload")
             with gr.Column(scale=2):
-                # ---- lesson, link and classroom: the story (explorer/lesson.py) and the link (explorer/share.py)
+                # ---- lesson, link and classroom: the story (explorer/page/lesson.py) and the link (explorer/page/links.py)
                 with gr.Accordion(f"Lesson: the method in {len(lesson.STEPS)} steps", open=True,
                                   elem_id="lesson") as lesson_panel:
                     lesson_indicator = gr.Markdown(lesson.indicator(0), elem_id="lesson-indicator")

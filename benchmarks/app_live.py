@@ -1,6 +1,6 @@
 """The app's speed targets, measured as a user meets them, in a real browser (issue 4).
 
-    python benchmarks/app_live.py [--seconds 15]
+    python -m benchmarks.app_live [--seconds 15]
 
 Prints, for the ring preset on this machine:
 - cold start: from `python app.py` to a page showing the pretrained landscape;

@@ -1,6 +1,6 @@
 """The Compare view's target, measured as a user meets it, in a real browser (issue 6).
 
-    python benchmarks/compare_live.py [--seconds 40] [--preset lesson] [--seed 0]
+    python -m benchmarks.compare_live [--seconds 40] [--preset lesson] [--seed 0]
 
 Opens the page, the Compare tab, presses "Train both" (entropy weight 0 vs the paper's, the
 default), and reads the page's coverage line as it streams: prints, against the seconds since
@@ -11,14 +11,10 @@ Run it alone: the app, two training threads and the browser share two cores here
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from app_live import CHROMIUM, ROOT, free_port, start_app  # noqa: E402
+from benchmarks.app_live import CHROMIUM, free_port, start_app
 
 COVERAGE = re.compile(r"\*{0,2}([^*·\n]+?)\*{0,2}: (\d+)/(\d+) at step ([\d,]+)")
 

@@ -12,17 +12,17 @@ Runs go `--jobs` at a time (one torch thread each); one JSON line per run is app
 (benchmarks/compiled_quality.jsonl), so a sweep can be stopped and continued. Each line carries a
 fingerprint of what the compiled graph computes (models/compiled_step.py's `build_step` and its
 inductor options, and torch's version): only runs of the current one are compared, and the summary,
-also written to benchmarks/compiled_quality.json, is what `python -m explorer.bench` reports beside
+also written to benchmarks/compiled_quality.json, is what `python -m benchmarks.speed` reports beside
 the compiled step's speed.
 
-    python benchmarks/compiled_quality.py --seeds 0-39 --jobs 2     # eager and compiled, each seed
-    python benchmarks/compiled_quality.py --summary                 # the table, from the log
+    python -m benchmarks.compiled_quality --seeds 0-39 --jobs 2     # eager and compiled, each seed
+    python -m benchmarks.compiled_quality --summary                 # the table, from the log
 
 The summary compares the high-quality fractions: mean and standard deviation, median, the low tail,
 Welch's t-test, the Mann-Whitney U test, and a bootstrap 95 % interval of the difference of means
 (compiled - eager; seeded). The issue's "at the same quality" is read as: no worse, within a margin
 (a speed bought with quality is no speed-up): the interval's lower end above -0.05, about half the
-seed-to-seed spread of eager runs. explorer/bench.py reports the verdict beside the speed.
+seed-to-seed spread of eager runs. benchmarks/speed.py reports the verdict beside the speed.
 What it found: README.md, "Speed".
 """
 from __future__ import annotations
@@ -39,10 +39,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy import stats
 
+from benchmarks.report import quality_study
+from models.compiled_step import fingerprint as compiled_fingerprint
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-from explorer.bench_report import quality_study  # noqa: E402  (after the path: run as a script)
-from models.compiled_step import fingerprint as compiled_fingerprint  # noqa: E402
 
 MODES = {"eager": [], "compiled": ["--compile", "true"]}
 LOG = os.path.join(ROOT, "benchmarks", "compiled_quality.jsonl")

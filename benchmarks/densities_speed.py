@@ -1,6 +1,6 @@
 """The Densities tab's costs (issue 6), in process, one torch thread, as `python -m explorer.train` runs.
 
-    python benchmarks/densities_speed.py [--steps 5000] [--pairs lesson ring ...]
+    python -m benchmarks.densities_speed [--steps 5000] [--pairs lesson ring ...]
 
 Prints:
 - the entropy record's share of a ring run (`--preset ring`, 5,000 steps): the time spent in
@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 
+import torch
+
+from explorer.config.options import resolve
+from explorer.config.presets import preset_options
+from explorer.measures import densities
+from explorer.page import densities as density_tab
+from explorer.training import run as run_module
+from explorer.training.live import LiveSession
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-import torch  # noqa: E402
-
-from explorer import densities, density_tab  # noqa: E402
-from explorer import run as run_module  # noqa: E402
-from explorer.live import LiveSession  # noqa: E402
-from explorer.options import resolve  # noqa: E402
-from explorer.presets import preset_options  # noqa: E402
 
 
 def entropy_share(steps: int) -> None:

@@ -11,12 +11,12 @@ writes (the evaluation of `explorer.evaluate DIR --samples 2500 --seed 0`). One 
 is appended to the log (default runs/grid_sweep.jsonl): the flags, the seed, modes covered,
 high-quality fraction, training seconds, and the progress curve (1,000 samples every 250 steps).
 
-    python benchmarks/grid_sweep.py --seeds 0 --config "--latent-dim 2" --config "--steps 20000"
-    python benchmarks/grid_sweep.py --seeds 0 1 2 3 4 --config ""      # the defaults as they are
-    python benchmarks/grid_sweep.py --summary                          # table of the log so far
+    python -m benchmarks.grid_sweep --seeds 0 --config "--latent-dim 2" --config "--steps 20000"
+    python -m benchmarks.grid_sweep --seeds 0 1 2 3 4 --config ""      # the defaults as they are
+    python -m benchmarks.grid_sweep --summary                          # table of the log so far
 
 What it found (2-core CPU shared with other work, so times are indicative): the grid row of
-README.md "Measured" and the grid bullet below it; the grid's defaults in explorer/options.py.
+README.md "Measured" and the grid bullet below it; the grid's defaults in explorer/config/options.py.
 """
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def ceiling(depth: int, steps: int, lr: float, unit: float, hidden: int = 128, s
     a continuous Linear-BN-ReLU map of a uniform square can only approach the 25 points with
     steep transitions between plateaus, and those are slow to learn."""
     import torch
-    sys.path.insert(0, ROOT)
+
     from models import Generator, GeneratorConfig
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -94,7 +94,7 @@ def summary(log: str) -> None:
             r = json.loads(line)
             if "modes" in r:
                 rows[r["config"]].append(r)
-    print(f"| extra flags | seeds | modes (mean) | hq (mean) | per seed (modes / hq) | s per run |")
+    print("| extra flags | seeds | modes (mean) | hq (mean) | per seed (modes / hq) | s per run |")
     print("|---|---|---|---|---|---|")
     for config, rs in rows.items():
         rs = sorted({r["seed"]: r for r in rs}.values(), key=lambda r: r["seed"])  # last run of each seed

@@ -1,7 +1,7 @@
 """Many users at once (issue 7): N sessions train and stream through gradio_client against one
 `python app.py`, and new visitors open the page in chromium meanwhile, one after another.
 
-    python benchmarks/load.py [--sessions 8] [--seconds 30] [--visitors 3]
+    python -m benchmarks.load [--sessions 8] [--seconds 30] [--visitors 3]
 
 Each session trains its own configuration, told apart by its planned steps (100,000 + i), so a
 frame that reached the wrong session would show another session's total. Prints, per session,
@@ -11,15 +11,11 @@ new visitors' page load times (in the page, and as Playwright saw them); and the
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from app_live import CHROMIUM, ROOT, free_port, start_app  # noqa: E402
+from benchmarks.app_live import CHROMIUM, free_port, start_app
 
 STATUS = re.compile(r"step ([\d,]+) / ([\d,]+)")
 
@@ -45,7 +41,7 @@ LANDSCAPE_SHOWN_JS = """
 
 # Each visitor is a ninth visitor of its own: it comes after the previous one has gone and the app
 # has had a few seconds with only the 8 runs (a page request within 1 s of the last page's grace gets
-# none: explorer/capacity.py).
+# none: explorer/training/capacity.py).
 VISITOR_SPACING = 4.0
 
 

@@ -6,7 +6,7 @@ The energy model is trained with `explorer.train --dataset points`, scored with
 `explorer.evaluate --points heldout.csv`; the mixture (1-8 components, lowest BIC) is fitted on
 the same standardised training points and scored on the same held-out points.
 
-    python benchmarks/real_points.py [--seeds 0 1 2] [extra explorer.train flags]
+    python -m benchmarks.real_points [--seeds 0 1 2] [extra explorer.train flags]
 """
 from __future__ import annotations
 

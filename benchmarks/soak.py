@@ -1,7 +1,7 @@
 """Soak (issue 7): one session trains and streams N frames through gradio_client against
 `python app.py`; prints the app's resident memory after the first frame and every 1,000 frames.
 
-    python benchmarks/soak.py [--frames 5000]
+    python -m benchmarks.soak [--frames 5000]
 
 At about 4 frames a second, 5,000 frames take about 21 minutes. The run's planned steps are set
 high enough that it never ends first; Pause/Train is pressed every 1,000 frames, as a user would.
@@ -9,14 +9,10 @@ high enough that it never ends first; Pause/Train is pressed every 1,000 frames,
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from app_live import ROOT, free_port, start_app  # noqa: E402
-from load import resident_mb  # noqa: E402
+from benchmarks.app_live import free_port, start_app
+from benchmarks.load import resident_mb
 
 RING = ["ring", 8, 2.0, 2.0, 0.05, "generator", "batchnorm", 1.0, 1e-3, 1e-3, 256, 128, 0, 8, 1_000_000, 0]
 

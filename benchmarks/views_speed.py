@@ -1,6 +1,6 @@
 """The views' speed targets (issue 5), in a fresh process, as the app computes them.
 
-    python benchmarks/views_speed.py
+    python -m benchmarks.views_speed
 
 Prints, for pretrained pairs: gallery and interpolation times (target < 1 s), and the UMAP of
 real + 2,000 generated digits the first time in this process (target < 30 s) and cached (< 1 s).
@@ -10,20 +10,19 @@ target's count. Run it alone: two processes share only two cores here.
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 
 def main() -> None:
     import numpy as np
     import torch
     torch.set_num_threads(1)
-    from explorer import catalogue, views
-    from explorer.embedding import embed
-    from explorer.live import LiveSession
+    from explorer.measures.embedding import embed
+    from explorer.page import views
+    from explorer.pairs import catalogue
+    from explorer.training.live import LiveSession
 
     session = LiveSession(device="cpu")
     for name in ("ring", "lesson-no-entropy", "digits", "digits-lesson-no-entropy"):

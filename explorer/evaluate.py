@@ -5,7 +5,7 @@
 
 For 2-D data: mode coverage (mixtures), log Z by quadrature with the mass outside the box, NLL of
 held-out data, KL / total variation to the true mixture, energy means. For digits: classes
-covered and KL of the class histogram to uniform. Definitions: explorer/metrics.py.
+covered and KL of the class histogram to uniform. Definitions: explorer/measures/metrics.py.
 """
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ import json
 
 import numpy as np
 
+from explorer.command_line import ArgumentParser, main_guard, set_threads
+from explorer.config import options as opts
+from explorer.config.build import build_dataset, pick_device
+from explorer.data.datasets import load_points
+from explorer.errors import UserInputError
+from explorer.measures.evaluation import evaluate_pair
 from models import load_pair
-
-from . import options as opts
-from .cli import ArgumentParser, main_guard, set_threads
-from .datasets import load_points
-from .errors import UserInputError
-from .evaluation import evaluate_pair
-from .experiment import build_dataset, pick_device
 
 
 def check_data_record(data, data_dim: int, folder: str) -> dict:
@@ -93,5 +92,10 @@ def main(argv=None) -> None:
     print(json.dumps(result))
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The console script (`energylab-evaluate`) and `python -m explorer.evaluate`."""
     main_guard(main, "explorer.evaluate")
+
+
+if __name__ == "__main__":
+    run()

@@ -18,11 +18,11 @@ import time
 
 from tqdm import tqdm
 
-from . import options as opts
-from .cli import ArgumentParser, main_guard, set_threads
-from .errors import UserInputError
-from .presets import preset_lines, preset_options
-from .run import Run
+from explorer.command_line import ArgumentParser, main_guard, set_threads
+from explorer.config import options as opts
+from explorer.config.presets import preset_lines, preset_options
+from explorer.errors import UserInputError
+from explorer.training.run import Run
 
 CHUNK = 100  # iterations between progress-bar updates
 
@@ -91,5 +91,10 @@ def main(argv=None) -> None:
                                       for k, v in summary.items()), file=sys.stderr)
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The console script (`energylab-train`) and `python -m explorer.train`."""
     main_guard(main, "explorer.train")
+
+
+if __name__ == "__main__":
+    run()

@@ -5,3 +5,7 @@ from .entropy import ESTIMATORS, entropy_estimate
 from .generator import Generator, GeneratorConfig
 from .langevin import LangevinConfig, PersistentSampler, langevin_chain
 from .training import SAMPLERS, TrainConfig, TrainingState, train_step
+
+__all__ = ["CheckpointError", "load_pair", "read_config", "save_pair", "DeepEnergy", "EnergyConfig", "ESTIMATORS",
+           "entropy_estimate", "Generator", "GeneratorConfig", "LangevinConfig", "PersistentSampler",
+           "langevin_chain", "SAMPLERS", "TrainConfig", "TrainingState", "train_step"]

@@ -1,4 +1,4 @@
-"""Shared test setup: the repository root on sys.path, and one torch thread.
+"""Shared test setup: one torch thread, Hypothesis's files outside the repository, the app launched once.
 
 One thread keeps the suite light on small machines and makes CPU results independent of how
 many cores the machine has.
@@ -12,8 +12,6 @@ import torch
 from hypothesis.configuration import set_hypothesis_home_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 torch.set_num_threads(1)
 # Hypothesis keeps its example database and caches outside the repository

@@ -1,19 +1,19 @@
 """The benchmark's own contract (explorer/bench*.py): its FLOP count, that its reference loop is the
 same configuration as EnergyLab's, and that `--quick` writes every figure. No timing is asserted."""
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from explorer import bench, bench_flops
-from explorer.bench_reference import ReferenceLoop
-from explorer.experiment import build_models
-from explorer.options import resolve
-from explorer.presets import preset_options
-from explorer.run import Run
+from benchmarks import flops as bench_flops
+from benchmarks import speed as bench
+from benchmarks.reference_loop import ReferenceLoop
+from explorer.config.build import build_models
+from explorer.config.options import resolve
+from explorer.config.presets import preset_options
+from explorer.training.run import Run
 from models import train_step
 
 SMALL = {"dataset": "ring", "hidden": 8, "latent_dim": 3, "batch_size": 4, "generator_depth": 2, "seed": 0}
@@ -86,7 +86,7 @@ def test_reference_loop_computes_the_same_losses_as_energylab_on_the_same_seed()
 
 
 def test_quick_bench_writes_every_figure(tmp_path, repo_root):
-    done = subprocess.run([sys.executable, "-m", "explorer.bench", "--quick", "--out", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "benchmarks.speed", "--quick", "--out", str(tmp_path)],
                           cwd=repo_root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     with open(tmp_path / "results.json") as f:

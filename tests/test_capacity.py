@@ -1,4 +1,4 @@
-"""explorer/capacity.py: a page being opened (from its first request) comes before training, and
+"""explorer/training/capacity.py: a page being opened (from its first request) comes before training, and
 training threads yield."""
 import os
 import threading
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from explorer.capacity import TRAINING_NICE, NewPagesFirst, RequestsFirst, lower_thread_priority
+from explorer.training.capacity import TRAINING_NICE, NewPagesFirst, RequestsFirst, lower_thread_priority
 
 
 def test_training_waits_while_a_page_is_served_and_goes_on_after():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.presets import PRESETS
+from explorer.config.presets import PRESETS
 
 TINY = ["--steps", "30", "--batch-size", "32", "--hidden", "16", "--quiet"]
 EVALUATE_KEYS = {"modes_covered", "modes_total", "high_quality_fraction", "nll", "log_z", "mass_outside",

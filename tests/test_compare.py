@@ -1,4 +1,4 @@
-"""The Compare view: two runs identical but for one setting (explorer/compare.py), its chart, its
+"""The Compare view: two runs identical but for one setting (explorer/page/compare.py), its chart, its
 handlers through gradio_client, and the tab in a real browser."""
 import base64
 import json
@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import compare, compare_figures
 from explorer.errors import UserInputError
-from explorer.run import Run
+from explorer.figures import compare as compare_figures
+from explorer.page import compare
+from explorer.training.run import Run
 
 
 def values(array) -> list:

@@ -6,13 +6,12 @@ import logging
 import math
 
 import numpy as np
-
 import pytest
 import torch
 
-from explorer.options import resolve
-from explorer.presets import preset_options
-from explorer.run import Run
+from explorer.config.options import resolve
+from explorer.config.presets import preset_options
+from explorer.training.run import Run
 from models import compiled_step, load_pair, train_step
 
 # the ring preset with a small batch: one compile (~10-40 s) serves the whole file

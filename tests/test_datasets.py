@@ -6,9 +6,17 @@ import pickle
 import numpy as np
 import pytest
 
-from explorer.datasets import (
-    DATASET_NAMES, MAX_POINTS, SHAPE_SAMPLERS, grid_mixture, load_digits_scaled, load_points,
-    make_dataset, mixture_bounds, ring_mixture, standardise,
+from explorer.data.datasets import (
+    DATASET_NAMES,
+    MAX_POINTS,
+    SHAPE_SAMPLERS,
+    grid_mixture,
+    load_digits_scaled,
+    load_points,
+    make_dataset,
+    mixture_bounds,
+    ring_mixture,
+    standardise,
 )
 from explorer.errors import UserInputError
 

@@ -1,6 +1,6 @@
 """The Densities tab: p_data, p_E and p_G on one grid with the KLs between them, and the
-generator's grid entropy beside what each estimator reports (explorer/densities.py,
-explorer/entropies.py, explorer/density_tab.py, explorer/density_figures.py), then the tab
+generator's grid entropy beside what each estimator reports (explorer/measures/densities.py,
+explorer/measures/entropies.py, explorer/page/densities.py, explorer/figures/densities.py), then the tab
 through gradio_client against `python app.py`.
 
 Statistical checks fix their seeds and leave a margin of several times the error measured.
@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import densities, density_figures, density_tab, entropies
-from explorer.datasets import grid_mixture, mixture_bounds, ring_mixture
-from explorer.live import LiveSession
-from explorer.options import resolve
-from explorer.presets import preset_options
-from explorer.run import PROGRESS_EVERY, Run
+from explorer.config.options import resolve
+from explorer.config.presets import preset_options
+from explorer.data.datasets import grid_mixture, mixture_bounds, ring_mixture
+from explorer.figures import densities as density_figures
+from explorer.measures import densities, entropies
+from explorer.page import densities as density_tab
+from explorer.training.live import LiveSession
+from explorer.training.run import PROGRESS_EVERY, Run
 
 GRID = densities.make_grid((-4.0, 4.0, -4.0, 4.0), 150)
 

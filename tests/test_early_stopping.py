@@ -2,10 +2,10 @@
 import numpy as np
 import torch
 
-from explorer.datasets import make_dataset
-from explorer.early_stopping import BestOnValidation, split_validation
-from explorer.options import resolve
-from explorer.run import Run
+from explorer.config.options import resolve
+from explorer.data.datasets import make_dataset
+from explorer.training.early_stopping import BestOnValidation, split_validation
+from explorer.training.run import Run
 from models import DeepEnergy, EnergyConfig, Generator, GeneratorConfig
 
 

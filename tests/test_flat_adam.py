@@ -8,9 +8,9 @@ import pytest
 import torch
 
 import models.training as training
-from explorer.options import resolve
-from explorer.presets import preset_options
-from explorer.run import Run
+from explorer.config.options import resolve
+from explorer.config.presets import preset_options
+from explorer.training.run import Run
 from models import TrainingState, train_step
 from models.flat_adam import FlatAdam
 

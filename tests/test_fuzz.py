@@ -2,18 +2,18 @@
 (in-process, the same functions the page calls) find no crash, and every refusal is a clear
 one-line message, never a trace. 2,300 cases in all, derandomised (the same every run)."""
 import math
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import app
-from explorer import controls, options as opts
+from explorer.config import options as opts
+from explorer.config.presets import PRESETS, preset_options
 from explorer.errors import UserInputError, expected_errors
-from explorer.presets import PRESETS, preset_options
-from explorer.run import Run
+from explorer.page import controls
 from explorer.train import parse_args
+from explorer.training.run import Run
 
 EXPECTED = expected_errors()
 ANY = st.one_of(

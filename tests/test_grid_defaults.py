@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from explorer.config.build import build_models
+from explorer.config.options import DATASET_DEFAULTS, resolve
 from explorer.errors import UserInputError
-from explorer.experiment import build_models
-from explorer.options import DATASET_DEFAULTS, resolve
-from explorer.run import Run
+from explorer.training.run import Run
 from models import DeepEnergy, EnergyConfig, Generator, GeneratorConfig, load_pair
 
 # exactly the command of check-core.py's grid check, less --seed and --out
@@ -85,13 +85,13 @@ def test_a_pair_saved_before_unit_existed_loads_in_data_units(tmp_path):
 
 
 def test_the_grid_preset_trains_the_grid_defaults():
-    from explorer.presets import preset_options
+    from explorer.config.presets import preset_options
     assert resolve(preset_options("grid"), {}) == resolve(None, {"dataset": "grid"})
 
 
 @pytest.mark.parametrize("name", ["ring", "lesson"])
 def test_pairs_saved_before_the_unit_option_load_in_data_units(name):
-    from explorer.catalogue import PAIRS_DIR
+    from explorer.pairs.catalogue import PAIRS_DIR
     with open(PAIRS_DIR / name / "config.json") as f:
         assert "unit" not in f.read()   # made before the option existed
     run = Run.from_checkpoint(str(PAIRS_DIR / name))
@@ -101,7 +101,7 @@ def test_pairs_saved_before_the_unit_option_load_in_data_units(name):
 
 @pytest.mark.parametrize("name", ["grid", "grid-no-entropy"])
 def test_the_pretrained_grid_pairs_are_made_with_the_grid_defaults(name):
-    from explorer.catalogue import PAIRS_DIR
+    from explorer.pairs.catalogue import PAIRS_DIR
     run = Run.from_checkpoint(str(PAIRS_DIR / name))
     for option, value in TUNED.items():
         assert run.options[option] == value, option

@@ -1,7 +1,7 @@
-"""explorer/history.py: the compact metric history reads like the dict of rows it replaced."""
+"""explorer/training/history.py: the compact metric history reads like the dict of rows it replaced."""
 import numpy as np
 
-from explorer.history import INITIAL_CAPACITY, MetricHistory
+from explorer.training.history import INITIAL_CAPACITY, MetricHistory
 
 
 def test_records_read_back_as_rows_and_arrays_across_growth():

@@ -1,12 +1,15 @@
-"""The lesson (explorer/lesson.py): its content is valid data, its claims are true, and the page
+"""The lesson (explorer/page/lesson.py): its content is valid data, its claims are true, and the page
 sets each step up (through gradio_client against `python app.py`)."""
 import math
 
 import pytest
 import torch
 
-from explorer import catalogue, figures, lesson, options
-from explorer.presets import PRESETS
+from explorer.config import options
+from explorer.config.presets import PRESETS
+from explorer.figures import frame as figures
+from explorer.page import lesson
+from explorer.pairs import catalogue
 from models import Generator, GeneratorConfig
 from models.entropy import batchnorm_entropy
 

@@ -1,9 +1,9 @@
-"""Freed heap memory goes back to the system (explorer/memory.py)."""
+"""Freed heap memory goes back to the system (explorer/training/memory.py)."""
 import sys
 
 import pytest
 
-from explorer import memory
+from explorer.training import memory
 
 
 def resident_mb() -> float:

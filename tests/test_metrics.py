@@ -5,10 +5,15 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from explorer.datasets import load_digits_scaled, make_dataset, ring_mixture
-from explorer.metrics import (
-    DigitsClassifier, energy_histograms, grid_divergences, grid_log_partition, histogram_overlap,
-    mode_coverage, nll,
+from explorer.data.datasets import load_digits_scaled, make_dataset, ring_mixture
+from explorer.measures.metrics import (
+    DigitsClassifier,
+    energy_histograms,
+    grid_divergences,
+    grid_log_partition,
+    histogram_overlap,
+    mode_coverage,
+    nll,
 )
 
 # ----------------------------------------------------------------------------- mode coverage

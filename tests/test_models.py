@@ -11,12 +11,22 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from explorer.config.options import resolve
 from explorer.errors import UserInputError
-from explorer.options import resolve
-from explorer.run import LAST_GOOD_EVERY, Run
+from explorer.training.run import LAST_GOOD_EVERY, Run
 from models import (
-    ESTIMATORS, CheckpointError, DeepEnergy, EnergyConfig, Generator, GeneratorConfig, langevin_chain,
-    TrainConfig, TrainingState, load_pair, save_pair, train_step,
+    ESTIMATORS,
+    CheckpointError,
+    DeepEnergy,
+    EnergyConfig,
+    Generator,
+    GeneratorConfig,
+    TrainConfig,
+    TrainingState,
+    langevin_chain,
+    load_pair,
+    save_pair,
+    train_step,
 )
 from models.entropy import batchnorm_entropy, knn_entropy, pullaway_term
 
@@ -494,8 +504,8 @@ def test_the_energy_step_does_not_update_batchnorm_running_statistics_again():
 
 
 def test_a_snapshot_is_plain_numpy_that_later_training_does_not_touch():
-    from explorer.options import resolve
-    from explorer.run import PROBE_SAMPLES, Run
+    from explorer.config.options import resolve
+    from explorer.training.run import PROBE_SAMPLES, Run
     run = Run(resolve(given={"steps": 40, "hidden": 16, "batch_size": 32}))
     run.advance(20)
     first = run.snapshot()
@@ -511,8 +521,8 @@ def test_a_snapshot_is_plain_numpy_that_later_training_does_not_touch():
 
 
 def test_energy_hidden_sets_the_energy_width_alone():
-    from explorer.options import resolve
-    from explorer.run import LAST_GOOD_EVERY, Run
+    from explorer.config.options import resolve
+    from explorer.training.run import Run
     run = Run(resolve(given={"hidden": 16, "energy_hidden": 24, "steps": 1}))
     assert run.energy.config.hidden == run.energy.config.experts == 24
     assert run.generator.config.hidden == 16

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from explorer.config.options import DATASET_DEFAULTS, OPTION_BY_NAME, OPTIONS, check_value, resolve
+from explorer.config.presets import PRESETS, preset_lines, preset_options
 from explorer.errors import UserInputError
-from explorer.options import DATASET_DEFAULTS, OPTION_BY_NAME, OPTIONS, check_value, resolve
-from explorer.presets import PRESETS, preset_lines, preset_options
 
 DEFAULT = {o.name: o.default for o in OPTIONS}
 

@@ -1,4 +1,5 @@
 """The page's plotly.js is the vendored cartesian bundle, and no figure needs a trace it lacks."""
+import glob
 import os
 import re
 
@@ -25,9 +26,7 @@ def test_the_head_loads_the_vendored_bundle_of_plotly_pys_version():
 
 
 def test_every_trace_type_the_code_builds_is_in_the_bundle():
-    sources = [os.path.join(ROOT, "app.py")] + [os.path.join(ROOT, "explorer", name)
-                                                for name in os.listdir(os.path.join(ROOT, "explorer"))
-                                                if name.endswith(".py")]
+    sources = [os.path.join(ROOT, "app.py")] + glob.glob(os.path.join(ROOT, "explorer", "**", "*.py"), recursive=True)
     used = set()
     for path in sources:
         with open(path) as f:

@@ -5,10 +5,10 @@ import os
 import time
 
 import pytest
-
 from conftest import launch_app, stop_app
-from explorer.capacity import TrainingSlots
+
 from explorer.errors import UserInputError
+from explorer.training.capacity import TrainingSlots
 
 CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
 RING = ["ring", 8, 2.0, 2.0, 0.05, "generator", "batchnorm", 1.0, 1e-3, 1e-3, 256, 128, 0, 8, 1_000_000, 0]

@@ -1,4 +1,4 @@
-"""The shareable link (explorer/share.py): encode/decode round trips, hostile links fall back to
+"""The shareable link (explorer/page/links.py): encode/decode round trips, hostile links fall back to
 the defaults with a message, and the same link trains the same pair (through gradio_client)."""
 import json
 import math
@@ -7,11 +7,14 @@ import zipfile
 from urllib.parse import parse_qsl
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from explorer import lesson, options, share
-from explorer.controls import CONTROL_NAMES
-from explorer.datasets import DATASET_NAMES
+from explorer.config import options
+from explorer.data.datasets import DATASET_NAMES
+from explorer.page import lesson
+from explorer.page import links as share
+from explorer.page.controls import CONTROL_NAMES
 
 PAIRS = ("ring", "lesson", "lesson-no-entropy", "ring-langevin")
 TABS = lesson.TABS

@@ -1,5 +1,5 @@
 """Draw your own data, replay a run, export figures and history: the pure modules
-(explorer/drawing.py, explorer/replay.py, explorer/export.py), then the app's handlers through
+(explorer/data/drawing.py, explorer/training/replay.py, explorer/page/export.py), then the app's handlers through
 gradio_client against `python app.py` (conftest.app_url)."""
 import base64
 import json
@@ -8,13 +8,17 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from explorer import drawing, export, options as opts, replay
-from explorer.datasets import load_points, standardise
+from explorer.config import options as opts
+from explorer.data import drawing
+from explorer.data.datasets import load_points, standardise
 from explorer.errors import UserInputError
-from explorer.live import LiveSession
-from explorer.probes import Frame, Landscape
+from explorer.measures.probes import Frame, Landscape
+from explorer.page import export
+from explorer.training import replay
+from explorer.training.live import LiveSession
 
 
 # ---------------------------------------------------------------------------- replay store
@@ -129,7 +133,7 @@ def test_a_live_session_keeps_its_frames_and_a_new_run_or_loaded_pair_starts_afr
 
 
 def test_a_pretrained_pair_has_one_frame_to_replay():
-    from explorer import catalogue
+    from explorer.pairs import catalogue
     pair = catalogue.find("ring")
     session = LiveSession(device="cpu")
     run = session.load(str(pair.folder), "pretrained: ring")

@@ -8,10 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import controls, figures, options as opts, pair_files, probes
+from explorer.config import options as opts
 from explorer.errors import UserInputError
-from explorer.live import LiveSession
-from explorer.run import Run
+from explorer.figures import frame as figures
+from explorer.measures import probes
+from explorer.page import controls
+from explorer.pairs import files as pair_files
+from explorer.training.live import LiveSession
+from explorer.training.run import Run
 from models import CheckpointError, DeepEnergy, EnergyConfig
 
 SMALL = {"dataset": "ring", "hidden": 16, "latent_dim": 2, "batch_size": 32, "steps": 60, "seed": 0}
@@ -182,7 +186,9 @@ def test_status_line_says_step_speed_device_and_problems(run):
 
 
 # ---------------------------------------------------------------------------- gallery, interpolation, UMAP
-from explorer import embedding as umap_view, gallery as gallery_probes, view_figures  # noqa: E402
+from explorer.figures import views as view_figures  # noqa: E402
+from explorer.measures import embedding as umap_view
+from explorer.measures import gallery as gallery_probes
 
 
 def test_linear_path_runs_from_one_latent_to_the_other():
@@ -210,7 +216,7 @@ def test_bad_path_settings_are_refused():
 def test_gallery_sorted_by_energy_and_each_energy_is_its_samples(run):
     gallery = gallery_probes.make_gallery(run.energy, run.generator, run.probe_real, 20, seed=3, sort_by_energy=True)
     assert np.all(np.diff(gallery.energies) >= 0) and np.all(np.diff(gallery.real_energies) >= 0)
-    from explorer.evaluation import energy_fn
+    from explorer.measures.evaluation import energy_fn
     np.testing.assert_allclose(energy_fn(run.energy)(gallery.samples), gallery.energies, rtol=1e-5, atol=1e-4)
     again = gallery_probes.make_gallery(run.energy, run.generator, run.probe_real, 20, seed=3, sort_by_energy=True)
     np.testing.assert_array_equal(gallery.samples, again.samples)     # a seed redraws the same gallery

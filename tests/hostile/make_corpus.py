@@ -1,6 +1,6 @@
 """Writes the hostile and broken files that tests/test_hostile.py feeds to EnergyLab.
 
-    python tests/hostile/make_corpus.py      # (re)writes tests/hostile/pairs/ and tests/hostile/points/
+    python -m tests.hostile.make_corpus     # (re)writes tests/hostile/pairs/ and tests/hostile/points/
 
 Each pair file is a .zip as the app's "upload a pair" accepts; each points file is what the points
 upload accepts. Every one must be refused with a clear message (or, for points, accepted within
@@ -15,12 +15,10 @@ import os
 import pickle
 import random
 import struct
-import sys
 import tempfile
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
 import torch  # noqa: E402
 

@@ -1,0 +1,219 @@
+"""Plotly figure builders: numpy in (a probes.Frame), figures out. No torch, no Gradio.
+
+Figures keep a fixed `uirevision`, so the browser keeps the user's zoom while frames stream in.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explorer.measures import metrics
+from explorer.measures.probes import Frame
+
+REAL_COLOUR = "#1f77b4"
+FAKE_COLOUR = "#ff7f0e"
+NOISE_COLOUR = "#7f7f7f"
+LANDSCAPE_VIEWS = {
+    "energy": "energy E(x)",
+    "density": "density exp(-E(x)) / Z",
+    "log density": "log density -E(x) - log Z",
+}
+SHOWN_POINTS = 500     # points drawn per set: enough to see the shape
+STREAMED_POINTS = 250  # per set in frames streamed while training: SVG markers are most of a redraw
+_LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=20, t=75, b=40), uirevision="keep",
+               legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0))
+
+
+def _robust_range(values: np.ndarray, low: float = 1.0, high: float = 99.0) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = np.percentile(finite, [low, high])
+    return float(lo), float(hi if hi > lo else lo + 1.0)
+
+
+def landscape_figure(frame: Frame, view: str = "energy", show_data: bool = True, show_samples: bool = True,
+                     show_arrows: bool = False, show_latent: bool = False, contours: bool = True,
+                     height: int = 520, title: str | None = None) -> go.Figure:
+    """The energy landscape (or normalised density) as a heatmap with contours over the data box,
+    with real data, generated samples, -grad E arrows and the latent grid's image on top.
+    `contours=False` draws the heatmap alone and fewer points (cheaper to redraw, for frames
+    streamed while training). `title` replaces the default one (view, step, log Z, mass outside)."""
+    if frame.landscape is None:
+        return digits_figure(frame, height=height)
+    land = frame.landscape
+    if view == "density":
+        z = np.exp(land.log_density)
+        zmin, zmax = 0.0, float(np.nanmax(z)) if np.isfinite(z).any() else 1.0
+        colourscale, colour_title = "Viridis", "p(x)"
+    elif view == "log density":
+        z = land.log_density
+        zmin, zmax = _robust_range(z, 5.0, 100.0)   # the far tails would wash out the modes
+        colourscale, colour_title = "Viridis", "log p(x)"
+    else:
+        z = land.energy
+        zmin, zmax = _robust_range(z, 0.0, 95.0)    # the quadratic prior grows fast at the box's edge
+        # reversed, so that low energy (high density) is bright as in the density views; plotly.js
+        # knows no "Viridis_r" (a plotly.py name, and these figures skip plotly.py's validation)
+        colourscale, colour_title = "Viridis", "E(x)"
+    traces = []
+    common = dict(x=land.xs, y=land.ys, z=z, zmin=zmin, zmax=zmax, colorscale=colourscale, reversescale=view == "energy",
+                  colorbar=dict(title=dict(text=colour_title), thickness=12), name=LANDSCAPE_VIEWS.get(view, view),
+                  hovertemplate="x %{x:.2f}, y %{y:.2f}<br>" + colour_title + " %{z:.3g}<extra></extra>")
+    if contours:
+        traces.append(dict(type="contour", **common, ncontours=18, contours=dict(coloring="heatmap", showlines=True),
+                           line=dict(width=0.5, color="rgba(255,255,255,0.4)")))
+    else:  # while training: a plain heatmap, which the browser redraws in a fraction of the time
+        traces.append(dict(type="heatmap", **common, zsmooth="fast"))  # the browser's own image smoothing
+    if show_latent and frame.latent_grid is not None:
+        lines = frame.latent_grid
+        xs = np.concatenate([np.append(line[:, 0], np.nan) for line in lines])
+        ys = np.concatenate([np.append(line[:, 1], np.nan) for line in lines])
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="rgba(255,255,255,0.8)", width=1),
+                           name="G(latent grid)", hoverinfo="skip"))
+    if show_arrows and frame.arrows is not None:
+        traces.append(_arrow_trace(frame.arrows, frame.bounds))
+    samples_name = "Langevin chains" if frame.info.get("sampler") == "langevin" else "generated"
+    for shown, points, name, colour, edge in ((show_data, frame.real, "real data", REAL_COLOUR, "white"),
+                                              (show_samples, frame.fake, samples_name, FAKE_COLOUR, "black")):
+        if shown:
+            points = points[:SHOWN_POINTS if contours else STREAMED_POINTS]
+            traces.append(dict(type="scatter", x=points[:, 0], y=points[:, 1], mode="markers", name=name,
+                               marker=dict(size=4, color=colour, line=dict(width=0.5, color=edge))))
+    xmin, xmax, ymin, ymax = frame.bounds
+    layout = dict(_LAYOUT, height=height,
+                  title=dict(text=title or f"{LANDSCAPE_VIEWS.get(view, view)} · step {frame.step}"
+                                           f" · log Z {land.log_z:.2f} · mass outside box {land.mass_outside:.1%}",
+                             font=dict(size=14)),
+                  xaxis=dict(range=[xmin, xmax], constrain="domain"),
+                  yaxis=dict(range=[ymin, ymax], scaleanchor="x", scaleratio=1, constrain="domain"))
+    return fast_figure(traces, layout)
+
+
+def fast_figure(traces: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain trace and layout dicts, unvalidated: these builders run for every
+    streamed frame, where plotly's per-property validation cost more than the rest of the frame.
+    Their names and values are fixed here, and the tests draw each one."""
+    return go.Figure(dict(data=traces, layout=layout), _validate=False)
+
+
+def _arrow_trace(arrows: np.ndarray, bounds) -> dict:
+    """-grad E as line segments with a dot at the start; length ~ sqrt|grad E|, the longest one cell."""
+    xmin, xmax, ymin, ymax = bounds
+    cell = min(xmax - xmin, ymax - ymin) / (math.sqrt(len(arrows)) + 1)
+    direction = arrows[:, 2:]
+    norm = np.linalg.norm(direction, axis=1, keepdims=True)
+    norm = np.where(np.isfinite(norm), norm, 0.0)
+    length = np.sqrt(norm)
+    scale = cell * 0.9 / max(float(length.max()), 1e-12)
+    ends = arrows[:, :2] + np.where(norm > 0, direction / np.maximum(norm, 1e-12), 0.0) * length * scale
+    xs = np.column_stack([arrows[:, 0], ends[:, 0], np.full(len(arrows), np.nan)]).ravel()
+    ys = np.column_stack([arrows[:, 1], ends[:, 1], np.full(len(arrows), np.nan)]).ravel()
+    return dict(type="scatter", x=xs, y=ys, mode="lines+markers", name="-∇E (length ∝ √|∇E|)",
+                line=dict(color="rgba(255,255,255,0.9)", width=1.2),
+                marker=dict(size=[3, 0, 0] * len(arrows), color="white"), hoverinfo="skip")
+
+
+def digit_montage(images: np.ndarray, columns: int = 10, gap: int = 1) -> np.ndarray:
+    """(N, 64) images in [-1, 1] tiled into one array, NaN in the gaps (drawn blank)."""
+    n = len(images)
+    rows = max(1, math.ceil(n / columns))
+    size = 8 + gap
+    canvas = np.full((rows * size - gap, columns * size - gap), np.nan, dtype=np.float32)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        canvas[r * size:r * size + 8, c * size:c * size + 8] = image.reshape(8, 8)
+    return canvas
+
+
+def digits_figure(frame: Frame, count: int = 50, height: int = 520) -> go.Figure:
+    """Digits have no 2-D landscape: generated and real images side by side instead."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("generated", "real"), horizontal_spacing=0.04)
+    for col, images in ((1, frame.fake[:count]), (2, frame.real[:count])):
+        fig.add_trace(go.Heatmap(z=digit_montage(images, columns=5), colorscale="Greys", zmin=-1, zmax=1,
+                                 showscale=False, hoverinfo="skip"), row=1, col=col)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", showticklabels=False,
+                         row=1, col=col)
+        fig.update_xaxes(showticklabels=False, row=1, col=col)
+    fig.update_layout(**_LAYOUT, height=height,
+                      title=dict(text=f"digits · step {frame.step} (8 x 8 images have no 2-D landscape)",
+                                 font=dict(size=14)))
+    return fig
+
+
+CURVES = (  # (panel title, [(history key, label)]), drawn in a 3 x 2 grid
+    ("losses: energy, generator", [("loss_energy", "energy loss"), ("loss_generator", "generator loss")]),
+    ("mean E: real, generated", [("energy_real", "real data"), ("energy_fake", "generated")]),
+    ("entropy estimate H", [("entropy", "H estimate")]),
+    ("modes / classes covered", [("modes_covered", "modes covered"), ("classes_covered", "classes covered")]),
+    ("NLL (nats)", [("nll", "NLL"), ("validation_nll", "validation NLL")]),
+    ("high-quality fraction", [("high_quality_fraction", "high-quality fraction")]),
+)
+CURVE_COLUMNS = 2
+_CURVE_COLOURS = {"loss_energy": REAL_COLOUR, "loss_generator": FAKE_COLOUR, "energy_real": REAL_COLOUR,
+                  "energy_fake": FAKE_COLOUR, "validation_nll": "#2ca02c"}
+MAX_CURVE_POINTS = 400
+
+
+def _thin(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most MAX_CURVE_POINTS points, keeping the last one, so long runs stay light to send."""
+    if len(steps) <= MAX_CURVE_POINTS:
+        return steps, values
+    index = np.unique(np.linspace(0, len(steps) - 1, MAX_CURVE_POINTS).astype(int))
+    return steps[index], values[index]
+
+
+@functools.lru_cache(maxsize=4)
+def _curves_layout(total_steps: int | None, height: int) -> str:
+    """The 3 x 2 grid of curve panels, built once by make_subplots and kept as JSON."""
+    rows = math.ceil(len(CURVES) / CURVE_COLUMNS)
+    fig = make_subplots(rows=rows, cols=CURVE_COLUMNS, shared_xaxes=True, vertical_spacing=0.12,
+                        horizontal_spacing=0.12, subplot_titles=[title for title, _ in CURVES])
+    if total_steps:
+        fig.update_xaxes(range=[0, total_steps])
+    for col in range(1, CURVE_COLUMNS + 1):
+        fig.update_xaxes(title_text="step", row=rows, col=col)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(**_LAYOUT, height=height)
+    return json.dumps(fig.layout.to_plotly_json())
+
+
+def curves_figure(history: dict, total_steps: int | None = None, height: int = 520) -> go.Figure:
+    """Training curves against steps: losses, mean energies, entropy estimate, coverage, NLL."""
+    traces = []
+    for index, (_, keys) in enumerate(CURVES):
+        axis = "" if index == 0 else str(index + 1)   # make_subplots numbers the panels row by row
+        for key, label in keys:
+            if key not in history or len(history[key][0]) == 0:
+                continue
+            steps, values = _thin(*history[key])
+            traces.append(dict(type="scatter", x=steps, y=values, mode="lines+markers" if len(steps) < 30 else "lines",
+                               name=label, line=dict(width=1.5, color=_CURVE_COLOURS.get(key)), showlegend=False,
+                               xaxis="x" + axis, yaxis="y" + axis))
+    return fast_figure(traces, json.loads(_curves_layout(total_steps, height)))
+
+
+def histogram_figure(frame: Frame, bins: int = 50, height: int = 300) -> go.Figure:
+    """Energy histograms of real data, generated samples and uniform noise, on shared bins, with
+    the overlap score of real vs generated (metrics.histogram_overlap)."""
+    hist = metrics.energy_histograms(frame.energy_real, frame.energy_fake, frame.energy_noise, bins=bins)
+    edges = hist["edges"]
+    centres, widths = (edges[1:] + edges[:-1]) / 2, np.diff(edges)
+    traces = []
+    for key, label, colour in (("counts_noise", "uniform noise", NOISE_COLOUR), ("counts_real", "real data", REAL_COLOUR),
+                               ("counts_fake", "generated", FAKE_COLOUR)):
+        counts = hist[key]
+        share = counts / max(int(counts.sum()), 1)
+        traces.append(dict(type="bar", x=centres, y=share, width=widths, name=label, marker=dict(color=colour),
+                           opacity=0.55, hovertemplate="E %{x:.3g}: %{y:.1%}<extra>" + label + "</extra>"))
+    overlap = hist["overlap_real_fake"]
+    overlap_text = f"{overlap:.2f}" if math.isfinite(overlap) else "n/a"
+    layout = dict(_LAYOUT, height=height, barmode="overlay", bargap=0,
+                  title=dict(text=f"energy histograms · overlap real/generated {overlap_text}", font=dict(size=14)),
+                  xaxis=dict(title=dict(text="energy E(x)")), yaxis=dict(title=dict(text="share"), tickformat=".0%"))
+    return fast_figure(traces, layout)

@@ -1,0 +1,173 @@
+"""Two runs side by side, identical in everything but one setting, trained live together.
+
+The Compare view's logic: which setting differs (the entropy weight, the entropy estimator, or
+the sampler), the two option sets it makes from a preset, and a `Comparison` that trains both
+pairs at once (each a `LiveSession`, with its own thread: on two cores they run in parallel,
+since torch releases the GIL) and reads their newest frames and coverage histories.
+
+Everything else is equal by construction: both runs start from the same seed, so the same data
+stream, the same initial networks and the same latent draws, until the one setting makes them differ.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from explorer.config import options as opts
+from explorer.config.presets import PRESETS, preset_options
+from explorer.errors import UserInputError
+from explorer.measures.probes import Frame
+from explorer.page.controls import in_page_words
+from explorer.training.live import LiveSession
+from explorer.training.replay import ReplayStore
+
+DEFAULT_PRESET = "lesson"
+ESTIMATOR_CHOICES = ("batchnorm", "knn", "pullaway", "none")
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """What differs between the two runs: a label and the options of each side."""
+    key: str
+    label: str
+    help: str
+
+
+CONTRASTS = {
+    "entropy": Contrast("entropy", "entropy weight 0 vs 1",
+                        "left: no entropy term (w = 0, the generator only minimises E[E(G(z))]); "
+                        "right: the paper's KL, w = 1"),
+    "estimator": Contrast("estimator", "one entropy estimator vs another",
+                          "the same weight, the entropy H(p_G) estimated two ways"),
+    "sampler": Contrast("sampler", "generator vs Langevin",
+                        "negative samples from the generator (no MCMC) or from persistent Langevin chains"),
+}
+
+
+def side_options(preset: str, contrast: str, seed: int, estimators: tuple[str, str] = ("batchnorm", "knn"),
+                 steps: int | None = None) -> tuple[dict, dict, tuple[str, str]]:
+    """The checked options of the left and right runs, and a short name for each side.
+
+    Both come from `preset` with `seed` (and `steps` if given); only the contrast's setting differs."""
+    if preset not in PRESETS:
+        raise UserInputError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+    if preset == "points":
+        raise UserInputError("the points preset needs a file: compare on a built-in dataset")
+    if contrast not in CONTRASTS:
+        raise UserInputError(f"unknown comparison {contrast!r}; choose one of: {', '.join(CONTRASTS)}")
+    base = {**preset_options(preset), "seed": seed}
+    if steps is not None:
+        base["steps"] = steps
+    if contrast == "entropy":
+        weight = base.get("entropy_weight") or 1.0
+        if base.get("entropy", "batchnorm") == "none":
+            base["entropy"] = "batchnorm"
+        sides = ({"entropy_weight": 0.0}, {"entropy_weight": weight})
+        names = ("entropy weight 0", f"entropy weight {weight:g} ({base.get('entropy', 'batchnorm')})")
+    elif contrast == "estimator":
+        left, right = estimators
+        for name in estimators:
+            if name not in ESTIMATOR_CHOICES:
+                raise UserInputError(f"unknown entropy estimator {name!r}; choose one of: {', '.join(ESTIMATOR_CHOICES)}")
+        if left == right:
+            raise UserInputError(f"both sides use the {left} estimator: choose two different ones")
+        sides = ({"entropy": left}, {"entropy": right})
+        names = (f"{left} entropy", f"{right} entropy")
+    else:
+        sides = ({"sampler": "generator"}, {"sampler": "langevin"})
+        names = ("generator (no MCMC)", "Langevin chains (MCMC)")
+    # check both through the one option table, as the command line and the main panel do
+    try:
+        return opts.resolve(None, {**base, **sides[0]}), opts.resolve(None, {**base, **sides[1]}), names
+    except UserInputError as e:
+        raise UserInputError(in_page_words(str(e))) from None
+
+
+def coverage_key(options: dict) -> tuple[str, str]:
+    """The history metric the chart shows: modes covered for mixtures, classes covered for digits."""
+    if options["dataset"] == "digits":
+        return "classes_covered", "classes covered (of 10)"
+    return "modes_covered", "modes covered"
+
+
+class Comparison:
+    """Two LiveSessions trained together; Stop and Train act on both."""
+
+    def __init__(self, left: dict, right: dict, names: tuple[str, str], device: str = "auto"):
+        self.names = names
+        self.sides = (LiveSession(device=device), LiveSession(device=device))
+        for session, options, name in zip(self.sides, (left, right), names):
+            session.replay = ReplayStore(max_frames=2, max_bytes=0)   # no replay here: keep memory for the runs
+            session.new_run(options)
+            session.source = name
+        self.started: float | None = None
+
+    @property
+    def options(self) -> dict:
+        return self.sides[0].run.options
+
+    @property
+    def training(self) -> bool:
+        return any(side.training for side in self.sides)
+
+    @property
+    def done(self) -> bool:
+        """Nothing left to train: both finished or stopped (Train both then starts afresh)."""
+        return all(side.run.done or side.ending for side in self.sides)
+
+    @property
+    def stopped(self) -> bool:
+        return any(side.ending for side in self.sides)
+
+    @property
+    def state(self) -> str:
+        if self.training:
+            return "training"
+        return "stopped" if self.stopped else ("finished" if self.done else "paused")
+
+    def start(self) -> None:
+        self.started = time.perf_counter()
+        try:
+            for side in self.sides:
+                if not side.run.done and not side.ending:
+                    side.start()
+        except UserInputError:   # busy: no half comparison
+            self.pause()
+            raise
+
+    def pause(self) -> None:
+        for side in self.sides:
+            side.stop(wait=False)
+
+    def end(self) -> None:
+        for side in self.sides:
+            side.end()
+
+    def close(self) -> None:
+        """Stop both and drop their pairs (the page is gone, or a new comparison replaces this one)."""
+        for side in self.sides:
+            side.close()
+
+    def frames(self) -> tuple[tuple[Frame | None, Frame | None], tuple[int, int]]:
+        latest = [side.latest() for side in self.sides]
+        return (latest[0][0], latest[1][0]), (latest[0][1], latest[1][1])
+
+    def coverage(self) -> dict:
+        """name -> (steps, covered) of each side, and the total, from the runs' progress evaluations."""
+        key, label = coverage_key(self.options)
+        curves = {}
+        for side, name in zip(self.sides, self.names):
+            with side.lock:
+                rows = list(side.run.history.get(key, ()))
+            curves[name] = (np.array([s for s, _ in rows], dtype=int), np.array([v for _, v in rows], dtype=float))
+        return {"key": key, "label": label, "total": coverage_total(self.options), "curves": curves}
+
+
+def coverage_total(options: dict) -> int:
+    if options["dataset"] == "digits":
+        return 10
+    if options["dataset"] in ("ring", "grid"):
+        return int(options["modes"])
+    return 0   # shapes without modes: no coverage to count

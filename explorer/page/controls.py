@@ -1,0 +1,112 @@
+"""Between the app's controls and a run: control values <-> checked options, and the status line.
+
+Kept out of app.py so the page holds layout only, and so these rules are tested without a browser.
+"""
+from __future__ import annotations
+
+import html
+import math
+
+from explorer.config import options as opts
+from explorer.errors import UserInputError
+from explorer.measures.probes import Frame
+
+# the controls the page shows, in the order the handlers receive them (names of explorer/config/options.py)
+CONTROL_NAMES = ("dataset", "modes", "radius", "spacing", "std", "sampler", "entropy", "entropy_weight",
+                 "lr_energy", "lr_generator", "batch_size", "hidden", "energy_hidden", "latent_dim", "steps", "seed")
+# per dataset, which of its parameters apply (the others are hidden)
+DATASET_PARAMETERS = {"ring": ("modes", "radius", "std"), "grid": ("modes", "spacing", "std")}
+DATA_PARAMETERS = ("modes", "radius", "spacing", "std")
+
+
+def options_from_controls(values: dict, points_path: str | None) -> dict:
+    """Checked options from the controls' values; parameters of other datasets are left out.
+
+    Raises UserInputError naming the control when a value is missing or out of bounds."""
+    dataset = values.get("dataset")
+    given = {}
+    for name in CONTROL_NAMES:
+        value = values.get(name)
+        if name in DATA_PARAMETERS and name not in DATASET_PARAMETERS.get(dataset, ()):
+            continue
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            if name in ("energy_hidden",):
+                continue  # blank: the same width as the generator
+            raise UserInputError(f"{_label(name)} is empty; enter a number")
+        if name == "energy_hidden" and value == 0:
+            continue
+        given[name] = value
+    if dataset == "points":
+        if not points_path:
+            raise UserInputError("the points dataset needs a file: upload a .csv or .npy of N x 2 numbers first")
+        given["points"] = points_path
+    try:
+        return opts.resolve(None, given)
+    except UserInputError as e:
+        raise UserInputError(_with_labels(str(e))) from None
+
+
+def controls_from_options(options: dict) -> dict:
+    """The control values that show `options` (the inverse of options_from_controls)."""
+    values = {name: options.get(name) for name in CONTROL_NAMES}
+    defaults = opts.resolve(None, {"dataset": "ring"}) | opts.resolve(None, {"dataset": "grid"})
+    for name in DATA_PARAMETERS:  # parameters of other datasets keep a sensible value, hidden
+        if values[name] is None:
+            values[name] = defaults[name]
+    values["energy_hidden"] = options.get("energy_hidden") or 0
+    return values
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _with_labels(message: str) -> str:
+    """CLI flag names (--batch-size) -> the page's labels (batch size)."""
+    # longest flags first: --entropy must not eat the start of --entropy-weight
+    for option in sorted(opts.OPTIONS, key=lambda o: -len(o.flag)):
+        message = message.replace(option.flag, _label(option.name))
+    return message
+
+
+def status_markdown(frame: Frame | None, note: str | None = None, problem: str | None = None,
+                    state: str | None = None, step: int | None = None) -> str:
+    """One line: step, speed, device, what is shown, a note, and any warning, in plain words.
+    `state` and `step` override the frame's own when the caller knows better (Stop, before the
+    last frame has arrived)."""
+    if frame is None:
+        text = html.escape(note or "Choose a pretrained pair or press Train.")
+        return text + (f"  \n⚠️ {html.escape(problem)}" if problem else "")
+    info = frame.info
+    state = state or ("training" if info.get("training") else ("paused" if info.get("paused") else "idle"))
+    step = frame.step if step is None else step
+    counter = (f"**step {step:,} / {frame.total_steps:,}**" if step <= frame.total_steps
+               else f"**step {step:,}** ({step - frame.total_steps:,} past the planned {frame.total_steps:,})")
+    parts = [counter, state]
+    if info.get("steps_per_second"):
+        parts.append(f"{info['steps_per_second']:,.0f} steps/s")
+    parts.append(f"device {info.get('device', 'cpu')}")
+    if info.get("source"):
+        parts.append(html.escape(str(info["source"])))
+    if note:
+        parts.append(html.escape(note))
+    text = " · ".join(parts)
+    for warning in (info.get("warning"), info.get("error"), problem):
+        if warning:
+            text += f"  \n⚠️ {html.escape(str(warning))}"
+    return text
+
+
+def in_page_words(message: str) -> str:
+    """A message that names command-line flags, with the page's control labels instead."""
+    return _with_labels(message)
+
+
+def whole_number(value, name: str, low: int | None = None, high: int | None = None) -> int:
+    """A control's value as an int, checked on the server (a widget's own limits are only a hint)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or int(value) != value:
+        raise UserInputError(f"{name} must be a whole number, got {str(value)[:40]!r}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise UserInputError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
+    return value

@@ -1,0 +1,147 @@
+"""A bound on how many runs train at once on this machine, shared by every browser session.
+
+A public Space or a classroom can have dozens of pages open; each training run takes most of a
+core, so beyond a bound more runs only make every run slower and every page later. A run that
+would pass the bound is refused with a "busy" message that says how many are training, instead
+of queueing silently. Set ENERGYLAB_MAX_TRAINING to change the bound (default 8).
+
+Within the bound, runs take turns: at most as many train at the same instant as the machine has
+cores (`CORES`, a semaphore held for one chunk of ~50 ms). All runs still progress, but the
+Python interpreter's lock is shared by a few training threads rather than all of them, so the
+page of a new visitor is still served promptly.
+
+And a page being opened comes first (`REQUESTS_FIRST`): from the moment a browser asks for the
+page (`NewPagesFirst`, a few seconds while its scripts start and draw the first view) and while
+its load event is being answered, runs wait between chunks (at most a couple of seconds at a
+time). A paused run publishes no frames, so the server stops drawing frames for the other pages
+too: a new visitor's first landscape does not queue behind every run for the cores and the
+interpreter lock.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from contextlib import contextmanager
+
+from explorer.errors import UserInputError
+
+DEFAULT_MAX_TRAINING = 8
+
+
+def _limit_from_environment() -> int:
+    raw = os.environ.get("ENERGYLAB_MAX_TRAINING", "")
+    try:
+        value = int(raw)
+    except ValueError:
+        return DEFAULT_MAX_TRAINING
+    return value if 1 <= value <= 1024 else DEFAULT_MAX_TRAINING
+
+
+class TrainingSlots:
+    """At most `limit` holders at a time; `take` refuses (never waits) when all are held."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._holders: set[int] = set()
+        self._lock = threading.Lock()
+
+    def take(self, holder: object) -> None:
+        with self._lock:
+            if id(holder) in self._holders:
+                return
+            if len(self._holders) >= self.limit:
+                raise UserInputError(f"busy: {len(self._holders)} runs are training on this machine, its limit; "
+                                     "try again in a minute, or look at a pretrained pair meanwhile")
+            self._holders.add(id(holder))
+
+    def give_back(self, holder: object) -> None:
+        with self._lock:
+            self._holders.discard(id(holder))
+
+    @property
+    def in_use(self) -> int:
+        with self._lock:
+            return len(self._holders)
+
+
+SLOTS = TrainingSlots(_limit_from_environment())
+CORES = threading.Semaphore(max(1, os.cpu_count() or 1))   # runs training at this instant
+
+
+class RequestsFirst:
+    """Training waits between chunks while a page is being opened, at most `max_wait` seconds a time."""
+
+    def __init__(self, max_wait: float = 2.0, page_grace: float = 3.0, page_gap: float = 1.0):
+        self.max_wait = max_wait
+        # a new page's scripts take ~2 s to start and draw on a quiet 2-core machine, ~3 s with 8 runs
+        self.page_grace = page_grace
+        self.page_gap = page_gap
+        self._serving = 0
+        self._page_until = 0.0
+        self._changed = threading.Condition()
+
+    def page_requested(self) -> None:
+        """A browser asked for the page: runs wait for the next `page_grace` seconds, unless a
+        grace ended less than `page_gap` ago. So pages requested in a stream (a classroom
+        arriving, or someone reloading in a loop) pause training 3/4 of the time at most."""
+        with self._changed:
+            now = time.monotonic()
+            if now >= self._page_until + self.page_gap:
+                self._page_until = now + self.page_grace
+
+    def _busy(self) -> bool:
+        return bool(self._serving) or time.monotonic() < self._page_until
+
+    @contextmanager
+    def serving(self):
+        with self._changed:
+            self._serving += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._serving -= 1
+                self._changed.notify_all()
+
+    def wait_turn(self, stop: threading.Event) -> None:
+        """Return when no page is being opened, `stop` is set, or `max_wait` has passed."""
+        deadline = time.monotonic() + self.max_wait
+        with self._changed:
+            while self._busy() and not stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._changed.wait(min(left, 0.05))   # short waits: a Stop must not wait for the page
+
+
+REQUESTS_FIRST = RequestsFirst()
+
+
+class NewPagesFirst:
+    """ASGI middleware: a GET of the page itself (the root path) tells `requests_first`, before
+    the page is sent. Everything else passes through untouched."""
+
+    def __init__(self, app, requests_first: RequestsFirst = REQUESTS_FIRST):
+        self.app = app
+        self.requests_first = requests_first
+
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") == "http" and scope.get("method") == "GET" and scope.get("path") in ("", "/"):
+            self.requests_first.page_requested()
+        await self.app(scope, receive, send)
+
+
+TRAINING_NICE = 10   # added to a training thread's niceness: pages, and browsers on the same machine, first
+
+
+def lower_thread_priority() -> None:
+    """Make the calling thread yield the CPU to anything of normal priority (Linux: a thread's
+    own niceness; elsewhere nothing). A training thread calls it: when the cores are all busy,
+    the server's answers and a browser on this machine run first; when they are not, training
+    runs exactly as fast."""
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + TRAINING_NICE))
+    except (AttributeError, OSError):   # no per-thread priority here, or not permitted
+        pass

@@ -1,0 +1,226 @@
+"""One browser session's live training: a `Run` stepped by a background thread, frames handed out.
+
+Why a thread: the page's handler must keep sending frames (and answer Stop) while training runs,
+and figures are drawn on the other core while this thread trains. All model access happens
+under `lock`, so the buttons (step, settings, reset) never see a half-updated pair. Training
+runs in chunks of about CHUNK_SECONDS, so Stop takes effect within one chunk.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from explorer.config import options as opts
+from explorer.errors import UserInputError
+from explorer.measures.probes import Frame
+from explorer.training.capacity import CORES, REQUESTS_FIRST, SLOTS, lower_thread_priority
+from explorer.training.memory import release_free_memory
+from explorer.training.replay import ReplayStore
+from explorer.training.run import LIVE_SETTINGS, Run
+
+CHUNK_SECONDS = 0.05     # training between two looks at the stop flag
+FRAME_SECONDS = 0.25     # a new frame at most this often while training (4 a second)
+FULL_RATE_RUNS = 2       # up to this many runs training on the machine, each gets FRAME_SECONDS
+
+
+def frame_interval() -> float:
+    """Seconds between frames of a training run: FRAME_SECONDS while at most FULL_RATE_RUNS runs
+    train, longer beyond, so that many users at once share the frames' CPU (and the GIL) rather
+    than starve training and new visitors' pages (8 runs: 1 frame a second each)."""
+    return FRAME_SECONDS * max(1.0, SLOTS.in_use / FULL_RATE_RUNS)
+MAX_CHUNK = 2000
+
+
+class LiveSession:
+    """The run a browser session sees, and the thread that trains it."""
+
+    def __init__(self, device: str = "auto"):
+        self.device = device
+        self.run: Run | None = None
+        self.source = ""                 # what the current pair is: "live run", or a pretrained name
+        self.ended = False               # Stop or a loaded pair: the next Train starts a new run
+        self.lock = threading.RLock()
+        self._stop = threading.Event()
+        self._halted = threading.Event()   # set when the training loop has exited
+        self._end_requested = False        # Stop: finish the run once the loop exits
+        self._thread: threading.Thread | None = None
+        self._new_frame = threading.Condition()
+        self._frame: Frame | None = None
+        self._frame_id = 0
+        self.error: str | None = None    # an unexpected failure in the training thread
+        self.throughput: float | None = None  # steps/s of the last training, frames included
+        self.layers = {"arrows": False, "latent": False}  # optional probes, computed only when shown
+        self.replay = ReplayStore()      # the frames shown so far, to scrub back through (explorer/training/replay.py)
+
+    # ------------------------------------------------------------------ runs
+    @property
+    def training(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def new_run(self, options: dict) -> Run:
+        """A fresh run from checked options (it replaces the current one, stopping it first)."""
+        self.stop(wait=True)
+        run = Run(options, device=self.device)   # builds the data: raises UserInputError on bad input
+        run.state.build_optimisers()   # a run made to train builds them now, not inside its first frame
+        with self.lock:
+            self.run, self.source, self.ended, self.throughput = run, "live run", False, None
+            self.replay.clear()
+        self.publish(fine=True)
+        return run
+
+    def load(self, folder: str, name: str, points_path: str | None = None) -> Run:
+        """Show a saved pair (pretrained or uploaded)."""
+        self.stop(wait=True)
+        run = Run.from_checkpoint(folder, device=self.device, points_path=points_path)
+        with self.lock:
+            self.run, self.source, self.ended, self.throughput = run, name, True, None
+            self.replay.clear()
+        self.publish(fine=True)
+        return run
+
+    @property
+    def ending(self) -> bool:
+        """Stop was pressed: the run is ended, or will be once its last chunk is done."""
+        return self.ended or self._end_requested
+
+    def needs_new_run(self, options: dict) -> bool:
+        """Train continues the current run unless it ended, finished, or a setting that shapes it
+        (data, networks, sampler, seed) differs from the controls."""
+        run = self.run
+        if run is None or self.ending or run.done:
+            return True
+        return any(run.options.get(k) != v for k, v in options.items() if k not in LIVE_SETTINGS)
+
+    def apply_live_settings(self, options: dict) -> None:
+        if self.run is None:
+            return
+        with self.lock:
+            changed = {k: options[k] for k in LIVE_SETTINGS if self.run.options.get(k) != options[k]}
+            if changed:
+                self.run.update_settings(**changed)
+
+    # ------------------------------------------------------------------ training
+    def start(self) -> None:
+        """Train the current run in the background until it is done, stopped or paused."""
+        if self.run is None:
+            raise UserInputError("nothing to train: press Reset or choose a pair first")
+        if self.training:
+            return
+        SLOTS.take(self)   # refuses with a "busy" message when the machine's bound is reached
+        with self.lock:
+            self.run.resume()
+        self._stop.clear()
+        self._halted.clear()
+        self._end_requested = False
+        self.error = None
+        self._thread = threading.Thread(target=self._train, name="energylab-train", daemon=True)
+        try:
+            self._thread.start()
+        except RuntimeError:   # no thread to be had: give the slot back
+            SLOTS.give_back(self)
+            raise
+
+    def _train(self) -> None:
+        lower_thread_priority()
+        run, last_frame, chunk = self.run, 0.0, 10
+        began, first_step = time.perf_counter(), run.step
+        try:
+            while not self._stop.is_set() and not run.done and not run.paused:
+                REQUESTS_FIRST.wait_turn(self._stop)   # a page being opened goes first
+                if self._stop.is_set():
+                    break
+                with CORES, self.lock:   # take turns with other runs when more train than there are cores
+                    started = time.perf_counter()
+                    done = run.advance(chunk)
+                    took = time.perf_counter() - started
+                if done and took > 0:  # aim each chunk at CHUNK_SECONDS
+                    chunk = max(1, min(MAX_CHUNK, round(chunk * CHUNK_SECONDS / took)))
+                self.throughput = (run.step - first_step) / (time.perf_counter() - began)
+                if time.perf_counter() - last_frame >= frame_interval():
+                    self.publish(fine=False)
+                    last_frame = time.perf_counter()
+                    release_free_memory()
+        except Exception as e:  # noqa: BLE001 - the page must hear of it, not a dead thread
+            self.error = f"training stopped: {type(e).__name__}: {e}"
+        finally:
+            SLOTS.give_back(self)
+            self._halted.set()        # training has stopped: Stop can answer now
+            if self._end_requested:
+                self._finish_run()
+            self.publish(fine=True)   # the last frame, at full resolution
+
+    def stop(self, wait: bool = False, timeout: float = 5.0) -> None:
+        """Ask the training thread to stop after its current chunk (optionally wait for it)."""
+        self._stop.set()
+        thread = self._thread
+        if wait and thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def end(self, timeout: float = 5.0) -> int | None:
+        """Stop for good: the next Train starts a new run; small point sets get their best pair back.
+        Returns as soon as training has halted (one chunk at most); the training thread then
+        sends the last frame itself. Returns the step training halted at."""
+        if self.training:
+            self._end_requested = True
+            self._stop.set()
+            self._halted.wait(timeout)
+            return self.run.step
+        self._finish_run()
+        self.publish(fine=True)
+        return self.run.step if self.run is not None else None
+
+    def close(self) -> None:
+        """The page is gone: stop training and drop the pair, its data and its frames."""
+        self.stop(wait=True)
+        with self.lock:
+            self.run = None
+            self.replay.clear()
+        with self._new_frame:
+            self._frame = None
+        release_free_memory(force=True)
+
+    def _finish_run(self) -> None:
+        with self.lock:
+            if self.run is not None and not self.ended:
+                self.ended = True
+                self.run.finish()
+
+    def step(self, n: int, update: str = "both") -> int:
+        """n iterations now (the Step buttons); refused while the thread trains."""
+        if self.run is None:
+            raise UserInputError("nothing to step: press Reset or choose a pair first")
+        if self.training:
+            raise UserInputError("training is running: press Pause first, then Step")
+        with self.lock:
+            self.run.resume()
+            done = self.run.advance(n, update=update, record_every=1)
+        self.publish(fine=True)
+        return done
+
+    # ------------------------------------------------------------------ frames
+    def publish(self, fine: bool) -> None:
+        if self.run is None:
+            return
+        with self.lock:
+            info = {"source": self.source, "training": self.training and not self._stop.is_set() and not fine,
+                    "error": self.error}
+            if self.throughput:
+                info["steps_per_second"] = self.throughput
+            frame = self.run.frame(fine=fine, info=info, **self.layers)
+            self.replay.add(frame)
+        with self._new_frame:
+            self._frame, self._frame_id = frame, self._frame_id + 1
+            self._new_frame.notify_all()
+
+    def latest(self) -> tuple[Frame | None, int]:
+        return self._frame, self._frame_id
+
+    def wait_frame(self, after: int, timeout: float) -> tuple[Frame | None, int]:
+        """The newest frame once it is newer than `after`, or the current one after `timeout`."""
+        with self._new_frame:
+            self._new_frame.wait_for(lambda: self._frame_id > after, timeout=timeout)
+            return self._frame, self._frame_id
+
+    def settings_for(self, given: dict) -> dict:
+        """Controls -> checked options (UserInputError on a bad value)."""
+        return opts.resolve(None, given)
