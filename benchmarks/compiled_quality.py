@@ -23,7 +23,7 @@ Welch's t-test, the Mann-Whitney U test, and a bootstrap 95 % interval of the di
 (compiled - eager; seeded). The issue's "at the same quality" is read as: no worse, within a margin
 (a speed bought with quality is no speed-up): the interval's lower end above -0.05, about half the
 seed-to-seed spread of eager runs. benchmarks/speed.py reports the verdict beside the speed.
-What it found: README.md, "Speed".
+What it found: docs/speed.md.
 """
 from __future__ import annotations
 

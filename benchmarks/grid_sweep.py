@@ -16,7 +16,7 @@ high-quality fraction, training seconds, and the progress curve (1,000 samples e
     python -m benchmarks.grid_sweep --summary                          # table of the log so far
 
 What it found (2-core CPU shared with other work, so times are indicative): the grid row of
-README.md "Measured" and the grid bullet below it; the grid's defaults in explorer/config/options.py.
+docs/results.md ("The targets") and its section "The 5 x 5 grid"; the grid's defaults in explorer/config/options.py.
 """
 from __future__ import annotations
 

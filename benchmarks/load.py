@@ -23,7 +23,7 @@ STATUS = re.compile(r"step ([\d,]+) / ([\d,]+)")
 # Measured in the page: from the start of the navigation (performance.now()'s origin) to the first
 # animation frame after the landscape's chart is laid out, i.e. when the visitor sees it.
 # Playwright's own wait is reported beside it: its Python side shares this process's GIL with the
-# 8 clients parsing their frames, and was seen to lag the page by up to ~1.5 s.
+# 8 clients parsing their frames, and was seen to lag the page (docs/speed.md).
 LANDSCAPE_SHOWN_JS = """
 (() => {
   const check = () => {

@@ -1,4 +1,4 @@
-"""results.json -> the markdown tables of benchmarks/results.md (and the README's Speed section)."""
+"""results.json -> the markdown tables of benchmarks/results.md (which docs/speed.md quotes)."""
 from __future__ import annotations
 
 

@@ -1,4 +1,4 @@
-"""EnergyLab's speed, measured in one run: `python -m benchmarks.speed` (under 5 minutes on 2 cores).
+"""EnergyLab's speed, measured in one run: `python -m benchmarks.speed` (minutes on 2 cores: docs/speed.md).
 
     python -m benchmarks.speed                 # writes benchmarks/results.json and benchmarks/results.md
     python -m benchmarks.speed --quick         # a few seconds: every figure, too short to trust

@@ -1,11 +1,11 @@
 """The whole training iteration as one compiled graph (opt-in: `TrainConfig.compile`).
 
 Eager, one iteration of the default 2-D configuration dispatches ~300 small ops, each through
-autograd and Python; on a CPU that overhead is most of its ~4.5 ms (its 25 matrix products take
-~2.1). Here the generator step, the running-statistics update, the energy step and both Adam
+autograd and Python; on a CPU that overhead, not its 25 matrix products, takes most of its time.
+Here the generator step, the running-statistics update, the energy step and both Adam
 updates are one functional function, compiled by torch.compile (inductor, one graph, static
-shapes; two variants, with and without the step's losses): ~2.6 ms an iteration, after ~7 s of CPU
-to compile each variant the first time (~1.5 s later, from inductor's disk cache; README, Speed).
+shapes; two variants, with and without the step's losses): faster an iteration, after seconds of CPU
+to compile each variant the first time (fewer later, from inductor's disk cache; docs/speed.md).
 Numbers are not bit-identical to the eager step (the compiler fuses and reorders float arithmetic;
 Adam then amplifies it). Over 80 seeds of the ring it trains no worse than eager
 (benchmarks/compiled_quality.py), but a run is not the eager run of its seed, so eager stays the
@@ -27,7 +27,7 @@ points, learning-rate changes and switching between compiled and eager steps sha
 Learning rates, bias corrections and lambda enter as tensors, so changing them never recompiles.
 A step whose losses nobody reads (`losses=False`: Run.advance reads them every 10th step) runs a
 second graph without them: the gradients need only softplus' derivative, a sigmoid, so its
-exp-and-log1p values (the energy's largest elementwise cost, ~0.15 ms an iteration) are left out.
+exp-and-log1p values (the energy's largest elementwise cost: docs/speed.md) are left out.
 A configuration this does not cover (other estimators, Langevin, conv energy, tanh output, a
 single-network update) runs eager; so does every step after compiling failed once (one warning).
 """
@@ -47,8 +47,8 @@ from torch.nn import functional as F
 COVERED_ENTROPIES = ("batchnorm", "none")
 _LOG_2PI_E = math.log(2.0 * math.pi * math.e)
 BACKEND = "inductor"   # tests swap in a failing backend
-# tanh(a) as 2 / (1 + exp(-2a)) - 1: half the time of inductor's default vectorised tanh on this
-# CPU (~0.1 ms an iteration: the energy's last feature layer runs on 768 rows), within 2e-7 of it
+# tanh(a) as 2 / (1 + exp(-2a)) - 1: faster than inductor's default vectorised tanh on a CPU
+# (docs/speed.md; the energy's last feature layer runs on 768 rows), within 2e-7 of it
 # (absolute, checked over -30..30): far below what Adam's rounding already makes of a run
 INDUCTOR_OPTIONS = {"cpp.use_decompose_tanh": True}
 THIN_INPUTS = 8   # layers with at most this many inputs take their weight gradient the fast way round
@@ -169,8 +169,7 @@ def build_step(spec: Spec):
     def linear(x, w, b):
         """x @ w.T + b. A layer with few inputs (the data's 2, the latent's 4) multiplies by w.T made
         contiguous: autograd then computes w's gradient as x.T @ grad (2 x 128), not as grad.T @ x
-        (128 x 2), which this CPU's GEMM runs ~5x slower (40 against 7 us at 256 rows): ~0.1 ms an
-        iteration (README, Speed)."""
+        (128 x 2), which a CPU's GEMM runs several times slower (measured: docs/speed.md)."""
         if w.shape[1] <= THIN_INPUTS:
             return torch.addmm(b, x, w.t().contiguous())
         return F.linear(x, w, b)

@@ -6,7 +6,7 @@ Adam (Kingma & Ba, 2015), per element, at step t with gradient g:
 
 Why not torch.optim.Adam: on a CPU its single-tensor loop runs ~10 small elementwise ops per
 parameter tensor, mostly Python and dispatch; a pair's two networks hold 18 tensors, which cost
-~0.9 ms of a ~5 ms training iteration. Here each network's parameters are made views into one
+a good share of each training iteration (docs/speed.md). Here each network's parameters are made views into one
 contiguous buffer (and its moments are two more buffers), so a step is one set of 8 elementwise
 ops whatever the number of tensors. The ops are exactly those of torch's `_single_tensor_adam`
 (the path torch.optim.Adam takes on a CPU): lerp_, mul_/addcmul_, sqrt / bias_correction2_sqrt,

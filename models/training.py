@@ -71,8 +71,8 @@ class TrainingState:
             betas = (self.config.beta1, 0.999)
             # Adam over one flat buffer per network (models/flat_adam.py): the arithmetic of torch's
             # stock single-tensor Adam, with which the tuned defaults and pretrained pairs were made
-            # (bit-identical parameters), ~0.7 ms an iteration faster. Not torch's fused Adam: ~8 %
-            # faster too, but it rounds differently (README, Speed)
+            # (bit-identical parameters), and faster. Not torch's fused Adam: faster too, but it
+            # rounds differently (timings: docs/speed.md)
             self._optimisers = (
                 FlatAdam(self.energy.parameters(), lr=self.config.lr_energy, betas=betas),
                 FlatAdam(self.generator.parameters(), lr=self.config.lr_generator, betas=betas))

@@ -1,6 +1,6 @@
 """The 5 x 5 grid's tuned defaults (benchmarks/grid_sweep.py) and the `unit` option they rely on.
 
-No training here: the sweep's measurements are in README.md ("Measured") and the benchmark.
+No training here: the sweep's measurements are in docs/results.md and the benchmark.
 """
 import json
 

@@ -72,16 +72,16 @@ TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0"
 DATASET_DEFAULTS: dict[str, dict] = {
     # latent 4 (as public 2-D versions), a decay over the last 70 % of the run, and a generator that
     # keeps 30 % of its learning rate while the energy's falls to 5 %: mean high-quality fraction
-    # 0.812 against 0.784 (seeds 0-4, README; within seed noise)
+    # 0.812 against 0.784 (seeds 0-4, docs/results.md; within seed noise)
     "ring": {"modes": 8, "radius": 2.0, "std": 0.05, "latent_dim": 4, "lr_decay": 0.7, "lr_final_generator": 0.3},
     # a 2-D latent (a continuous map of a square onto 25 points tears it along thin lines between
     # the modes; more latent dimensions only add room to fold), networks in units of 2.83 (the energy
     # sees x / 2.83, within +-1.5), a 4-layer generator at lr 1e-4 (3e-4 collapses it), batches of 512
     # and 30,000 steps: 25 / 25 modes, high quality 0.716 over seeds 0-4 (seed 0: 0.76, against 0.67
-    # with batches of 256); the quality still grows with steps (README "Measured"; benchmarks/grid_sweep.py)
+    # with batches of 256); the quality still grows with steps (docs/results.md; benchmarks/grid_sweep.py)
     "grid": {"modes": 25, "spacing": 2.0, "std": 0.05, "latent_dim": 2, "unit": 2.83, "generator_depth": 4,
              "lr_generator": 1e-4, "batch_size": 512, "steps": 30000},
-    # an MLP energy is 8x faster than the conv one on a CPU and balances the classes as well
+    # an MLP energy is much faster than the conv one on a CPU (docs/speed.md) and balances the classes as well
     "digits": {"hidden": 256, "latent_dim": 16, "extractor": "mlp", "steps": 4000},
 }
 # Settings that belong to one dataset only; they are dropped for the others.

@@ -1,7 +1,7 @@
 """Named, tuned configurations (`--preset NAME`); flags given beside a preset override it.
 
 Each entry: a one-line description and the options it sets (see explorer/config/options.py).
-How they were tuned, with the measured figures, is in README.md ("Measured").
+How they were tuned, with the measured figures: docs/method.md and docs/results.md.
 """
 from __future__ import annotations
 

@@ -130,7 +130,7 @@ def _sklearn_seed(rng: np.random.Generator) -> int:
 
 def swiss_roll(n: int, rng: np.random.Generator) -> np.ndarray:
     """The swiss roll's (x, z) section, noise 1, divided by 5."""
-    import sklearn.datasets  # imported where used: it adds ~1 s to every start-up
+    import sklearn.datasets  # imported where used: it slows every start-up (docs/speed.md)
     points = sklearn.datasets.make_swiss_roll(n_samples=n, noise=1.0, random_state=_sklearn_seed(rng))[0]
     return (points[:, [0, 2]] / 5.0).astype(np.float32)
 

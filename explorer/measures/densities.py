@@ -130,7 +130,7 @@ def estimate_density(samples: np.ndarray, grid: Grid, seed: int = 0,
     heldout, train = x[order[:split]], x[order[split:]]
     iy, ix, inside = _cell_index(heldout, grid)
     scores = {}
-    # one BLAS thread: on 2 cores shared with training, a threaded matmul here was 2.5x slower
+    # one BLAS thread: on 2 cores shared with training, a threaded matmul here was slower (docs/speed.md)
     with threadpool_limits(1, user_api="blas"):
         for c in candidates:
             h = c * grid.cell_width

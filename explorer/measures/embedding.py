@@ -1,9 +1,9 @@
 """UMAP views of real data and generated samples together (umap-learn, imported only when used).
 
 Speed: for a few thousand points umap-learn would compute all pairwise distances through a
-Python-level metric (tens of seconds on 2 cores) or compile its approximate search (also tens of
-seconds on first use). The exact k nearest neighbours from scikit-learn take a tenth of a second
-for 4,000 digits, so they are handed to UMAP (`precomputed_knn`). A later embedding of the same
+Python-level metric or compile its approximate search on first use, both slow; scikit-learn's
+exact k nearest neighbours are far quicker (docs/speed.md), so they are handed to UMAP
+(`precomputed_knn`). A later embedding of the same
 real points (a new step of the run, another pair of the same data) starts from the previous
 layout: each new sample starts where its nearest old point was, and fewer epochs are run, so
 live updates are quicker and the picture does not jump.

@@ -25,7 +25,7 @@ import torch
 
 from models import entropy_estimate
 
-ENTROPY_SAMPLES = 10_000     # generator samples per grid estimate (~10 ms on one CPU thread)
+ENTROPY_SAMPLES = 10_000     # generator samples per grid estimate (its cost: docs/speed.md)
 FINEST_CELLS = 1024          # cells per side of the finest grid tried; each next one is ~1/sqrt(2) as fine
 MIN_PER_CELL = 8.0           # mean samples per occupied cell the chosen grid must keep
 ESTIMATOR_KEYS = {"batchnorm": "entropy_batchnorm", "knn": "entropy_knn", "pullaway": "entropy_pullaway"}

@@ -27,7 +27,7 @@ def energy_fn(energy: DeepEnergy):
     """numpy (M, d) -> numpy (M,) energies, without gradients, on the model's device.
 
     On a CPU, in blocks of CPU_BLOCK_FLOATS / width points (2,048 for width 128): a 200 x 200
-    landscape in one pass ran 1.8x slower, its activations spilling out of the cache. Many blocks
+    landscape in one pass ran slower (docs/speed.md), its activations spilling out of the cache. Many blocks
     are shared out over the machine's cores (torch lets go of the interpreter lock inside each
     product, and a block's result does not depend on which thread computed it)."""
     device = next(energy.parameters()).device

@@ -184,11 +184,11 @@ class DigitsClassifier:
     """
 
     def __init__(self, random_state: int = 0):
-        from sklearn.model_selection import train_test_split  # here: scikit-learn adds ~0.7 s to start-up
+        from sklearn.model_selection import train_test_split  # here: scikit-learn slows start-up (docs/speed.md)
         images, labels = load_digits_scaled()
         train_x, test_x, train_y, test_y = train_test_split(
             images, labels, test_size=0.2, stratify=labels, random_state=random_state)
-        # one BLAS thread: on 2 cores, threaded BLAS on these tiny matrices makes the fit ~50x slower
+        # one BLAS thread: on 2 cores, threaded BLAS on these tiny matrices makes the fit far slower (docs/speed.md)
         with threadpool_limits(1, user_api="blas"):
             self.model = self._new_model(random_state).fit(train_x, train_y)
             self.accuracy = float(self.model.score(test_x, test_y))

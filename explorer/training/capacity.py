@@ -74,7 +74,7 @@ class RequestsFirst:
 
     def __init__(self, max_wait: float = 2.0, page_grace: float = 3.0, page_gap: float = 1.0):
         self.max_wait = max_wait
-        # a new page's scripts take ~2 s to start and draw on a quiet 2-core machine, ~3 s with 8 runs
+        # long enough for a new page's scripts to start and draw with 8 runs training (docs/speed.md)
         self.page_grace = page_grace
         self.page_gap = page_gap
         self._serving = 0

@@ -21,7 +21,7 @@ from explorer.measures.evaluation import energy_fn
 VALIDATION_FRACTION = 0.1
 MIN_POINTS = 100        # below this, holding points out costs more than it tells
 VALIDATE_EVERY = 100    # training steps between validation checks
-RESOLUTION = 120        # quadrature cells per side: ~20 ms per check
+RESOLUTION = 120        # quadrature cells per side (a check's cost: docs/speed.md)
 
 
 def split_validation(dataset: Dataset, seed: int) -> tuple[Dataset, np.ndarray | None]:

@@ -2,9 +2,8 @@
 
 A live run allocates and frees many short-lived buffers of growing size (frames, figure JSON,
 the history as arrays). glibc keeps what is freed in its heaps for reuse, so the process's
-resident memory climbs with the run though little of it is in use: in a 1,500-frame soak
-here, +121 MB without trimming, +36 MB (all of it in the first 250 frames: kernels and code
-loaded once) with `malloc_trim(0)` every 250 frames. On a C library without `malloc_trim`
+resident memory climbs with the run though little of it is in use; `malloc_trim(0)` now and
+then hands it back (a soak with and without it: docs/speed.md). On a C library without `malloc_trim`
 (macOS, musl) this does nothing.
 """
 from __future__ import annotations
@@ -14,7 +13,7 @@ import ctypes.util
 import threading
 import time
 
-TRIM_EVERY_SECONDS = 5.0   # a trim walks the heaps: 15-50 ms here, so <= 1 % of a core
+TRIM_EVERY_SECONDS = 5.0   # a trim walks the heaps: this often, a small share of a core (docs/speed.md)
 
 _lock = threading.Lock()
 _last_trim = 0.0

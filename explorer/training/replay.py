@@ -6,9 +6,9 @@ A `ReplayStore` keeps a bounded list of frames in step order. The newest frame i
 arrays), `spacing` doubles and the interior is thinned to it, so a long run stays covered from
 start to end at a coarser grain instead of losing its beginning.
 
-Budget: a frame streamed while training is ~35 KB (48 x 48 landscape, 500 real and 500
-generated points with their energies, arrows, latent grid); a still frame (150 x 150
-landscape) ~120 KB. 200 frames and at most 24 MiB keep one session's replay under 30 MB. The
+Budget: a frame streamed while training holds a 48 x 48 landscape, 500 real and 500 generated
+points with their energies, arrows and the latent grid; a still frame a 150 x 150 landscape
+(their sizes: docs/speed.md). 200 frames and at most 24 MiB bound one session's replay. The
 metric history is not copied into stored frames: it grows with the run and lives once, in the
 run (the replayed curves are drawn from the run's history, marked at the replayed step).
 """

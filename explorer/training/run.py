@@ -145,7 +145,7 @@ class Run:
         if not self.paused:
             if all(torch.isfinite(p).all() for p in self._parameters()):
                 # a restore point at most every LAST_GOOD_EVERY steps: copying both networks and
-                # their optimisers after every short chunk of a live run cost ~8 % of its speed
+                # their optimisers after every short chunk of a live run cost speed (docs/speed.md)
                 if self.step - self._last_good["step"] >= LAST_GOOD_EVERY or self.done:
                     self._last_good = self._copy_state()
             else:  # the last update itself broke a weight: its loss was still finite
