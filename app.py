@@ -294,7 +294,7 @@ def train(session: Session, *values):
             session.new_run(options)
             note = "new run"
         else:
-            session.apply_live_settings(options)
+            session.apply(options)
         if session.comparison is not None:   # the comparison pauses: both cores go to this run
             session.comparison.pause()
         session.start()
@@ -339,7 +339,7 @@ def step_handler(update: str):
         if session.run is None or (not session.ended and session.needs_new_run(options)):
             session.new_run(options)
         elif not session.ended:
-            session.apply_live_settings(options)
+            session.apply(options)
         done = session.step(whole(count, "steps per click", 1, max(STEP_CHOICES)), update)
         what = {"both": "", "energy": " (energy only)", "generator": " (generator only)"}[update]
         return draw(session, f"stepped {done}{what}")
@@ -361,7 +361,7 @@ def change_live_setting(session: Session, *values):
     options = options_of(session, values)
     if all(session.run.options.get(k) == options[k] for k in LIVE_SETTINGS):   # e.g. a lesson step set them
         return (gr.skip(),) * 4 + (session,)
-    session.apply_live_settings(options)
+    session.apply(options)
     return only_status(session, "settings applied")
 
 
