@@ -47,5 +47,5 @@ def bind(handler, page: Page):
     """`handler(page, ...)` as Gradio calls it, with the page's components bound: Gradio reads the
     rest of its signature (the inputs, and a gr.Progress default it fills in)."""
     bound = functools.partial(handler, page)
-    bound.__name__ = handler.__name__
+    bound.__name__, bound.__doc__ = handler.__name__, handler.__doc__   # the API page describes it
     return bound

@@ -45,7 +45,8 @@ def create_ui() -> DensitiesUI:
 
 @guarded()
 def draw_densities(page: Page, state: PageState, scale):
-    """The two figures, the table and the status line; bad input becomes a message."""
+    """The Densities tab: p_data, p_E, p_G with their KLs, and the entropy curves. Returns the two
+    figures, the table, the status line and the page state; bad input becomes a message."""
     tab = densities.density_tab(state.live, state.densities, scale)
     ui = page.densities
     return {ui.plot: tab.densities.to_json(), ui.entropy_plot: tab.entropy.to_json(), ui.table: tab.table,

@@ -77,7 +77,7 @@ def create_export_row() -> ExportUI:
 # ---------------------------------------------------------------------------- replay
 @guarded()
 def replay(page: Page, state: PageState, step):
-    """The replay slider moved: show the kept frame nearest that step (at the right end: live)."""
+    """The replay slider moved: show the kept frame nearest that step."""
     if not state.replay_cursor.move(state.live, step):
         return draw(page, state, "live")
     return page.frame.updates(frame_view.replayed(state), state)
@@ -112,7 +112,7 @@ def replay_range(state):
 # ---------------------------------------------------------------------------- draw
 @guarded()
 def use_drawing(page: Page, state: PageState, drawn, *values):
-    """The canvas's points become the points dataset: a new run from the points preset."""
+    """The canvas's points become the points dataset: saved as a CSV, a new run from the points preset."""
     options, note = points.use_drawing(state, drawn, dict(zip(CONTROL_NAMES, values, strict=False)).get("seed"))
     return (draw(page, state, note) | control_updates(page, shown_controls.showing(options))
             | {page.tabs: gr.Tabs(selected="landscape-tab")})
