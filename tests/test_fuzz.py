@@ -140,7 +140,8 @@ def test_view_handlers_never_crash(page, pair_sessions, size, seed, steps, first
     runs chains: a size is checked before any is started)."""
     for session in pair_sessions:
         clean_message(views_tab.draw_gallery(page, session, size, seed, True)[page.status])
-        clean_message(views_tab.draw_interpolation(page, session, "gallery", first, 1, seed, steps, method)[page.status])
+        outputs = views_tab.draw_interpolation(page, session, "gallery", first, 1, seed, steps, method)
+        clean_message(outputs[page.status])
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
