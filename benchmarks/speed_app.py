@@ -64,7 +64,7 @@ def in_process(device: str, pair: str = "ring", repeats: int = 5) -> dict:
     result["interpolation_seconds"] = _seconds(
         lambda: views.interpolation(session, state, "gallery", 0, 1, 0, 24, "spherical").to_json(), clock, repeats)
     # a frame while training (coarse grid, no contours) and a still one (fine grid, contours),
-    # as app.draw serialises them: landscape, curves and histogram figures as JSON text
+    # as the page serialises them (explorer/page/frame_view.py): landscape, curves and histogram figures as JSON text
     for name, fine in (("training", False), ("still", True)):
         shot = run.frame(fine=fine)
         parts = {"landscape": figures.landscape_figure(shot, contours=fine).to_json(),

@@ -68,11 +68,62 @@ def app_url(repo_root):
     stop_app(process)
 
 
+# ---------------------------------------------------------------------------- the page in a real browser
+# Playwright driving Debian's chromium (apt-get install chromium; .ci/run installs it); set
+# ENERGYLAB_CHROMIUM to use another binary.
+CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
+
 # The page draws the default pair's first view from its own config before its load event has
-# answered (app.serve_first_view); a test that acts on the page waits for that answer, which sets
-# the status line and the controls, so that it does not overwrite what the test did.
+# answered (explorer/ui/server.py, serve_first_view); a test that acts on the page waits for that
+# answer, which sets the status line and the controls, so that it does not overwrite what the test did.
 OPENED_JS = "() => { const s = document.querySelector('#status'); return s && !s.innerText.includes('Loading'); }"
 
 
 def wait_until_opened(page, timeout: float = 60_000) -> None:
     page.wait_for_function(OPENED_JS, timeout=timeout)
+
+
+def wait_for(condition, timeout=60.0, what="condition"):
+    import time
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium, once per test module."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"no chromium at {CHROMIUM}: apt-get install -y chromium (or set ENERGYLAB_CHROMIUM)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser, app_url):
+    """A fresh page (a fresh browser session) at the app's address plus a query string, once it
+    shows a landscape and its load event has answered."""
+    pages = []
+
+    def opener(query: str = ""):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.set_default_timeout(60_000)   # generous: a loaded 2-core machine runs app, training and browser
+        page.goto(app_url + (f"?{query}" if query else ""))
+        page.wait_for_selector("#landscape .main-svg", timeout=60_000)
+        wait_until_opened(page)
+        pages.append(page)
+        return page
+
+    yield opener
+    for page in pages:
+        page.close()
+
+
+@pytest.fixture
+def page(open_page):
+    """The app's page at its plain address."""
+    return open_page()

@@ -214,11 +214,11 @@ def test_one_sessions_training_never_blocks_another_sessions_page(app_url):
 
 
 def test_pages_come_with_the_default_pairs_first_view(app_url, client):
-    """After launch the app puts the default pair's figures in the page itself (app.serve_first_view),
+    """After launch the app puts the default pair's figures in the page itself (explorer/ui/server.py),
     marked, so a new page draws them before its load event answers; they match that pair."""
     from urllib.request import urlopen
 
-    from app import FIRST_VIEW_MARK, FIRST_VIEWS
+    from explorer.ui.plot_view import FIRST_VIEW_MARK, FIRST_VIEWS
     deadline = time.time() + 60
     while True:   # the warm-up that makes them runs just after launch
         config = json.loads(urlopen(app_url.rstrip("/") + "/config", timeout=30).read())

@@ -2,36 +2,11 @@
 
 .ci/run installs chromium; set ENERGYLAB_CHROMIUM to use another binary.
 """
-import os
 import re
 import time
 
 import pytest
-
-sync_api = pytest.importorskip("playwright.sync_api")
-from conftest import wait_until_opened  # noqa: E402
-
-CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no chromium at {CHROMIUM}: apt-get install -y chromium (or set ENERGYLAB_CHROMIUM)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, app_url):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(60_000)   # generous: a loaded 2-core machine runs app, training and browser
-    page.goto(app_url)
-    wait_until_opened(page)
-    yield page
-    page.close()
+from conftest import wait_for, wait_until_opened
 
 
 def step_of(page) -> int:
@@ -43,13 +18,6 @@ def landscape_title(page) -> str:
     """The landscape's title, which names the frame's step ('' while plotly redraws it)."""
     title = page.locator("#landscape .gtitle")
     return title.first.text_content(timeout=5_000) if title.count() else ""
-
-
-def wait_for(condition, timeout=60.0, what="condition"):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def test_page_shows_a_pretrained_landscape_then_trains_live_and_stops(page):

@@ -3,44 +3,9 @@
 Opening the tab draws p_data, p_E and p_G as three heatmaps, the KL table and the entropy chart;
 while training, the open tab redraws itself as the step moves.
 """
-import os
 import re
-import time
 
-import pytest
-
-sync_api = pytest.importorskip("playwright.sync_api")
-from conftest import wait_until_opened  # noqa: E402
-
-CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no chromium at {CHROMIUM}: apt-get install -y chromium (or set ENERGYLAB_CHROMIUM)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, app_url):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(60_000)
-    page.goto(app_url)
-    page.wait_for_selector("#landscape .main-svg")
-    wait_until_opened(page)
-    yield page
-    page.close()
-
-
-def wait_for(condition, timeout=60.0, what="condition"):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+from conftest import wait_for
 
 
 def densities_step(page) -> int:

@@ -1,51 +1,8 @@
 """The lesson, the shareable link and classroom mode in a real browser (Playwright driving
 Debian's chromium, as tests/test_browser.py; set ENERGYLAB_CHROMIUM to use another binary)."""
-import os
-import time
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
-sync_api = pytest.importorskip("playwright.sync_api")
-from conftest import wait_until_opened  # noqa: E402
-
-CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no chromium at {CHROMIUM}: apt-get install -y chromium (or set ENERGYLAB_CHROMIUM)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def open_page(browser, app_url):
-    """A fresh page (a fresh browser session) at the app's address plus a query string."""
-    pages = []
-
-    def opener(query: str = ""):
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)   # a loaded 2-core machine runs app, training and browser
-        page.goto(app_url + (f"?{query}" if query else ""))
-        page.wait_for_selector("#landscape .main-svg", timeout=60_000)
-        wait_until_opened(page)
-        pages.append(page)
-        return page
-
-    yield opener
-    for page in pages:
-        page.close()
-
-
-def wait_for(condition, timeout=60.0, what="condition"):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+from conftest import wait_for
 
 
 def address(page) -> dict:

@@ -1,35 +1,7 @@
 """Draw, replay and export in a real browser: Playwright driving Debian's chromium, as tests/test_browser.py."""
-import os
 import re
-import time
 
-import pytest
-
-sync_api = pytest.importorskip("playwright.sync_api")
-from conftest import wait_until_opened  # noqa: E402
-
-CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"no chromium at {CHROMIUM}: apt-get install -y chromium (or set ENERGYLAB_CHROMIUM)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, app_url):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page.set_default_timeout(60_000)   # generous: a loaded 2-core machine runs app, training and browser
-    page.goto(app_url)
-    page.wait_for_selector("#landscape .main-svg", timeout=60_000)
-    wait_until_opened(page)
-    yield page
-    page.close()
+from conftest import wait_for
 
 
 def status(page) -> str:
@@ -42,13 +14,6 @@ def title_step(page) -> int:
     text = title.first.text_content(timeout=5_000) if title.count() else ""
     match = re.search(r"step ([\d,]+)", text or "")
     return int(match.group(1).replace(",", "")) if match else -1
-
-
-def wait_for(condition, timeout=60.0, what="condition"):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def test_draw_points_use_them_and_step(page):

@@ -7,13 +7,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import app
 from explorer.config import options as opts
 from explorer.config.presets import PRESETS, preset_options
 from explorer.errors import UserInputError, expected_errors
 from explorer.page import controls
+from explorer.page.runs import STEP_CHOICES
+from explorer.page.state import PageState
 from explorer.train import parse_args
 from explorer.training.run import Run
+from explorer.ui.layout import build_page
+from explorer.ui.tabs import compare as compare_tab
+from explorer.ui.tabs import train as train_tab
+from explorer.ui.tabs import views as views_tab
 
 EXPECTED = expected_errors()
 ANY = st.one_of(
@@ -81,19 +86,25 @@ def test_the_command_line_accepts_or_refuses_cleanly(argv):
 
 # ---------------------------------------------------------------------------- the app's handlers
 @pytest.fixture(scope="module")
-def session():
-    return app.Session()
+def page():
+    """The page's components, which the handlers key their updates by."""
+    return build_page()
 
 
 @pytest.fixture(scope="module")
-def pair_sessions():
+def session():
+    return PageState()
+
+
+@pytest.fixture(scope="module")
+def pair_sessions(page):
     """Their own sessions, each with a pretrained pair loaded: independent of what the other fuzz
     tests left behind in `session`."""
     sessions = []
     for name in ("ring", "ring-langevin"):
-        session = app.Session()
-        app.choose_pretrained(session, name)
-        assert session.run is not None
+        session = PageState()
+        train_tab.choose_pretrained(page, session, name)
+        assert session.live.run is not None
         sessions.append(session)
     return sessions
 
@@ -114,32 +125,31 @@ def test_the_server_side_check_of_the_controls_accepts_or_refuses_cleanly(values
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(values=control_values(), count=st.one_of(st.sampled_from(app.STEP_CHOICES[:2]), ANY))
-def test_the_step_handler_never_crashes(session, values, count):
+@given(values=control_values(), count=st.one_of(st.sampled_from(STEP_CHOICES[:2]), ANY))
+def test_the_step_handler_never_crashes(page, session, values, count):
     """The Step button with those values: a new run is built and stepped, or a clear message."""
-    outputs = app.step_handler("both")(session, count, *values)
-    clean_message(outputs[3])
-    assert outputs[4] is session
+    outputs = train_tab.step_handler("both")(page, session, count, *values)
+    clean_message(outputs[page.status])
+    assert outputs[page.state] is session
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(size=ANY, seed=ANY, steps=ANY, first=ANY, method=st.one_of(st.sampled_from(["linear", "spherical"]), ANY))
-def test_view_handlers_never_crash(pair_sessions, size, seed, steps, first, method):
+def test_view_handlers_never_crash(page, pair_sessions, size, seed, steps, first, method):
     """Gallery and interpolation on a generator pair and on the Langevin baseline (whose gallery
     runs chains: a size is checked before any is started)."""
     for session in pair_sessions:
-        figure, status, _ = app.draw_gallery(session, size, seed, True)
-        clean_message(status)
-        figure, status, _ = app.draw_interpolation(session, "gallery", first, 1, seed, steps, method)
-        clean_message(status)
+        clean_message(views_tab.draw_gallery(page, session, size, seed, True)[page.status])
+        outputs = views_tab.draw_interpolation(page, session, "gallery", first, 1, seed, steps, method)
+        clean_message(outputs[page.status])
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(preset=st.one_of(st.sampled_from(list(PRESETS)), ANY), contrast=st.one_of(st.sampled_from(["entropy", "estimator", "sampler"]), ANY),
        left=ANY, right=ANY, seed=ANY, steps=ANY)
-def test_compare_handler_never_crashes(session, preset, contrast, left, right, seed, steps):
-    outputs = next(app.compare_train(session, preset, contrast, left, right, seed, steps))
-    clean_message(outputs[3])
+def test_compare_handler_never_crashes(page, session, preset, contrast, left, right, seed, steps):
+    outputs = next(compare_tab.compare_train(page, session, preset, contrast, left, right, seed, steps))
+    clean_message(outputs[page.compare.status])
     if session.comparison is not None:
         session.comparison.close()
         session.comparison = None

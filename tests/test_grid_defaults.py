@@ -109,12 +109,10 @@ def test_the_pretrained_grid_pairs_are_made_with_the_grid_defaults(name):
 
 
 def test_choosing_a_dataset_in_the_page_resets_what_another_dataset_set():
-    import app
-    names = list(app.controls.CONTROL_NAMES)
+    from explorer.page.shown_controls import dataset_changed
 
     def values(dataset):
-        updates = app.change_dataset(dataset)[:len(names)]
-        return {name: u.get("value") for name, u in zip(names, updates) if isinstance(u, dict) and "value" in u}
+        return {name: shown["value"] for name, shown in dataset_changed(dataset).items() if "value" in shown}
 
     grid = values("grid")
     assert (grid["latent_dim"], grid["lr_generator"], grid["batch_size"], grid["steps"]) == (

@@ -131,9 +131,9 @@ def client(app_url):
 
 def named(outputs) -> dict:
     """The setup outputs by name (gradio_client leaves out states and layout blocks)."""
-    import app
+    from explorer.ui.tabs.lesson import SETUP_OUTPUTS
     hidden = {"session", "tabs", "lesson_step", "lesson_panel"}
-    names = [name for name in app.SETUP_OUTPUTS if name not in hidden]
+    names = [name for name in SETUP_OUTPUTS if name not in hidden]
     assert len(names) == len(outputs)
     return dict(zip(names, outputs))
 

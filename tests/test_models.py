@@ -424,6 +424,17 @@ def test_update_settings_changes_entropy_weight_mid_run():
     assert run.state.config.entropy == "knn"
 
 
+def test_a_live_change_rebuilds_the_training_config_as_at_the_start():
+    from explorer.config.build import train_config
+    run = Run(tiny_options())
+    run.advance(3)
+    wanted = run.options.changed(entropy="knn", entropy_weight=0.25, lr_generator=0.01, hidden=8)
+    assert run.reconfigure(wanted)
+    assert run.options.live_settings() == wanted.live_settings() and run.options.hidden == 16   # not live: kept
+    assert run.state.config == train_config(run.options, run.dataset)
+    assert not run.reconfigure(run.options)   # nothing to change
+
+
 def test_update_settings_rejects_non_live_and_bad_values():
     run = Run(tiny_options())
     with pytest.raises(UserInputError, match="hidden"):

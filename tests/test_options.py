@@ -1,12 +1,22 @@
 """The options table: layering (defaults < dataset defaults < preset < given), bounds with messages
 that name the flag, and a property test that check_value never fails in any other way."""
+import dataclasses
 import math
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.config.options import DATASET_DEFAULTS, OPTION_BY_NAME, OPTIONS, check_value, resolve
+from explorer.config.options import (
+    DATASET_DEFAULTS,
+    LIVE_SETTINGS,
+    OPTION_BY_NAME,
+    OPTIONS,
+    Experiment,
+    as_experiment,
+    check_value,
+    resolve,
+)
 from explorer.config.presets import PRESETS, preset_lines, preset_options
 from explorer.errors import UserInputError
 
@@ -156,3 +166,36 @@ def test_check_value_returns_a_valid_value_or_raises_user_input_error(name, valu
     assert type(result) is option.kind
     assert math.isfinite(result)
     assert option.low <= result <= option.high
+
+
+# ----------------------------------------------------------------------------- the typed experiment
+def test_an_experiment_has_a_typed_field_per_option_in_the_tables_order():
+    assert [field.name for field in dataclasses.fields(Experiment)] == [option.name for option in OPTIONS]
+    options = resolve(None, {"dataset": "grid", "seed": 3})
+    assert isinstance(options, Experiment) and list(options) == list(OPTION_BY_NAME) and len(options) == len(OPTIONS)
+    assert options.seed == options["seed"] == 3 and options.modes == 25 and options.radius is None
+
+
+def test_an_experiment_reads_like_the_dict_of_options_and_cannot_be_changed_in_place():
+    options = resolve(None, {"dataset": "grid", "seed": 3})
+    assert options == dict(options) and dict(options) == options and options == resolve(None, dict(options))
+    assert {**options, "seed": 4} != options and options.get("no such setting", 7) == 7
+    assert options.items() and "spacing" in options and "no such setting" not in options
+    with pytest.raises(KeyError):
+        options["no such setting"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.seed = 4
+    assert as_experiment(options) is options and as_experiment({**options, "seed": 4}).seed == 4
+
+
+def test_a_change_is_checked_and_only_live_settings_leave_the_run_as_it_is():
+    assert LIVE_SETTINGS == ("entropy", "entropy_weight", "lr_energy", "lr_generator", "lr_decay",
+                             "lr_final_generator", "steps")
+    options = resolve()
+    changed = options.changed(entropy_weight=0, steps="300")
+    assert changed.entropy_weight == 0.0 and type(changed.entropy_weight) is float and changed.steps == 300
+    assert options.entropy_weight == 1.0   # a change is a new experiment
+    with pytest.raises(UserInputError, match="entropy-weight"):
+        options.changed(entropy_weight=-1)
+    assert not options.shapes_differ(changed) and changed.live_settings() != options.live_settings()
+    assert options.shapes_differ(options.changed(seed=1)) and options.shapes_differ({**options, "hidden": 8})

@@ -1,12 +1,12 @@
 """The plot views keep one entry per session however often a stream skips and then updates them
-(app.PlotView works around a Gradio 6.31 leak; see its docstring)."""
+(explorer.ui.plot_view.PlotView works around a Gradio 6.31 leak; see its docstring)."""
 import socket
 
 import gradio as gr
 import gradio_client
 import pytest
 
-import app
+from explorer.ui import plot_view
 
 
 def free_port() -> int:
@@ -23,7 +23,7 @@ def stream():
 @pytest.mark.parametrize("view", ["plotly_view", "plain_html"])
 def test_a_stream_that_skips_and_updates_a_plot_files_nothing_new_in_the_session(view):
     with gr.Blocks() as demo:
-        plot = (app.plotly_view("soak-plot", 200) if view == "plotly_view" else
+        plot = (plot_view.plotly_view("soak-plot", 200) if view == "plotly_view" else
                 gr.HTML(None, html_template="<div></div>", elem_id="plain"))
         text = gr.Textbox()
         gr.Button().click(stream, None, [plot, text], api_name="go")

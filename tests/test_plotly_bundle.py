@@ -5,7 +5,7 @@ import re
 
 import plotly
 
-import app
+from explorer.ui import plot_view
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # the trace modules of plotly.js-cartesian-dist-min (its README)
@@ -14,7 +14,7 @@ CARTESIAN = {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "hi
 
 
 def test_the_head_loads_the_vendored_bundle_of_plotly_pys_version():
-    path = os.path.join(app.PLOTLY_JS_DIR, app.PLOTLY_JS_FILE)
+    path = os.path.join(plot_view.PLOTLY_JS_DIR, plot_view.PLOTLY_JS_FILE)
     assert os.path.isfile(path) and os.path.getsize(path) < 2_000_000
     with open(path) as f:
         header = f.read(300)
@@ -22,7 +22,7 @@ def test_the_head_loads_the_vendored_bundle_of_plotly_pys_version():
         full = f.read(300)
     version = re.search(r"v(\d+\.\d+\.\d+)", header).group(1)
     assert "cartesian" in header and version == re.search(r"v(\d+\.\d+\.\d+)", full).group(1)
-    assert app.PLOTLY_JS_FILE in app.PLOTLY_HEAD and "async" in app.PLOTLY_HEAD
+    assert plot_view.PLOTLY_JS_FILE in plot_view.PLOTLY_HEAD and "async" in plot_view.PLOTLY_HEAD
 
 
 def test_every_trace_type_the_code_builds_is_in_the_bundle():

@@ -167,9 +167,9 @@ def client(app_url):
 
 
 def named(outputs) -> dict:
-    import app
+    from explorer.ui.tabs.lesson import SETUP_OUTPUTS
     hidden = {"session", "tabs", "lesson_step", "lesson_panel"}
-    return dict(zip([n for n in app.SETUP_OUTPUTS if n not in hidden], outputs))
+    return dict(zip([n for n in SETUP_OUTPUTS if n not in hidden], outputs))
 
 
 def test_a_link_sets_the_controls_and_says_so(client):

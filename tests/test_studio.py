@@ -398,7 +398,7 @@ def test_html_export_of_the_shown_landscape_and_a_figure_not_drawn_yet(client):
 
 def test_html_export_of_a_first_view_the_page_still_holds(client):
     """Before its load event answers, a page holds the default pair's marked first view."""
-    from app import FIRST_VIEW_MARK
+    from explorer.ui.plot_view import FIRST_VIEW_MARK
     client.predict(*controls(), api_name="/reset")
     landscape = client.predict(10, *controls(), api_name="/step_both")[0]
     outputs = client.predict("landscape", FIRST_VIEW_MARK + landscape, None, None, None, None, None,

@@ -1,14 +1,16 @@
 """Every setting of an experiment, with its default, bounds and meaning, in one table.
 
 The command line, the app's controls and the checkpoints all read this table, so a setting is
-named, bounded and checked the same way everywhere. An experiment is a flat dict of these
-settings ("options"); `resolve` layers defaults, a dataset's defaults, a preset and what the user
-gave, then checks every value.
+named, bounded and checked the same way everywhere. An experiment is one `Experiment` of these
+settings ("options"), typed and immutable; `resolve` layers defaults, a dataset's defaults, a preset
+and what the user gave, checks every value and returns it. A run is built from it, and a live change
+reaches the run as a new Experiment (explorer/training/run.py, Run.reconfigure).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 
 from explorer.data.datasets import DATASET_NAMES, MAX_MODES
 from explorer.errors import UserInputError
@@ -24,6 +26,7 @@ class Option:
     high: float | None = None
     choices: tuple | None = None   # allowed values for strings
     help: str = ""
+    live: bool = False             # a run takes a change between steps; any other change needs a new run
 
     @property
     def flag(self) -> str:
@@ -39,14 +42,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("points", str, None, help="points: a .csv or .npy file of N x 2 numbers (standardised)"),
     Option("sampler", str, "generator", choices=SAMPLERS,
            help="negative samples from the generator (the paper) or from Langevin chains (baseline)"),
-    Option("entropy", str, "batchnorm", choices=ESTIMATORS, help="estimator of the generator's entropy"),
-    Option("entropy_weight", float, 1.0, 0.0, 100.0, help="weight of the entropy term (1 = the paper's KL)"),
-    Option("lr_energy", float, 1e-3, 1e-6, 1.0, help="Adam learning rate of the energy"),
-    Option("lr_generator", float, 1e-3, 1e-6, 1.0, help="Adam learning rate of the generator"),
+    Option("entropy", str, "batchnorm", choices=ESTIMATORS, help="estimator of the generator's entropy", live=True),
+    Option("entropy_weight", float, 1.0, 0.0, 100.0, help="weight of the entropy term (1 = the paper's KL)", live=True),
+    Option("lr_energy", float, 1e-3, 1e-6, 1.0, help="Adam learning rate of the energy", live=True),
+    Option("lr_generator", float, 1e-3, 1e-6, 1.0, help="Adam learning rate of the generator", live=True),
     Option("lr_decay", float, 0.5, 0.0, 1.0,
-           help="final fraction of the run over which learning rates fall linearly to 5 %"),
+           help="final fraction of the run over which learning rates fall linearly to 5 %", live=True),
     Option("lr_final_generator", float, 0.05, 0.0, 1.0,
-           help="fraction of the generator's learning rate left at the end of that fall (the energy's falls to 5 %)"),
+           help="fraction of the generator's learning rate left at the end of that fall (the energy's falls to 5 %)",
+           live=True),
     Option("batch_size", int, 256, 2, 4096, help="data points and generated points per iteration"),
     Option("hidden", int, 128, 4, 2048, help="width of the generator's hidden layers (and the energy's unless set)"),
     Option("energy_hidden", int, None, 4, 2048, help="width of the energy's feature layers and number of experts"),
@@ -58,7 +62,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("extractor", str, "mlp", choices=("mlp", "conv"), help="energy feature extractor (conv: digits)"),
     Option("langevin_steps", int, 20, 1, 1000, help="Langevin steps per iteration (sampler langevin)"),
     Option("langevin_step_size", float, 1e-3, 1e-7, 1.0, help="Langevin step size eps"),
-    Option("steps", int, 5000, 1, 1_000_000, help="training iterations"),
+    Option("steps", int, 5000, 1, 1_000_000, help="training iterations", live=True),
     Option("seed", int, 0, 0, 2**31 - 1, help="seed of every random draw"),
     Option("compile", bool, False, 0, 1,
            help="train with the whole iteration compiled as one graph (torch.compile; ~15 s of CPU to compile the "
@@ -66,6 +70,8 @@ OPTIONS: tuple[Option, ...] = (
                 "of the ring, but not bit-identical to eager); configurations it does not cover run eager"),
 )
 OPTION_BY_NAME = {o.name: o for o in OPTIONS}
+# the settings a run takes between steps (entropy, its weight, learning rates and their schedule, steps)
+LIVE_SETTINGS = tuple(o.name for o in OPTIONS if o.live)
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 # What each dataset sets before a preset or the user does.
@@ -87,6 +93,69 @@ DATASET_DEFAULTS: dict[str, dict] = {
 # Settings that belong to one dataset only; they are dropped for the others.
 DATASET_ONLY = {"modes": ("ring", "grid"), "radius": ("ring",), "spacing": ("grid",), "std": ("ring", "grid"),
                 "points": ("points",)}
+
+
+@dataclass(frozen=True, eq=False)
+class Experiment(Mapping):
+    """Every setting of one experiment, checked (`resolve` makes one): what a run is built from.
+
+    Immutable: a change is a new Experiment (`changed`). It reads like the dict of options it
+    replaced (experiment["dataset"], .get, .items(), {**experiment}, dict(experiment)), keyed and
+    ordered as OPTIONS, and equals any mapping of the same settings. None: not used, or (energy_hidden)
+    the generator's width."""
+    dataset: str
+    modes: int | None
+    radius: float | None
+    spacing: float | None
+    std: float | None
+    points: str | None
+    sampler: str
+    entropy: str
+    entropy_weight: float
+    lr_energy: float
+    lr_generator: float
+    lr_decay: float
+    lr_final_generator: float
+    batch_size: int
+    hidden: int
+    energy_hidden: int | None
+    generator_depth: int
+    latent_dim: int
+    unit: float
+    extractor: str
+    langevin_steps: int
+    langevin_step_size: float
+    steps: int
+    seed: int
+    compile: bool
+
+    def __getitem__(self, name: str):
+        if name not in OPTION_BY_NAME:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(OPTION_BY_NAME)
+
+    def __len__(self) -> int:
+        return len(OPTION_BY_NAME)
+
+    def changed(self, **changes) -> Experiment:
+        """This experiment with some settings changed, each checked like any input."""
+        return replace(self, **{name: check_value(name, value) for name, value in changes.items()})
+
+    def live_settings(self) -> dict:
+        return {name: self[name] for name in LIVE_SETTINGS}
+
+    def shapes_differ(self, other: Mapping) -> bool:
+        """Does `other` differ in a setting that shapes a run (data, networks, sampler, seed), one
+        that a run cannot take between steps?"""
+        return any(self.get(name) != value for name, value in other.items() if name not in LIVE_SETTINGS)
+
+
+def as_experiment(options: Mapping) -> Experiment:
+    """An Experiment as is; a mapping of settings (e.g. an Experiment's, with a change) checked into one."""
+    return options if isinstance(options, Experiment) else resolve(None, dict(options))
 
 
 def check_value(name: str, value):
@@ -136,8 +205,8 @@ def _check_bool(option: Option, value) -> bool:
     raise UserInputError(f"{option.flag} must be true or false, got {str(value)[:40]!r}")
 
 
-def resolve(preset: dict | None = None, given: dict | None = None) -> dict:
-    """Defaults <- dataset defaults <- preset <- given (None in `given` means "not given")."""
+def resolve(preset: Mapping | None = None, given: Mapping | None = None) -> Experiment:
+    """Defaults <- dataset defaults <- preset <- given (None in `given` means "not given"), checked."""
     preset = dict(preset or {})
     given = {k: v for k, v in (given or {}).items() if v is not None}
     for name in given:
@@ -159,4 +228,4 @@ def resolve(preset: dict | None = None, given: dict | None = None) -> dict:
         raise UserInputError(f"--modes must be a square number for the grid (4, 9, 16, 25, ...), got {options['modes']}")
     if dataset == "points" and not options["points"]:
         raise UserInputError("the points dataset needs --points FILE (a .csv or .npy of N x 2 numbers)")
-    return options
+    return Experiment(**options)

@@ -1,6 +1,6 @@
 """Points a user draws on the page's canvas: checked, saved as a points file, and a few starters.
 
-The canvas (app.py, Draw tab) shows the box [-BOX, BOX]^2 and sends its points as JSON: a list
+The canvas (explorer/ui/tabs/studio.py, Draw tab) shows the box [-BOX, BOX]^2 and sends its points as JSON: a list
 of [x, y] pairs. Everything that arrives is checked here before it becomes a dataset, with a
 message that says what to fix; the points are then saved as a CSV that the `points` dataset
 reads like any uploaded file (explorer/datasets.load_points), so they are standardised the same way.

@@ -1,6 +1,6 @@
 """Between the app's controls and a run: control values <-> checked options, and the status line.
 
-Kept out of app.py so the page holds layout only, and so these rules are tested without a browser.
+Kept out of explorer/ui/ so the page holds layout only, and so these rules are tested without a browser.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def options_from_controls(values: dict, points_path: str | None) -> dict:
 def controls_from_options(options: dict) -> dict:
     """The control values that show `options` (the inverse of options_from_controls)."""
     values = {name: options.get(name) for name in CONTROL_NAMES}
-    defaults = opts.resolve(None, {"dataset": "ring"}) | opts.resolve(None, {"dataset": "grid"})
+    defaults = {**opts.resolve(None, {"dataset": "ring"}), **opts.resolve(None, {"dataset": "grid"})}
     for name in DATA_PARAMETERS:  # parameters of other datasets keep a sensible value, hidden
         if values[name] is None:
             values[name] = defaults[name]

@@ -2,7 +2,7 @@
 
 The HTML carries plotly.js inline (from the installed plotly package), so the file opens and
 stays interactive offline: nothing is fetched from the web. PNGs are drawn by the browser
-(Plotly.downloadImage on the chart the page shows; app.py), since plotly's server-side image
+(Plotly.downloadImage on the chart the page shows; explorer/ui/static/export_png.js), since plotly's server-side image
 export needs kaleido and a Chrome, which a Hugging Face Space does not have.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Content and set-up only, as data: each step has a title, a short Markdown text (KaTeX between
 $...$ and $$...$$) that says what to look at and what to press, and a `Setup` the app applies
 when the step opens (a pretrained pair, or a preset's options as a new run at step 0; the
-landscape view and layers; the tab). The app (app.py) turns a Setup into control updates; the
+landscape view and layers; the tab). The page turns a Setup into control updates (explorer/page/setup.py); the
 tests (tests/test_lesson.py) check that every pair exists, every option resolves, and that the
 numbers the text quotes are the ones in the pairs' metrics.json.
 """

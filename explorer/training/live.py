@@ -11,12 +11,13 @@ import threading
 import time
 
 from explorer.config import options as opts
+from explorer.config.options import Experiment, as_experiment
 from explorer.errors import UserInputError
 from explorer.measures.probes import Frame
 from explorer.training.capacity import CORES, REQUESTS_FIRST, SLOTS, lower_thread_priority
 from explorer.training.memory import release_free_memory
 from explorer.training.replay import ReplayStore
-from explorer.training.run import LIVE_SETTINGS, Run
+from explorer.training.run import Run
 
 CHUNK_SECONDS = 0.05     # training between two looks at the stop flag
 FRAME_SECONDS = 0.25     # a new frame at most this often while training (4 a second)
@@ -57,10 +58,11 @@ class LiveSession:
     def training(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def new_run(self, options: dict) -> Run:
-        """A fresh run from checked options (it replaces the current one, stopping it first)."""
+    def new_run(self, options: Experiment, dataset=None) -> Run:
+        """A fresh run from checked options (it replaces the current one, stopping it first);
+        `dataset`: its data when already read (a page's points), else built from the options."""
         self.stop(wait=True)
-        run = Run(options, device=self.device)   # builds the data: raises UserInputError on bad input
+        run = Run(options, device=self.device, dataset=dataset)   # builds the data: UserInputError on bad input
         run.state.build_optimisers()   # a run made to train builds them now, not inside its first frame
         with self.lock:
             self.run, self.source, self.ended, self.throughput = run, "live run", False, None
@@ -68,10 +70,10 @@ class LiveSession:
         self.publish(fine=True)
         return run
 
-    def load(self, folder: str, name: str, points_path: str | None = None) -> Run:
-        """Show a saved pair (pretrained or uploaded)."""
+    def load(self, folder: str, name: str, points_path: str | None = None, points=None) -> Run:
+        """Show a saved pair (pretrained or uploaded); `points`: its points' Dataset, when already read."""
         self.stop(wait=True)
-        run = Run.from_checkpoint(folder, device=self.device, points_path=points_path)
+        run = Run.from_checkpoint(folder, device=self.device, points_path=points_path, points=points)
         with self.lock:
             self.run, self.source, self.ended, self.throughput = run, name, True, None
             self.replay.clear()
@@ -83,21 +85,21 @@ class LiveSession:
         """Stop was pressed: the run is ended, or will be once its last chunk is done."""
         return self.ended or self._end_requested
 
-    def needs_new_run(self, options: dict) -> bool:
+    def needs_new_run(self, options: Experiment) -> bool:
         """Train continues the current run unless it ended, finished, or a setting that shapes it
         (data, networks, sampler, seed) differs from the controls."""
         run = self.run
         if run is None or self.ending or run.done:
             return True
-        return any(run.options.get(k) != v for k, v in options.items() if k not in LIVE_SETTINGS)
+        return run.options.shapes_differ(options)
 
-    def apply_live_settings(self, options: dict) -> None:
+    def apply(self, options: Experiment) -> bool:
+        """The run takes `options`' live settings (entropy, its weight, learning rates, steps)
+        between steps; returns whether any changed."""
         if self.run is None:
-            return
+            return False
         with self.lock:
-            changed = {k: options[k] for k in LIVE_SETTINGS if self.run.options.get(k) != options[k]}
-            if changed:
-                self.run.update_settings(**changed)
+            return self.run.reconfigure(as_experiment(options))
 
     # ------------------------------------------------------------------ training
     def start(self) -> None:

@@ -12,13 +12,14 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
 from explorer.config import options as opts
 from explorer.config.build import build_dataset, build_models, data_record, pick_device, train_config
+from explorer.config.options import LIVE_SETTINGS, Experiment, as_experiment
 from explorer.errors import UserInputError
 from explorer.measures import entropies, evaluation, probes
 from explorer.training.early_stopping import VALIDATE_EVERY, BestOnValidation, split_validation
@@ -30,14 +31,12 @@ PROBE_SAMPLES = 500    # fixed latent/real probe points shown in figures, so fra
 LOADED_CHAINS = 250    # long-run Langevin chains shown for a saved Langevin pair (500 steps each)
 FINAL_LR_FRACTION = 0.05
 LAST_GOOD_EVERY = 100  # steps between restore points (a diverged run goes back at most this far)
-# hyperparameters a run accepts between steps without being rebuilt
 # the coverage and NLL curves: evaluate_pair every PROGRESS_EVERY steps, lighter than the final one
 PROGRESS_EVERY = 250
 PROGRESS_SAMPLES = 1000
 PROGRESS_RESOLUTION = 150
 HISTORY_FILE_POINTS = 500   # rows a metric keeps in metrics.json
 METRICS_NAME = "metrics.json"
-LIVE_SETTINGS = ("entropy", "entropy_weight", "lr_energy", "lr_generator", "lr_decay", "lr_final_generator", "steps")
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,10 @@ class Snapshot:
 
 
 class Run:
-    def __init__(self, options: dict, device: str = "cpu", dataset=None):
-        self.options = dict(options)
+    def __init__(self, options: Experiment | dict, device: str = "cpu", dataset=None):
+        """A fresh run of `options` (an Experiment, or a mapping of settings checked into one).
+        `dataset`: the data, already built (points a page has parsed); else built from the options."""
+        self.options = as_experiment(options)
         self.device = pick_device(device)
         seed = self.options["seed"]
         dataset = dataset if dataset is not None else build_dataset(self.options)
@@ -192,14 +193,21 @@ class Run:
         self.paused = False
         self.warning = None
 
+    def reconfigure(self, options: Experiment) -> bool:
+        """Take `options`' live settings (LIVE_SETTINGS) between steps: the training config is rebuilt
+        from them by the function that built it at the start. Returns whether anything changed."""
+        if self.options.live_settings() == options.live_settings():
+            return False
+        self.options = replace(self.options, **options.live_settings())
+        self.state.config = train_config(self.options, self.dataset)
+        return True
+
     def update_settings(self, **changes) -> None:
         """Change live hyperparameters between steps (see LIVE_SETTINGS); checked like any input."""
-        for name, value in changes.items():
+        for name in changes:
             if name not in LIVE_SETTINGS:
                 raise UserInputError(f"{name} cannot change during a run; press Reset to apply it")
-            self.options[name] = opts.check_value(name, value)
-        cfg = self.state.config
-        cfg.entropy, cfg.entropy_weight = self.options["entropy"], self.options["entropy_weight"]
+        self.reconfigure(self.options.changed(**changes))
 
     def finish(self) -> int | None:
         """End of a run: for small point sets, restore the pair with the best validation NLL
@@ -262,10 +270,12 @@ class Run:
         return self.history.thinned(max_points)
 
     @classmethod
-    def from_checkpoint(cls, folder: str, device: str = "cpu", points_path: str | None = None) -> "Run":
+    def from_checkpoint(cls, folder: str, device: str = "cpu", points_path: str | None = None,
+                        points=None) -> "Run":
         """A run holding a saved pair (strictly loaded), its data and its metric history, at the
         step it was saved. Optimiser moments are not saved, so training it further restarts Adam.
-        `points_path`: where the points of a `points` pair are now, when not at the saved path."""
+        `points_path`: where the points of a `points` pair are now, when not at the saved path;
+        `points`: their Dataset, when already read (a page's upload), so they are not read again."""
         energy, generator, config = load_pair(folder)
         saved = config.get("options")
         if not isinstance(saved, dict):
@@ -275,7 +285,7 @@ class Run:
         if points_path is not None and saved.get("dataset") == "points":
             saved = {**saved, "points": points_path}
         options = opts.resolve(None, saved)
-        run = cls(options, device=device)
+        run = cls(options, device=device, dataset=points if options["dataset"] == "points" else None)
         try:
             run.energy.load_state_dict(energy.state_dict(), strict=True)
             run.generator.load_state_dict(generator.state_dict(), strict=True)
@@ -289,7 +299,7 @@ class Run:
 
     def save(self, folder: str, metrics: dict | None = None, step: int | None = None) -> None:
         """Write the pair; `step` is the step its weights come from (default: the current one)."""
-        extra = {"options": self.options, "data": data_record(self.dataset),
+        extra = {"options": dict(self.options), "data": data_record(self.dataset),
                  "step": self.step if step is None else step}
         if metrics is not None:
             extra["metrics"] = metrics

@@ -1,0 +1,68 @@
+"""What the page's frame outputs show: the landscape, the curves, the histogram and the status line,
+for the page's newest frame or for the earlier one it replays.
+
+Figures are Plotly JSON; a figure left out (None) stays as the page shows it. While training,
+contours and (but on every SIDE_PLOTS_EVERY-th frame) the side plots are left out, so that a
+small machine's browser redraws less and leaves the CPU to training.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from explorer.figures import frame as figures
+from explorer.page import controls
+from explorer.page.replay_cursor import replaying_note
+from explorer.page.state import PageState
+from explorer.training import replay
+
+SIDE_PLOTS_EVERY = 5   # while training, curves and histograms come with every 5th frame (about 0.7 a second)
+
+
+@dataclass(frozen=True)
+class Shown:
+    status: str
+    landscape: str | None = None
+    curves: str | None = None
+    histogram: str | None = None
+
+
+def status_only(state: PageState, note: str | None = None, problem: str | None = None,
+                word: str | None = None, step: int | None = None) -> Shown:
+    """The status line of the newest frame (`word` and `step` as controls.status_markdown's state
+    and step); the figures stay as they are."""
+    return Shown(controls.status_markdown(state.live.latest()[0], note, problem, word, step))
+
+
+def newest(state: PageState, note: str | None = None, problem: str | None = None, side_plots: bool = True) -> Shown:
+    """The figures and the status line of the page's newest frame (or of the frame it replays)."""
+    frame, _ = state.live.latest()
+    status = controls.status_markdown(frame, note, problem)
+    if frame is None:
+        return Shown(status)
+    training = bool(frame.info.get("training"))
+    if state.replay_cursor.replaying(state.live):
+        return replayed(state, note, problem, redraw=not training, curves=not training or side_plots)
+    landscape = figures.landscape_figure(frame, **state.view, contours=not training).to_json()
+    if training and not side_plots:
+        return Shown(status, landscape)
+    return Shown(status, landscape, figures.curves_figure(frame.history, frame.total_steps).to_json(),
+                 figures.histogram_figure(frame).to_json())
+
+
+def replayed(state: PageState, note: str | None = None, problem: str | None = None, redraw: bool = True,
+             curves: bool = True) -> Shown:
+    """A replayed frame: its landscape and histogram, the run's curves marked at its step. Frames
+    streamed while training bring the status line and, with `curves`, the curves (whose change
+    moves the slider's range on); `redraw` redraws the replayed frame too."""
+    latest, _ = state.live.latest()
+    shown = state.live.replay.nearest(state.replay_cursor.step)
+    status = controls.status_markdown(latest, replaying_note(shown.step, note), problem)
+    curves_json = None
+    if curves or redraw:
+        figure = figures.curves_figure(latest.history, latest.total_steps)
+        figure.update_layout(shapes=replay.step_marker_shapes(shown.step, len(figures.CURVES)))
+        curves_json = figure.to_json()
+    if not redraw:
+        return Shown(status, curves=curves_json)
+    return Shown(status, figures.landscape_figure(shown, **state.view, contours=True).to_json(), curves_json,
+                 figures.histogram_figure(shown).to_json())

@@ -1,0 +1,78 @@
+"""The server: `python app.py` launches the page, warms it up and serves the first view.
+
+GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are read by Gradio's launch() itself; ENERGYLAB_NO_BROWSER
+(or a Hugging Face Space, SPACE_ID) keeps a browser from being opened; ENERGYLAB_THREADS sets the
+torch threads per training.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+import gradio as gr
+from starlette.middleware import Middleware
+
+from explorer.command_line import set_threads
+from explorer.figures import frame as figures
+from explorer.page.state import PageState
+from explorer.training.capacity import NewPagesFirst
+from explorer.ui.layout import build_page
+from explorer.ui.page import Page
+from explorer.ui.plot_view import FIRST_VIEW_MARK, FIRST_VIEWS, PLOTLY_HEAD
+from explorer.ui.tabs.lesson import open_link
+from explorer.ui.tabs.train import MAX_UPLOAD_BYTES
+
+log = logging.getLogger("energylab")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="EnergyLab: the explorer in your browser")
+    parser.add_argument("--share", action="store_true", help="also open a public Gradio share link")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("ENERGYLAB_THREADS", "1")),
+                        help="torch CPU threads per training (default 1)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    set_threads(args.threads)
+    # torch releases the GIL in every op; a short switch interval hands it back to the training
+    # thread sooner when a request handler holds it (the default 5 ms cost live training ~10 %)
+    sys.setswitchinterval(0.001)
+    page = build_page()
+    page.blocks.queue(default_concurrency_limit=None).launch(
+        share=args.share, inbrowser=not (os.environ.get("SPACE_ID") or os.environ.get("ENERGYLAB_NO_BROWSER")),
+        theme=gr.themes.Soft(), head=PLOTLY_HEAD, show_error=False, max_file_size=MAX_UPLOAD_BYTES,
+        prevent_thread_lock=True,
+        app_kwargs={"middleware": [Middleware(NewPagesFirst)]})   # a new visitor's page before other runs' chunks
+    warm_up(page)
+    page.blocks.block_thread()
+
+
+def warm_up(page: Page) -> None:
+    """Open the default pair once in a throwaway page while the first browser is still loading
+    the page's scripts: the first visitor then finds plotly's subplot layout, torch's kernels and
+    the file cache warm (cold, their first page load took ~0.5 s more on this 2-core machine); and
+    its figures become the first view of every page served after (FIRST_VIEW_MARK)."""
+    state = PageState()
+    try:
+        updates = open_link(page, state, [])
+        first = {"landscape": updates.get(page.landscape.landscape), "curves": updates.get(page.landscape.curves),
+                 "histogram": updates.get(page.landscape.histogram)}
+        frame, _ = state.live.latest()
+        if frame is not None and frame.landscape is not None:
+            # the heatmap alone, as while training: a cold browser draws it in about half the time of
+            # the contours, which the load event brings next (the same figure drawn in full)
+            first["landscape"] = figures.landscape_figure(frame, **state.view, contours=False).to_json()
+        state.close()
+        serve_first_view(page.blocks, first)
+    except Exception:  # noqa: BLE001 - a warm-up must never stop the app; the visitor's own call reports
+        log.exception("warm-up failed")
+
+
+def serve_first_view(blocks: gr.Blocks, figures_json: dict) -> None:
+    """Put the default pair's figures in the page config that every later page is served with
+    (the config Gradio made at launch, a dict it copies per page); marked, see FIRST_VIEW_MARK."""
+    components = {c.get("props", {}).get("elem_id"): c for c in blocks.config["components"]}
+    for name in FIRST_VIEWS:
+        if isinstance(figures_json.get(name), str) and name in components:
+            components[name]["props"]["value"] = FIRST_VIEW_MARK + figures_json[name]

@@ -1,0 +1,59 @@
+// A Plotly chart that redraws in place (explorer/ui/plot_view.py): the body of a gr.HTML's
+// js_on_load. FIRST_VIEW (the first view's mark) is defined before it by explorer/ui/static.py.
+const target = element.querySelector('.energylab-plot');
+let drawn = null;   // the figure JSON on the chart: the same value again is not redrawn
+const draw = () => {
+  let value = props.value;
+  if (!value) return;
+  if (value.startsWith(FIRST_VIEW)) {   // the default pair's first view, in the page itself
+    if (window.location.search) return;  // a link names its own state: its load event brings it
+    value = value.slice(FIRST_VIEW.length);
+  }
+  if (value === drawn) return;
+  drawn = value;
+  // Charts are drawn one at a time, in the order their values came, each in its own task: the
+  // browser shows each chart as soon as it is drawn (a new page's landscape before the side plots,
+  // ~0.4 s sooner on a busy machine). A value overtaken by a newer one before its turn is skipped.
+  window.energylabDraws = (window.energylabDraws || Promise.resolve())
+    .then(() => new Promise((resolve) => setTimeout(resolve, 0)))
+    .then(() => {
+      if (drawn !== value) return;
+      const figure = JSON.parse(value);
+      return window.Plotly.react(target, {data: figure.data, layout: figure.layout, frames: figure.frames || [],
+                                          config: {responsive: true, displaylogo: false}}).then(listen);
+    })
+    .catch((error) => console.error('EnergyLab: a chart could not be drawn', error));
+};
+// digits: hovering a point that carries its 8 x 8 image (0-16 levels) shows that image, pixelated
+const zoom = document.createElement('canvas');
+zoom.width = zoom.height = 96;
+zoom.style.cssText = 'position:absolute;top:40px;right:30px;display:none;border:1px solid #999;' +
+  'image-rendering:pixelated;background:white;z-index:10';
+element.style.position = 'relative';
+element.appendChild(zoom);
+let listening = false;
+const listen = () => {
+  if (listening || typeof target.on !== 'function') return;
+  listening = true;
+  target.on('plotly_hover', (event) => {
+    const pixels = event.points[0].customdata;
+    if (!pixels || pixels.length !== 64) return;
+    const tile = document.createElement('canvas');
+    tile.width = tile.height = 8;
+    const tileContext = tile.getContext('2d');
+    const image = tileContext.createImageData(8, 8);
+    for (let i = 0; i < 64; i++) {
+      const level = 255 - Math.round(pixels[i] * 255 / 16);
+      image.data.set([level, level, level, 255], i * 4);
+    }
+    tileContext.putImageData(image, 0, 0);
+    const context = zoom.getContext('2d');
+    context.imageSmoothingEnabled = false;
+    context.drawImage(tile, 0, 0, 96, 96);
+    zoom.style.display = 'block';
+  });
+  target.on('plotly_unhover', () => { zoom.style.display = 'none'; });
+};
+const whenLoaded = () => (window.Plotly ? draw() : setTimeout(whenLoaded, 50));
+whenLoaded();
+watch('value', () => (window.Plotly ? draw() : whenLoaded()));

@@ -1,0 +1,133 @@
+"""The Compare tab: two runs, identical but for one setting, trained side by side (explorer/page/compare.py)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import gradio as gr
+
+from explorer.config.presets import PRESETS
+from explorer.page import compare, compare_view
+from explorer.page.state import PageState
+from explorer.training.live import FRAME_SECONDS
+from explorer.ui.guard import guarded
+from explorer.ui.page import MANY, Page, bind
+from explorer.ui.plot_view import plotly_view
+
+COMPARE_NOTE = """Both runs share **everything** but the one setting: the seed, so the same data batches, the same
+initial networks and the same latent draws; only that setting makes them drift apart. Coverage is measured every
+250 steps on 1,000 samples (a mode counts as covered when a sample lies within 3 std of its centre).
+Train here pauses the main panel's run, and the main panel's Train pauses this comparison, so the two cores go to
+what you are watching."""
+
+
+@dataclass
+class CompareUI:
+    preset: gr.Dropdown
+    contrast: gr.Radio
+    left_estimator: gr.Dropdown
+    right_estimator: gr.Dropdown
+    seed: gr.Number
+    steps: gr.Number
+    train_button: gr.Button
+    pause_button: gr.Button
+    stop_button: gr.Button
+    status: gr.Markdown
+    left_plot: gr.HTML
+    right_plot: gr.HTML
+    chart: gr.HTML
+
+
+def create_ui() -> CompareUI:
+    with gr.Tab("Compare", id="compare-tab", elem_id="compare-tab"):
+        with gr.Row():
+            preset = gr.Dropdown([name for name in PRESETS if name != "points"], value=compare.DEFAULT_PRESET,
+                                 label="preset")
+            contrast = gr.Radio([(c.label, c.key) for c in compare.CONTRASTS.values()], value="entropy",
+                                label="what differs")
+            left_estimator = gr.Dropdown(list(compare.ESTIMATOR_CHOICES), value="batchnorm", label="left estimator",
+                                         visible=False)
+            right_estimator = gr.Dropdown(list(compare.ESTIMATOR_CHOICES), value="knn", label="right estimator",
+                                          visible=False)
+        with gr.Row():
+            seed = gr.Number(0, label="seed (both runs)", precision=0)
+            steps = gr.Number(compare_view.preset_steps(compare.DEFAULT_PRESET), label="steps", precision=0)
+            train_button = gr.Button("Train both", variant="primary", elem_id="compare-train")
+            pause_button = gr.Button("Pause", elem_id="compare-pause")
+            stop_button = gr.Button("Stop", variant="stop", elem_id="compare-stop")
+        status = gr.Markdown("Press **Train both**: two runs, identical but for one setting, train side by side.",
+                             elem_id="compare-status")
+        with gr.Row():
+            left_plot = plotly_view("compare-left", 440)
+            right_plot = plotly_view("compare-right", 440)
+        chart = plotly_view("compare-coverage", 330)
+        gr.Markdown(COMPARE_NOTE)
+    return CompareUI(preset, contrast, left_estimator, right_estimator, seed, steps, train_button, pause_button,
+                     stop_button, status, left_plot, right_plot, chart)
+
+
+def comparison(page: Page, state: PageState, note: str | None = None, problem: str | None = None,
+               chart: bool = True) -> dict:
+    """Both landscapes, the coverage chart (with `chart`) and the tab's status line; a figure not
+    there yet stays as it is."""
+    shown, ui = compare_view.shown(state, note, problem, chart), page.compare
+    updates = {ui.status: shown.status, page.state: state}
+    for plot, value in ((ui.left_plot, shown.left), (ui.right_plot, shown.right), (ui.chart, shown.chart)):
+        if value is not None:
+            updates[plot] = value
+    return updates
+
+
+@guarded(show=comparison)
+def compare_train(page: Page, state: PageState, preset, contrast, estimator_left, estimator_right, seed, steps):
+    """Train both sides together (continuing a paused comparison of the same settings) and stream frames."""
+    compare_view.start(state, preset, contrast, estimator_left, estimator_right, seed, steps)
+    seen, chart_rows = (-1, -1), -1
+    while True:
+        time.sleep(FRAME_SECONDS)
+        _, ids = state.comparison.frames()
+        rows = compare_view.coverage_rows(state.comparison)
+        if ids != seen:
+            yield comparison(page, state, chart=rows != chart_rows)
+            seen, chart_rows = ids, rows
+        if not state.comparison.training:
+            yield comparison(page, state, "Train both starts a new comparison" if state.comparison.stopped else None)
+            return
+
+
+@guarded(show=comparison)
+def compare_pause(page: Page, state: PageState):
+    if state.comparison is not None:
+        state.comparison.pause()
+    return {page.state: state}
+
+
+@guarded(show=comparison)
+def compare_stop(page: Page, state: PageState):
+    if state.comparison is None:
+        return comparison(page, state, "nothing to stop")
+    state.comparison.end()
+    return comparison(page, state, "Train both starts a new comparison")
+
+
+def show_estimators(page: Page, contrast) -> dict:
+    shown = gr.update(visible=contrast == "estimator")
+    return {page.compare.left_estimator: shown, page.compare.right_estimator: shown}
+
+
+def preset_steps(preset) -> dict:
+    return gr.update(value=compare_view.preset_steps(preset))
+
+
+def wire(page: Page) -> None:
+    ui = page.compare
+    inputs = [page.state, ui.preset, ui.contrast, ui.left_estimator, ui.right_estimator, ui.seed, ui.steps]
+    outputs = [ui.left_plot, ui.right_plot, ui.chart, ui.status, page.state]
+    ui.train_button.click(bind(compare_train, page), inputs, outputs, api_name="compare_train", show_progress="hidden",
+                          **MANY)
+    ui.pause_button.click(bind(compare_pause, page), [page.state], outputs, api_name="compare_pause", **MANY)
+    ui.stop_button.click(bind(compare_stop, page), [page.state], outputs, api_name="compare_stop",
+                         show_progress="hidden", **MANY)
+    ui.contrast.change(bind(show_estimators, page), [ui.contrast], [ui.left_estimator, ui.right_estimator],
+                       api_name=False, **MANY)
+    ui.preset.input(preset_steps, [ui.preset], [ui.steps], api_name=False, **MANY)

@@ -1,0 +1,246 @@
+"""The left column: a pretrained pair, Train / Pause / Stop / Step / Reset, the experiment's
+controls (data, method, networks and seed) and the pair files (download, upload).
+
+Train streams frames while a background thread trains (explorer/training/live.py); the controls
+become one checked Experiment (explorer/page/runs.py).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import gradio as gr
+
+from explorer.config.options import OPTION_BY_NAME, resolve
+from explorer.data.datasets import DATASET_NAMES
+from explorer.page import controls, pairs, points, runs, shown_controls
+from explorer.page.frame_view import SIDE_PLOTS_EVERY
+from explorer.page.state import PageState
+from explorer.training.capacity import REQUESTS_FIRST
+from explorer.training.live import FRAME_SECONDS
+from explorer.ui.frames import draw, only_status
+from explorer.ui.guard import guarded
+from explorer.ui.page import MANY, Page, bind
+
+# uploads: points files are at most 100 MiB (datasets.MAX_FILE_BYTES), a pair's weights 64 MiB;
+# Gradio refuses a larger upload before it reaches a handler (explorer/ui/server.py)
+MAX_UPLOAD_BYTES = 100 * 2**20
+
+
+@dataclass
+class TrainUI:
+    pretrained: gr.Dropdown
+    train_button: gr.Button
+    pause_button: gr.Button
+    stop_button: gr.Button
+    step_count: gr.Dropdown
+    step_buttons: dict          # "both" / "energy" / "generator" -> its Step button
+    reset_button: gr.Button
+    controls: dict              # controls.CONTROL_NAMES -> component, in that order
+    points_file: gr.File
+    networks_accordion: gr.Accordion
+    files_accordion: gr.Accordion
+    download_button: gr.Button
+    download_file: gr.File
+    pair_upload: gr.File
+
+    @property
+    def control_inputs(self) -> list:
+        return list(self.controls.values())
+
+    @property
+    def control_outputs(self) -> list:
+        return [*self.controls.values(), self.points_file]
+
+
+def number(name: str, **kwargs) -> gr.Number:
+    option = OPTION_BY_NAME[name]
+    # no minimum/maximum here: explorer/config/options.py checks bounds and says what is allowed, in the page
+    return gr.Number(label=name.replace("_", " "), info=option.help, **kwargs)
+
+
+def create_ui(pretrained_pairs) -> TrainUI:
+    initial = controls.controls_from_options(resolve(None, {"dataset": "ring"}))
+    pretrained = gr.Dropdown([(p.label, p.name) for p in pretrained_pairs], value=None, label="pretrained pair",
+                             info="shows a pair trained by the command line (assets/README.md)")
+    with gr.Row():
+        train_button = gr.Button("Train", variant="primary", elem_id="train")
+        pause_button = gr.Button("Pause", elem_id="pause")
+        stop_button = gr.Button("Stop", variant="stop", elem_id="stop")
+    with gr.Row():
+        step_count = gr.Dropdown(list(runs.STEP_CHOICES), value=10, label="steps per click", min_width=90)
+        step_buttons = {"both": gr.Button("Step", elem_id="step"),
+                        "energy": gr.Button("Step energy", elem_id="step-energy"),
+                        "generator": gr.Button("Step generator", elem_id="step-generator")}
+    reset_button = gr.Button("Reset: a new run from these settings", elem_id="reset")
+    made = {}
+    with gr.Accordion("data", open=True):
+        made["dataset"] = gr.Dropdown(list(DATASET_NAMES), value="ring", label="dataset")
+        made["modes"] = number("modes", value=initial["modes"], precision=0)
+        made["radius"] = number("radius", value=initial["radius"])
+        made["spacing"] = number("spacing", value=initial["spacing"], visible=False)
+        made["std"] = number("std", value=initial["std"])
+        points_file = gr.File(label="points (.csv or .npy, N x 2)", visible=False, elem_id="points-upload")
+    with gr.Accordion("method (entropy, weight, learning rates and steps change live)", open=True):
+        made["sampler"] = gr.Radio(["generator", "langevin"], value="generator", label="negative samples from",
+                                   info=OPTION_BY_NAME["sampler"].help)
+        made["entropy"] = gr.Dropdown(["batchnorm", "knn", "pullaway", "none"], value="batchnorm",
+                                      label="entropy estimator", info="batchnorm: the paper's surrogate")
+        made["entropy_weight"] = gr.Slider(0, 5, value=1.0, step=0.05, label="entropy weight",
+                                           info="1 = the paper's KL; 0 = no entropy term (collapse)")
+        made["lr_energy"] = number("lr_energy", value=initial["lr_energy"])
+        made["lr_generator"] = number("lr_generator", value=initial["lr_generator"])
+        made["steps"] = number("steps", value=initial["steps"], precision=0)
+    with gr.Accordion("networks and seed (apply on Reset or a new Train)", open=False) as networks_accordion:
+        made["batch_size"] = number("batch_size", value=initial["batch_size"], precision=0)
+        made["hidden"] = number("hidden", value=initial["hidden"], precision=0)
+        made["energy_hidden"] = number("energy_hidden", value=0, precision=0)
+        made["latent_dim"] = number("latent_dim", value=initial["latent_dim"], precision=0)
+        made["seed"] = number("seed", value=initial["seed"], precision=0)
+    with gr.Accordion("pair files", open=False) as files_accordion:
+        download_button = gr.Button("Download the current pair (.zip)", elem_id="download")
+        download_file = gr.File(label="pair zip", visible=False, interactive=False)
+        pair_upload = gr.File(label="upload a pair (.zip, or config.json + model.safetensors)", file_count="multiple",
+                              elem_id="pair-upload")
+    return TrainUI(pretrained, train_button, pause_button, stop_button, step_count, step_buttons, reset_button,
+                   {name: made[name] for name in controls.CONTROL_NAMES}, points_file, networks_accordion,
+                   files_accordion, download_button, download_file, pair_upload)
+
+
+def control_updates(page: Page, shown: dict) -> dict:
+    """explorer/page/shown_controls.py's properties, as updates of the controls (and the points upload)."""
+    components = {**page.train.controls, "points_file": page.train.points_file}
+    return {components[name]: gr.update(**properties) for name, properties in shown.items()}
+
+
+# ---------------------------------------------------------------------------- handlers
+@guarded()
+def choose_pretrained(page: Page, state: PageState, name: str):
+    if not name:
+        return only_status(page, state)
+    started = time.perf_counter()
+    with REQUESTS_FIRST.serving():
+        run = pairs.show_pretrained(state, name)
+        shown = draw(page, state, f"loaded in {time.perf_counter() - started:.2f} s")
+    return (shown | control_updates(page, shown_controls.showing(run.options))
+            | {page.train.pretrained: gr.update(value=name)})
+
+
+@guarded(show=draw)
+def train(page: Page, state: PageState, *values):
+    """Start (or continue) training and stream frames until it stops, pauses or ends."""
+    live = state.live
+    note = runs.for_training(state, runs.experiment_of(state, values))
+    if state.comparison is not None:   # the comparison pauses: both cores go to this run
+        state.comparison.pause()
+    live.start()
+    seen, shown = -1, 0
+    while True:
+        frame, frame_id = live.wait_frame(seen, timeout=FRAME_SECONDS)
+        if frame_id != seen:
+            seen, shown = frame_id, shown + 1
+            yield draw(page, state, note, side_plots=shown % SIDE_PLOTS_EVERY == 1)
+        if not live.training:
+            if live.ending:   # Stop: say so with the last frame, which replaces Stop's own status
+                note = f"stopped at step {live.run.step:,}: Train starts a new run"
+            elif live.run.done:
+                note = "finished"
+            yield draw(page, state, note)
+            return
+
+
+def pause(page: Page, state) -> None:
+    if isinstance(state, PageState):
+        state.live.stop(wait=False)
+
+
+@guarded()
+def stop(page: Page, state: PageState):
+    """Ends the run; while training, the Train stream brings the last frame, this only the word."""
+    was_training = state.live.training
+    step = state.live.end()
+    note = f"stopped at step {step:,}: Train starts a new run" if step is not None else "nothing to stop"
+    if was_training:  # the counter shows the halted step before the last frame has arrived
+        return only_status(page, state, note, word="stopped", step=step)
+    return draw(page, state, note)
+
+
+def step_handler(update: str):
+    """The handler of a Step button: `update` is "both", "energy" or "generator"."""
+    @guarded()
+    def step(page: Page, state: PageState, count, *values):
+        return draw(page, state, runs.step(state, runs.experiment_of(state, values), count, update))
+    step.__name__ = f"step_{update}"
+    return step
+
+
+@guarded()
+def reset(page: Page, state: PageState, *values):
+    runs.new_run(state, runs.experiment_of(state, values))
+    return draw(page, state, "new run at step 0")
+
+
+@guarded()
+def change_live_setting(page: Page, state: PageState, *values):
+    """Entropy, weight, learning rates and steps apply between steps, even mid-run."""
+    if state.live.run is None or state.live.ended:
+        return {page.state: state}
+    if not state.live.apply(runs.experiment_of(state, values)):   # unchanged: e.g. a lesson step set them
+        return {page.state: state}
+    return only_status(page, state, "settings applied")
+
+
+def change_dataset(page: Page, dataset: str) -> dict:
+    """Show the dataset's own parameters and its defaults (explorer/page/shown_controls.py)."""
+    return control_updates(page, shown_controls.dataset_changed(dataset))
+
+
+@guarded()
+def upload_points(page: Page, state: PageState, file):
+    if file is None:
+        return only_status(page, state)
+    note = points.upload(state, file)
+    return only_status(page, state, note) | {page.train.controls["dataset"]: gr.update(value="points")}
+
+
+@guarded()
+def upload_pair(page: Page, state: PageState, files):
+    if not files:
+        return only_status(page, state)
+    run = pairs.load_upload(state, files)
+    return draw(page, state, "pair loaded") | control_updates(page, shown_controls.showing(run.options))
+
+
+@guarded()
+def download_pair(page: Page, state: PageState):
+    path = pairs.download_zip(state)
+    return draw(page, state, f"{os.path.basename(path)} ready") | {
+        page.train.download_file: gr.update(value=path, visible=True)}
+
+
+def wire(page: Page) -> None:
+    ui, frame = page.train, list(page.frame)
+    state, control_inputs = page.state, ui.control_inputs
+    ui.pretrained.input(bind(choose_pretrained, page), [state, ui.pretrained],
+                        frame + ui.control_outputs + [ui.pretrained], api_name="choose_pretrained", **MANY)
+    ui.train_button.click(bind(train, page), [state, *control_inputs], frame, api_name="train",
+                          show_progress="hidden", **MANY)
+    ui.pause_button.click(bind(pause, page), [state], [], api_name="pause", **MANY)
+    ui.stop_button.click(bind(stop, page), [state], frame, api_name="stop", show_progress="hidden", **MANY)
+    for update, button in ui.step_buttons.items():
+        button.click(bind(step_handler(update), page), [state, ui.step_count, *control_inputs], frame,
+                     api_name=f"step_{update}", **MANY)
+    ui.reset_button.click(bind(reset, page), [state, *control_inputs], frame, api_name="reset", **MANY)
+    for name in ("entropy", "entropy_weight", "lr_energy", "lr_generator", "steps"):
+        ui.controls[name].change(bind(change_live_setting, page), [state, *control_inputs], frame,
+                                 api_name="set_live" if name == "entropy_weight" else False, show_progress="hidden",
+                                 **MANY)
+    ui.controls["dataset"].input(bind(change_dataset, page), [ui.controls["dataset"]], ui.control_outputs,
+                                 api_name=False, **MANY)
+    ui.points_file.upload(bind(upload_points, page), [state, ui.points_file], frame + [ui.controls["dataset"]],
+                          api_name="upload_points", **MANY)
+    ui.pair_upload.upload(bind(upload_pair, page), [state, ui.pair_upload], frame + ui.control_outputs,
+                          api_name="upload_pair", **MANY)
+    ui.download_button.click(bind(download_pair, page), [state], frame + [ui.download_file], api_name="download_pair",
+                             **MANY)
