@@ -3,7 +3,7 @@
 The `Run` owns everything mutable (models, optimisers, random streams, metric history), so the
 command line and each browser session of the app simply hold one. It steps, pauses and resumes,
 takes hyperparameter changes between steps, catches divergence, and hands out frozen numpy
-`Snapshot`s that the figures are drawn from.
+`Frame`s (explorer/measures/probes.py) that the figures are drawn from.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -30,28 +29,14 @@ PROBE_SAMPLES = 500    # fixed latent/real probe points shown in figures, so fra
 LOADED_CHAINS = 250    # long-run Langevin chains shown for a saved Langevin pair (500 steps each)
 FINAL_LR_FRACTION = 0.05
 LAST_GOOD_EVERY = 100  # steps between restore points (a diverged run goes back at most this far)
-# hyperparameters a run accepts between steps without being rebuilt
 # the coverage and NLL curves: evaluate_pair every PROGRESS_EVERY steps, lighter than the final one
 PROGRESS_EVERY = 250
 PROGRESS_SAMPLES = 1000
 PROGRESS_RESOLUTION = 150
 HISTORY_FILE_POINTS = 500   # rows a metric keeps in metrics.json
 METRICS_NAME = "metrics.json"
+# hyperparameters a run accepts between steps without being rebuilt
 LIVE_SETTINGS = ("entropy", "entropy_weight", "lr_energy", "lr_generator", "lr_decay", "lr_final_generator", "steps")
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What a frame shows: plain numpy, never touched again by training."""
-    step: int
-    total_steps: int
-    real: np.ndarray            # (PROBE_SAMPLES, d) fixed real points
-    fake: np.ndarray            # (PROBE_SAMPLES, d) samples of the fixed probe latents (or chains)
-    history: dict               # metric name -> (steps, values) numpy arrays
-    steps_per_second: float
-    paused: bool
-    warning: str | None
-    options: dict = field(repr=False)
 
 
 class Run:
@@ -185,9 +170,6 @@ class Run:
                         f"{good['step']} and paused. Try lower learning rates or a larger std.")
 
     # ------------------------------------------------------------------ control
-    def pause(self) -> None:
-        self.paused = True
-
     def resume(self) -> None:
         self.paused = False
         self.warning = None
@@ -248,13 +230,6 @@ class Run:
                                  real=self.probe_real, fake=fake, history=history, bounds=self.dataset.bounds,
                                  fine=fine, noise_seed=self.probe_seed + 1, arrows=arrows, latent=latent,
                                  info=details)
-
-    def snapshot(self) -> Snapshot:
-        fake = self.samples(PROBE_SAMPLES, self.probe_seed)
-        history = self.history.arrays()
-        return Snapshot(step=self.step, total_steps=self.options["steps"], real=self.probe_real.copy(),
-                        fake=fake, history=history, steps_per_second=self.steps_per_second,
-                        paused=self.paused, warning=self.warning, options=dict(self.options))
 
     # ------------------------------------------------------------------ persistence
     def history_record(self, max_points: int = HISTORY_FILE_POINTS) -> dict:
