@@ -68,7 +68,7 @@ class Grid:
 
 def make_grid(bounds, resolution: int = RESOLUTION) -> Grid:
     xmin, xmax, ymin, ymax = (float(b) for b in bounds)
-    return Grid(metrics._cell_centres(xmin, xmax, resolution), metrics._cell_centres(ymin, ymax, resolution),
+    return Grid(metrics.cell_centres(xmin, xmax, resolution), metrics.cell_centres(ymin, ymax, resolution),
                 (xmin, xmax, ymin, ymax))
 
 
