@@ -16,7 +16,7 @@ import numpy as np
 from explorer.command_line import ArgumentParser, main_guard, set_threads
 from explorer.config import options as opts
 from explorer.config.build import build_dataset, pick_device
-from explorer.data.datasets import load_points
+from explorer.data.points import load_points
 from explorer.errors import UserInputError
 from explorer.measures.evaluation import evaluate_pair
 from models import load_pair

@@ -6,18 +6,11 @@ import pickle
 import numpy as np
 import pytest
 
-from explorer.data.datasets import (
-    DATASET_NAMES,
-    MAX_POINTS,
-    SHAPE_SAMPLERS,
-    grid_mixture,
-    load_digits_scaled,
-    load_points,
-    make_dataset,
-    mixture_bounds,
-    ring_mixture,
-    standardise,
-)
+from explorer.data.datasets import DATASET_NAMES, make_dataset
+from explorer.data.digits import load_digits_scaled
+from explorer.data.mixtures import grid_mixture, mixture_bounds, ring_mixture
+from explorer.data.points import MAX_POINTS, load_points, standardise
+from explorer.data.shapes import SHAPE_SAMPLERS
 from explorer.errors import UserInputError
 
 

@@ -15,7 +15,7 @@ import torch
 
 from explorer.config.options import resolve
 from explorer.config.presets import preset_options
-from explorer.data.datasets import grid_mixture, mixture_bounds, ring_mixture
+from explorer.data.mixtures import grid_mixture, mixture_bounds, ring_mixture
 from explorer.figures import densities as density_figures
 from explorer.measures import densities, entropies
 from explorer.page import densities as density_tab

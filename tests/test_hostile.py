@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from explorer.data.datasets import MAX_POINTS, load_points
+from explorer.data.points import MAX_POINTS, load_points
 from explorer.errors import UserInputError
 from explorer.pairs import files as pair_files
 from models import CheckpointError, load_pair

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from explorer.config import options as opts
 from explorer.data import drawing
-from explorer.data.datasets import load_points, standardise
+from explorer.data.points import load_points, standardise
 from explorer.errors import UserInputError
 from explorer.measures.probes import Frame, Landscape
 from explorer.page import export
@@ -321,7 +321,7 @@ def test_drawn_points_become_the_points_dataset_and_train(client):
     status, dataset = outputs[3], outputs[4]
     assert "60 drawn points" in status and "step 0 / 3,000" in status, status
     assert dataset["value"] == "points" and outputs[-1] is not None
-    # the landscape shows the drawn points, standardised (explorer/datasets.standardise)
+    # the landscape shows the drawn points, standardised (explorer/data/points.standardise)
     landscape = json.loads(outputs[0])
     real = next(t for t in landscape["data"] if t.get("name") == "real data")
     shown = np.column_stack([values(real["x"]), values(real["y"])])

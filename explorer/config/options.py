@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from explorer.data.datasets import DATASET_NAMES, MAX_MODES
+from explorer.data.datasets import DATASET_NAMES
+from explorer.data.mixtures import MAX_MODES
 from explorer.errors import UserInputError
 from models import ESTIMATORS, SAMPLERS
 

@@ -5,7 +5,7 @@ p_E(x) = exp(-E(x)) / Z and the generator's p_G, trained towards each other by K
 p_E is trained towards the data. Seeing p_data, p_E and p_G side by side shows which of the two
 learned the data, and which one a collapse lives in.
 
-- p_data: exact for the ring and grid mixtures (datasets.Mixture.log_density); for the shapes and
+- p_data: exact for the ring and grid mixtures (mixtures.Mixture.log_density); for the shapes and
   a user's points there is no closed form, so a Gaussian kernel density estimate of DATA_SAMPLES
   draws (or of the points themselves);
 - p_E: exp(-E) / Z with log Z by quadrature on the grid plus the ring around it

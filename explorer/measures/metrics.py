@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import logsumexp
 from threadpoolctl import threadpool_limits
 
-from explorer.data.datasets import load_digits_scaled
+from explorer.data.digits import load_digits_scaled
 
 _CHUNK = 65_536      # points per energy_fn call: bounds memory for a 400 x 400 grid and more
 DIGIT_CLASSES = 10
