@@ -19,6 +19,7 @@ from explorer.data.mixtures import grid_mixture, mixture_bounds, ring_mixture
 from explorer.figures import densities as density_figures
 from explorer.measures import densities, entropies
 from explorer.page import densities as density_tab
+from explorer.seeds import ENTROPY_OFFSET
 from explorer.training.live import LiveSession
 from explorer.training.run import PROGRESS_EVERY, Run
 
@@ -152,7 +153,7 @@ def test_a_2d_run_records_the_grid_entropy_and_each_estimator_at_progress_evalua
     assert "entropy_grid" in record and "entropy_knn" in record   # and so into metrics.json
     # the values are what the estimators say of the same samples
     samples = run.generator.sample(entropies.ENTROPY_SAMPLES,
-                                   torch.Generator().manual_seed(run.probe_seed + entropies.ENTROPY_SEED_OFFSET))
+                                   torch.Generator().manual_seed(run.probe_seed + ENTROPY_OFFSET))
     assert run.history["entropy_grid"][0][1] == pytest.approx(entropies.grid_entropy(samples.numpy())["entropy"])
     knn = entropies.estimator_values(run.generator, run.energy, samples[:64], ("knn",))["entropy_knn"]
     assert run.history["entropy_knn"][0][1] == pytest.approx(knn)

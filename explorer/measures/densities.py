@@ -32,6 +32,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from explorer.measures import evaluation, metrics, probes
+from explorer.seeds import DENSITY_SAMPLES_OFFSET
 
 RESOLUTION = probes.FINE_RESOLUTION   # cells per side: the Landscape's own grid when still
 TRAINING_RESOLUTION = 100             # while training: the probe holds the models' lock ~2x shorter
@@ -41,7 +42,6 @@ HELDOUT_FRACTION = 0.2                # of the samples, kept aside to choose the
 BANDWIDTH_CELLS = (0.6, 0.85, 1.2, 1.7, 2.4, 3.4, 4.8, 6.8, 9.6)   # candidate h, in cell widths
 UNIFORM_FLOOR = 1e-3                  # share of the uniform density mixed into an estimate
 LOADED_CHAINS = 2000                  # Langevin chains run for a pair whose chains have not run yet
-SAMPLE_SEED_OFFSET = 7933             # this view's samples: a stream apart from the run's others
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ def model_samples(pair: PairCopy, n: int = GENERATOR_SAMPLES) -> tuple[np.ndarra
     """Samples of the pair's model and what they are: G(z) (seeded), or for the Langevin baseline
     its persistent chains (a loaded pair, whose chains are not saved: LOADED_CHAINS long-run
     chains from noise, a few seconds)."""
-    seed = pair.seed + SAMPLE_SEED_OFFSET
+    seed = pair.seed + DENSITY_SAMPLES_OFFSET
     if pair.generator is not None:
         return evaluation.model_samples(pair.energy, pair.generator, pair.options, n, seed), f"{n:,} generator samples"
     if pair.chains is not None:

@@ -23,8 +23,9 @@ from explorer.page.controls import in_page_words
 from explorer.training.live import LiveSession
 from explorer.training.replay import ReplayStore
 
+from models import ESTIMATORS, SAMPLERS
 DEFAULT_PRESET = "lesson"
-ESTIMATOR_CHOICES = ("batchnorm", "knn", "pullaway", "none")
+ESTIMATOR_CHOICES = ESTIMATORS   # the page's name for them
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def side_options(preset: str, contrast: str, seed: int, estimators: tuple[str, s
         sides = ({"entropy": left}, {"entropy": right})
         names = (f"{left} entropy", f"{right} entropy")
     else:
-        sides = ({"sampler": "generator"}, {"sampler": "langevin"})
+        sides = tuple({"sampler": name} for name in SAMPLERS)   # generator, then langevin
         names = ("generator (no MCMC)", "Langevin chains (MCMC)")
     # check both through the one option table, as the command line and the main panel do
     try:

@@ -20,6 +20,7 @@ from explorer.config import options as opts
 from explorer.config.build import build_dataset, build_models, data_record, pick_device, train_config
 from explorer.errors import UserInputError
 from explorer.measures import entropies, evaluation, probes
+from explorer.seeds import PROBE_NOISE_OFFSET, PROBE_OFFSET
 from explorer.training.early_stopping import VALIDATE_EVERY, BestOnValidation, split_validation
 from explorer.training.history import MetricHistory
 from models import CheckpointError, TrainingState, load_pair, save_pair, train_step
@@ -53,9 +54,8 @@ class Run:
         self.data_rng = np.random.default_rng(seed)
         self._pool: torch.Tensor | None = None
         self._pool_next = 0
-        probe_rng = np.random.default_rng(seed + 7919)  # probes: their own stream, same every run
-        self.probe_real = self.dataset.sample(PROBE_SAMPLES, probe_rng)
-        self.probe_seed = seed + 7919
+        self.probe_seed = seed + PROBE_OFFSET   # probes: their own stream, the same every run
+        self.probe_real = self.dataset.sample(PROBE_SAMPLES, np.random.default_rng(self.probe_seed))
         self.history = MetricHistory()
         self.paused = False
         self.chains_live = False   # Langevin sampler: have the persistent chains been run yet?
@@ -228,7 +228,7 @@ class Run:
         return probes.make_frame(step=self.step, total_steps=self.options["steps"], energy=self.energy,
                                  generator=self.generator if self.options["sampler"] == "generator" else None,
                                  real=self.probe_real, fake=fake, history=history, bounds=self.dataset.bounds,
-                                 fine=fine, noise_seed=self.probe_seed + 1, arrows=arrows, latent=latent,
+                                 fine=fine, noise_seed=self.probe_seed + PROBE_NOISE_OFFSET, arrows=arrows, latent=latent,
                                  info=details)
 
     # ------------------------------------------------------------------ persistence
