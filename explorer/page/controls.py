@@ -8,6 +8,8 @@ import html
 import math
 
 from explorer.config import options as opts
+from explorer.config.options import whole_number  # noqa: F401 - app.py's name for it, until the page moves
+from explorer.data.mixtures import MIXTURE_PARAMETERS
 from explorer.errors import UserInputError
 from explorer.measures.probes import Frame
 
@@ -15,7 +17,7 @@ from explorer.measures.probes import Frame
 CONTROL_NAMES = ("dataset", "modes", "radius", "spacing", "std", "sampler", "entropy", "entropy_weight",
                  "lr_energy", "lr_generator", "batch_size", "hidden", "energy_hidden", "latent_dim", "steps", "seed")
 # per dataset, which of its parameters apply (the others are hidden)
-DATASET_PARAMETERS = {"ring": ("modes", "radius", "std"), "grid": ("modes", "spacing", "std")}
+DATASET_PARAMETERS = MIXTURE_PARAMETERS
 DATA_PARAMETERS = ("modes", "radius", "spacing", "std")
 
 
@@ -101,12 +103,3 @@ def in_page_words(message: str) -> str:
     """A message that names command-line flags, with the page's control labels instead."""
     return _with_labels(message)
 
-
-def whole_number(value, name: str, low: int | None = None, high: int | None = None) -> int:
-    """A control's value as an int, checked on the server (a widget's own limits are only a hint)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or int(value) != value:
-        raise UserInputError(f"{name} must be a whole number, got {str(value)[:40]!r}")
-    value = int(value)
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise UserInputError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
-    return value
