@@ -64,8 +64,9 @@ def main(argv=None) -> None:
     set_threads(args.threads)
     if not 10 <= args.samples <= 1_000_000:
         raise UserInputError(f"--samples must be between 10 and 1000000, got {args.samples}")
-    if not 0 <= args.seed < 2**31:
-        raise UserInputError(f"--seed must be between 0 and {2**31 - 1}, got {args.seed}")
+    seed = opts.OPTION_BY_NAME["seed"]   # the bounds of training's seed
+    if not seed.low <= args.seed <= seed.high:
+        raise UserInputError(f"--seed must be between {seed.low} and {seed.high}, got {args.seed}")
 
     energy, generator, config = load_pair(args.folder, pick_device(args.device))
     options = config.get("options")

@@ -18,12 +18,13 @@ import numpy as np
 from explorer.config import options as opts
 from explorer.config.presets import PRESETS, preset_options
 from explorer.errors import UserInputError
+from explorer.measures.metrics import DIGIT_CLASSES
 from explorer.measures.probes import Frame
 from explorer.page.controls import in_page_words
 from explorer.training.live import LiveSession
 from explorer.training.replay import ReplayStore
-
 from models import ESTIMATORS, SAMPLERS
+
 DEFAULT_PRESET = "lesson"
 ESTIMATOR_CHOICES = ESTIMATORS   # the page's name for them
 
@@ -89,7 +90,7 @@ def side_options(preset: str, contrast: str, seed: int, estimators: tuple[str, s
 def coverage_key(options: dict) -> tuple[str, str]:
     """The history metric the chart shows: modes covered for mixtures, classes covered for digits."""
     if options["dataset"] == "digits":
-        return "classes_covered", "classes covered (of 10)"
+        return "classes_covered", f"classes covered (of {DIGIT_CLASSES})"
     return "modes_covered", "modes covered"
 
 
@@ -168,7 +169,7 @@ class Comparison:
 
 def coverage_total(options: dict) -> int:
     if options["dataset"] == "digits":
-        return 10
+        return DIGIT_CLASSES
     if options["dataset"] in ("ring", "grid"):
         return int(options["modes"])
     return 0   # shapes without modes: no coverage to count

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from explorer.config import options as opts
 from explorer.config.presets import preset_options
+from explorer.figures.frame import LANDSCAPE_VIEWS
 
 LAYERS = ("data", "samples", "arrows", "latent")   # the landscape's layers, as the page's checkboxes
 TABS = ("landscape", "compare", "gallery", "interpolation", "embedding", "draw", "densities")   # the page's tab ids without "-tab"
-VIEWS = ("energy", "density", "log density")      # explorer/figures.LANDSCAPE_VIEWS
+VIEWS = tuple(LANDSCAPE_VIEWS)                    # the landscape's views: energy, density, log density
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 from urllib.parse import parse_qsl, urlencode
 
 from explorer.config import options as opts
+from explorer.config.options import FALSE_WORDS, TRUE_WORDS
 from explorer.errors import UserInputError
 from explorer.page.controls import CONTROL_NAMES, DATA_PARAMETERS, DATASET_PARAMETERS, in_page_words
 from explorer.page.lesson import LAYERS, STEPS, TABS, VIEWS
@@ -32,7 +33,7 @@ FOREIGN_KEYS = ("view", "ui", "deep_link", "write_token", "lang")
 MAX_PARAMETERS = 64      # a longer query is not one of ours: the rest is ignored
 MAX_VALUE_LENGTH = 100   # characters per value (the longest of ours is a pair's name)
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?")  # plain decimals: no nan, inf, 0x, 1_000
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+_FALSE = FALSE_WORDS + ("",)   # and an empty value: "?classroom="
 
 
 @dataclass(frozen=True)
@@ -186,9 +187,9 @@ def _whole(name: str, value: str, low: int, high: int) -> int:
 
 def _flag(name: str, value: str) -> bool:
     text = value.strip().lower()
-    if text not in _TRUE + _FALSE:
+    if text not in TRUE_WORDS + _FALSE:
         raise UserInputError(f"{name} must be 1 or 0; got {_short(value)!r}")
-    return text in _TRUE
+    return text in TRUE_WORDS
 
 
 
