@@ -14,8 +14,8 @@ import json
 import numpy as np
 
 from explorer.command_line import ArgumentParser, main_guard, set_threads
-from explorer.config import options as opts
 from explorer.config.build import build_dataset, pick_device
+from explorer.config.options import OPTION_BY_NAME, resolve
 from explorer.data.points import load_points
 from explorer.errors import UserInputError
 from explorer.measures.evaluation import evaluate_pair
@@ -64,7 +64,7 @@ def main(argv=None) -> None:
     set_threads(args.threads)
     if not 10 <= args.samples <= 1_000_000:
         raise UserInputError(f"--samples must be between 10 and 1000000, got {args.samples}")
-    seed = opts.OPTION_BY_NAME["seed"]   # the bounds of training's seed
+    seed = OPTION_BY_NAME["seed"]   # the bounds of training's seed
     if not seed.low <= args.seed <= seed.high:
         raise UserInputError(f"--seed must be between {seed.low} and {seed.high}, got {args.seed}")
 
@@ -72,7 +72,7 @@ def main(argv=None) -> None:
     options = config.get("options")
     if not isinstance(options, dict):
         raise UserInputError(f"{args.folder}/config.json has no training options; was it written by explorer.train?")
-    options = opts.resolve(given=options)  # checked like flags; a points path is kept, not read
+    options = resolve(given=options)  # checked like flags; a points path is kept, not read
     data = check_data_record(config.get("data"), energy.config.data_dim, args.folder)
     # user points are not stored with the pair: score the held-out file, if any, on the saved box
     dataset = None if options["dataset"] == "points" else build_dataset(options)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer.config import options as opts
+from explorer.config.options import resolve
 from explorer.config.presets import PRESETS, preset_options
 from explorer.errors import UserInputError
 from explorer.measures.metrics import DIGIT_CLASSES
@@ -82,7 +82,7 @@ def side_options(preset: str, contrast: str, seed: int, estimators: tuple[str, s
         names = ("generator (no MCMC)", "Langevin chains (MCMC)")
     # check both through the one option table, as the command line and the main panel do
     try:
-        return opts.resolve(None, {**base, **sides[0]}), opts.resolve(None, {**base, **sides[1]}), names
+        return resolve(None, {**base, **sides[0]}), resolve(None, {**base, **sides[1]}), names
     except UserInputError as e:
         raise UserInputError(in_page_words(str(e))) from None
 

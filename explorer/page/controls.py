@@ -7,8 +7,11 @@ from __future__ import annotations
 import html
 import math
 
-from explorer.config import options as opts
-from explorer.config.options import whole_number  # noqa: F401 - app.py's name for it, until the page moves
+from explorer.config.options import (
+    OPTIONS,
+    resolve,
+    whole_number,  # noqa: F401 - app.py's name for it, until the page moves
+)
 from explorer.data.mixtures import MIXTURE_PARAMETERS
 from explorer.errors import UserInputError
 from explorer.measures.probes import Frame
@@ -43,7 +46,7 @@ def options_from_controls(values: dict, points_path: str | None) -> dict:
             raise UserInputError("the points dataset needs a file: upload a .csv or .npy of N x 2 numbers first")
         given["points"] = points_path
     try:
-        return opts.resolve(None, given)
+        return resolve(None, given)
     except UserInputError as e:
         raise UserInputError(_with_labels(str(e))) from None
 
@@ -51,7 +54,7 @@ def options_from_controls(values: dict, points_path: str | None) -> dict:
 def controls_from_options(options: dict) -> dict:
     """The control values that show `options` (the inverse of options_from_controls)."""
     values = {name: options.get(name) for name in CONTROL_NAMES}
-    defaults = opts.resolve(None, {"dataset": "ring"}) | opts.resolve(None, {"dataset": "grid"})
+    defaults = resolve(None, {"dataset": "ring"}) | resolve(None, {"dataset": "grid"})
     for name in DATA_PARAMETERS:  # parameters of other datasets keep a sensible value, hidden
         if values[name] is None:
             values[name] = defaults[name]
@@ -66,7 +69,7 @@ def _label(name: str) -> str:
 def _with_labels(message: str) -> str:
     """CLI flag names (--batch-size) -> the page's labels (batch size)."""
     # longest flags first: --entropy must not eat the start of --entropy-weight
-    for option in sorted(opts.OPTIONS, key=lambda o: -len(o.flag)):
+    for option in sorted(OPTIONS, key=lambda o: -len(o.flag)):
         message = message.replace(option.flag, _label(option.name))
     return message
 

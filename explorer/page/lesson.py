@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from explorer.config import options as opts
+from explorer.config.options import resolve
 from explorer.config.presets import preset_options
 from explorer.figures.frame import LANDSCAPE_VIEWS
 
@@ -35,7 +35,7 @@ class Setup:
         """The checked options of a preset step (None for a pair step: the pair brings its own)."""
         if self.preset is None:
             return None
-        return opts.resolve(preset_options(self.preset), self.options)
+        return resolve(preset_options(self.preset), self.options)
 
 
 @dataclass(frozen=True)

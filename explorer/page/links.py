@@ -22,8 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from urllib.parse import parse_qsl, urlencode
 
-from explorer.config import options as opts
-from explorer.config.options import FALSE_WORDS, TRUE_WORDS
+from explorer.config.options import FALSE_WORDS, OPTION_BY_NAME, TRUE_WORDS, check_value, resolve
 from explorer.errors import UserInputError
 from explorer.page.controls import CONTROL_NAMES, DATA_PARAMETERS, DATASET_PARAMETERS, in_page_words
 from explorer.page.lesson import LAYERS, STEPS, TABS, VIEWS
@@ -153,14 +152,14 @@ def _short(text: str) -> str:
 
 
 def _option(name: str, value: str):
-    option = opts.OPTION_BY_NAME[name]
+    option = OPTION_BY_NAME[name]
     if option.kind is not str:
         if not _NUMBER.fullmatch(value.strip()):
             raise UserInputError(f"{_label(name)} must be a number, got {_short(value)!r}")
         whole = option.kind is int and re.fullmatch(r"[+-]?\d{1,18}", value.strip())
         value = int(value) if whole else float(value)
     try:
-        return opts.check_value(name, value)
+        return check_value(name, value)
     except UserInputError as e:
         raise UserInputError(in_page_words(str(e))) from None
 
@@ -209,14 +208,14 @@ def _options(given: dict, problems: list[str], with_pair: bool) -> dict | None:
     if given.get("energy_hidden") == 0:   # 0 in the page: as wide as the generator
         del given["energy_hidden"]
     try:
-        return opts.resolve(None, given)
+        return resolve(None, given)
     except UserInputError as e:   # values fine alone but not together (a grid of 10 modes)
         problems.append(f"{in_page_words(str(e))} (the dataset's own values are used)")
     try:
-        return opts.resolve(None, {k: v for k, v in given.items() if k not in DATA_PARAMETERS})
+        return resolve(None, {k: v for k, v in given.items() if k not in DATA_PARAMETERS})
     except UserInputError as e:  # not expected: every value was checked alone; still, never raise
         problems.append(f"{in_page_words(str(e))} (showing the defaults)")
-        return opts.resolve(None, {})
+        return resolve(None, {})
 
 
 def summary(shared: Shared) -> str:

@@ -16,8 +16,8 @@ import time
 import numpy as np
 import torch
 
-from explorer.config import options as opts
 from explorer.config.build import build_dataset, build_models, data_record, pick_device, train_config
+from explorer.config.options import check_value, resolve
 from explorer.errors import UserInputError
 from explorer.measures import entropies, evaluation, probes
 from explorer.seeds import PROBE_NOISE_OFFSET, PROBE_OFFSET
@@ -179,7 +179,7 @@ class Run:
         for name, value in changes.items():
             if name not in LIVE_SETTINGS:
                 raise UserInputError(f"{name} cannot change during a run; press Reset to apply it")
-            self.options[name] = opts.check_value(name, value)
+            self.options[name] = check_value(name, value)
         cfg = self.state.config
         cfg.entropy, cfg.entropy_weight = self.options["entropy"], self.options["entropy_weight"]
 
@@ -249,7 +249,7 @@ class Run:
             saved = {**saved, "unit": energy.config.unit}
         if points_path is not None and saved.get("dataset") == "points":
             saved = {**saved, "points": points_path}
-        options = opts.resolve(None, saved)
+        options = resolve(None, saved)
         run = cls(options, device=device)
         try:
             run.energy.load_state_dict(energy.state_dict(), strict=True)
