@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.config import options as opts
+from explorer.config.options import resolve
 from explorer.data import drawing
 from explorer.data.points import load_points, standardise
 from explorer.errors import UserInputError
@@ -126,11 +126,11 @@ def test_store_invariants_for_any_arrival_of_steps(gaps, max_frames):
 
 def test_a_live_session_keeps_its_frames_and_a_new_run_or_loaded_pair_starts_afresh():
     session = LiveSession(device="cpu")
-    session.new_run(opts.resolve(None, {"dataset": "ring", "hidden": 16, "batch_size": 32, "steps": 100}))
+    session.new_run(resolve(None, {"dataset": "ring", "hidden": 16, "batch_size": 32, "steps": 100}))
     for _ in range(3):
         session.step(10)
     assert session.replay.steps() == [0, 10, 20, 30]
-    session.new_run(opts.resolve(None, {"dataset": "ring", "hidden": 16, "batch_size": 32, "steps": 100}))
+    session.new_run(resolve(None, {"dataset": "ring", "hidden": 16, "batch_size": 32, "steps": 100}))
     assert session.replay.steps() == [0]
 
 
