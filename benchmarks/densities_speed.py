@@ -51,7 +51,8 @@ def entropy_share(steps: int) -> None:
     finally:
         Run.entropy_record = record
     print(f"ring, {steps:,} steps: {total:.1f} s; entropy record {spent['calls']} x = {spent['seconds']:.2f} s "
-          f"({100 * spent['seconds'] / total:.2f} % of the run, {1000 * spent['seconds'] / max(spent['calls'], 1):.0f} ms each)")
+          f"({100 * spent['seconds'] / total:.2f} % of the run, "
+          f"{1000 * spent['seconds'] / max(spent['calls'], 1):.0f} ms each)")
 
 
 def tab_times(pairs: list[str]) -> None:

@@ -44,8 +44,8 @@ TARGETS = {   # issue 8
 }
 QUALITY_CAP = 60.0   # CPU seconds of training per method (the generator's whole 5,000-step run takes ~30)
 # every key results.json has (tests check them); sections are None when skipped
-SECTIONS = ("meta", "matmul", "training", "quality", "app", "cold_start", "imports", "cuda", "compile", "compiled_quality",
-            "targets")
+SECTIONS = ("meta", "matmul", "training", "quality", "app", "cold_start", "imports", "cuda", "compile",
+            "compiled_quality", "targets")
 
 
 def cpu_name() -> str:
@@ -165,7 +165,8 @@ def targets(cpu: dict, cold: dict | None, compiled: dict | None = None,
         f"{a['landscape_seconds'] * 1000:.0f} ms", a["landscape_seconds"] < TARGETS["landscape_seconds"])
     if cold is not None and "frame_max_bytes" in cold:
         row("live frame while training (largest on the wire)", f"< {TARGETS['frame_bytes'] // 1000} KB",
-            cold["frame_max_bytes"], f"{cold['frame_max_bytes'] / 1000:.0f} KB (median {cold['frame_median_bytes'] / 1000:.0f})",
+            cold["frame_max_bytes"],
+            f"{cold['frame_max_bytes'] / 1000:.0f} KB (median {cold['frame_median_bytes'] / 1000:.0f})",
             cold["frame_max_bytes"] < TARGETS["frame_bytes"],
             f"a still frame (fine grid, contours; once, when training stops) {cold['frame_first_bytes'] / 1000:.0f} KB")
         row("cold start: `python app.py` to the page (HTTP 200)", f"< {TARGETS['cold_start_seconds']:g} s",
@@ -198,7 +199,8 @@ def main(argv=None) -> None:
         section = time.perf_counter()
         compiled = throughput.compiled_throughput(resolve(preset_options("ring"), {}), devices[0])
         main_device["section_seconds"]["compile"] = round(time.perf_counter() - section, 1)
-        print(f"benchmarks.speed: {devices[0]} compile {main_device['section_seconds']['compile']:.1f} s", file=sys.stderr)
+        print(f"benchmarks.speed: {devices[0]} compile {main_device['section_seconds']['compile']:.1f} s",
+              file=sys.stderr)
     cold = imports = None
     if not (args.quick or args.no_app):
         cold = speed_app.cold_start()

@@ -51,7 +51,8 @@ def in_process(device: str, pair: str = "ring", repeats: int = 5) -> dict:
     inner, pad = metrics.ring_layout(r)
     result = {"pair": pair, "resolution": r, "ring_cells": (inner + 2 * pad) ** 2 - inner ** 2}
     # the landscape: E on the R x R grid (the picture), then log Z (box + the ring around it)
-    result["landscape_energy_seconds"] = _seconds(lambda: metrics.grid_log_partition(energies, bounds, r, 1.0), clock, repeats)
+    result["landscape_energy_seconds"] = _seconds(lambda: metrics.grid_log_partition(energies, bounds, r, 1.0),
+                                                  clock, repeats)
     result["landscape_seconds"] = _seconds(lambda: probes.landscape(run.energy, bounds, r), clock, repeats)
     result["landscape_log_z_seconds"] = result["landscape_seconds"] - result["landscape_energy_seconds"]
     land = probes.landscape(run.energy, bounds, r)
@@ -71,7 +72,7 @@ def in_process(device: str, pair: str = "ring", repeats: int = 5) -> dict:
                  "curves": curves_figure(shot.history, shot.total_steps).to_json(),
                  "histogram": histogram_figure(shot).to_json()}
         result[f"frame_{name}_parts_bytes"] = {k: len(v.encode()) for k, v in parts.items()}
-        result[f"frame_{name}_make_seconds"] = _seconds(lambda: run.frame(fine=fine), clock, min(repeats, 3))
+        result[f"frame_{name}_make_seconds"] = _seconds(lambda fine=fine: run.frame(fine=fine), clock, min(repeats, 3))
     session.close()
     return result
 
@@ -221,5 +222,6 @@ def import_profile(top: int = 6) -> dict:
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s+(\S+)$", line)
         if match and match.group(3) in HEAVY_LIBRARIES and match.group(3) not in libraries:
             libraries[match.group(3)] = round(int(match.group(2)) / 1e6, 3)
-    return {"import_app_seconds": import_seconds, "import_app_cpu_seconds": import_cpu, "build_app_seconds": build_seconds,
-            "top_imports": [[name, round(seconds, 3)] for name, seconds in ranked], "libraries": libraries}
+    return {"import_app_seconds": import_seconds, "import_app_cpu_seconds": import_cpu,
+            "build_app_seconds": build_seconds, "top_imports": [[name, round(seconds, 3)] for name, seconds in ranked],
+            "libraries": libraries}

@@ -129,7 +129,8 @@ def whole_number(value, name: str, low: int | None = None, high: int | None = No
     """`value` as an int when it is a whole number (8 or 8.0; not 8.5, True or "8"), within
     [low, high] when they are given; else a UserInputError naming `name`. The one check of whole
     numbers: for settings (check_value) and the page's other numbers (a widget's limits are only a hint)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or int(value) != value:
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or int(value) != value):
         shown = repr(value[:40]) if isinstance(value, str) else str(value)[:40]   # text quoted, numbers as they are
         raise UserInputError(f"{name} must be a whole number, got {shown}")
     value = int(value)
@@ -169,7 +170,8 @@ def resolve(preset: dict | None = None, given: dict | None = None) -> dict:
             options[name] = None
     options = {name: check_value(name, value) for name, value in options.items()}
     if dataset == "grid" and not is_square_number(options["modes"]):
-        raise UserInputError(f"--modes must be a square number for the grid (4, 9, 16, 25, ...), got {options['modes']}")
+        raise UserInputError(f"--modes must be a square number for the grid (4, 9, 16, 25, ...), "
+                             f"got {options['modes']}")
     if dataset == "points" and not options["points"]:
         raise UserInputError("the points dataset needs --points FILE (a .csv or .npy of N x 2 numbers)")
     return options

@@ -6,8 +6,8 @@ reproduces a run. Bad user input raises `UserInputError` with a one-line message
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -6,7 +6,7 @@ passed in (scikit-learn's through a seed taken from it), so a seed reproduces a 
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

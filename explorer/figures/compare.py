@@ -15,7 +15,7 @@ def coverage_figure(coverage: dict, total_steps: int, height: int = 330) -> go.F
     `coverage` is Comparison.coverage(): {"label", "total", "curves": {name: (steps, values)}}."""
     traces = []
     latest = []
-    for (name, (steps, values)), colour in zip(coverage["curves"].items(), SIDE_COLOURS):
+    for (name, (steps, values)), colour in zip(coverage["curves"].items(), SIDE_COLOURS, strict=False):
         traces.append(dict(type="scatter", x=steps, y=values, mode="lines+markers", name=name,
                            line=dict(color=colour, width=2), marker=dict(size=6),
                            hovertemplate="step %{x:,}: %{y:g}<extra>" + name + "</extra>"))

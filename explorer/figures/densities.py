@@ -44,7 +44,7 @@ def densities_figure(view: DensityView, scale: str = "log density", height: int 
     traces, layout = [], dict(LAYOUT, height=height, margin=dict(l=40, r=20, t=90, b=40))
     annotations = []
     xmin, xmax, ymin, ymax = view.grid.bounds
-    for i, ((title, _), z) in enumerate(zip(panels, values)):
+    for i, ((title, _), z) in enumerate(zip(panels, values, strict=True)):
         suffix = "" if i == 0 else str(i + 1)
         left = i * (width + PANEL_GAP)
         traces.append(dict(type="heatmap", x=view.grid.xs, y=view.grid.ys, z=z.astype(np.float32),

@@ -58,8 +58,9 @@ def landscape_figure(frame: Frame, view: str = "energy", show_data: bool = True,
         # knows no "Viridis_r" (a plotly.py name, and these figures skip plotly.py's validation)
         colourscale, colour_title = "Viridis", "E(x)"
     traces = []
-    common = dict(x=land.xs, y=land.ys, z=z, zmin=zmin, zmax=zmax, colorscale=colourscale, reversescale=view == "energy",
-                  colorbar=dict(title=dict(text=colour_title), thickness=12), name=LANDSCAPE_VIEWS.get(view, view),
+    common = dict(x=land.xs, y=land.ys, z=z, zmin=zmin, zmax=zmax, colorscale=colourscale,
+                  reversescale=view == "energy", colorbar=dict(title=dict(text=colour_title), thickness=12),
+                  name=LANDSCAPE_VIEWS.get(view, view),
                   hovertemplate="x %{x:.2f}, y %{y:.2f}<br>" + colour_title + " %{z:.3g}<extra></extra>")
     if contours:
         traces.append(dict(type="contour", **common, ncontours=18, contours=dict(coloring="heatmap", showlines=True),
@@ -185,7 +186,8 @@ def histogram_figure(frame: Frame, bins: int = 50, height: int = 300) -> go.Figu
     edges = hist["edges"]
     centres, widths = (edges[1:] + edges[:-1]) / 2, np.diff(edges)
     traces = []
-    for key, label, colour in (("counts_noise", "uniform noise", NOISE_COLOUR), ("counts_real", "real data", REAL_COLOUR),
+    for key, label, colour in (("counts_noise", "uniform noise", NOISE_COLOUR),
+                               ("counts_real", "real data", REAL_COLOUR),
                                ("counts_fake", "generated", FAKE_COLOUR)):
         counts = hist[key]
         share = counts / max(int(counts.sum()), 1)

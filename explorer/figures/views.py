@@ -73,8 +73,9 @@ def gallery_figure(gallery: Gallery, landscape: Landscape | None = None, bounds=
                              showgrid=False, zeroline=False, row=1, col=col)
             fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, row=1, col=col)
         fig.update_layout(**LAYOUT, height=height, annotations=list(fig.layout.annotations) + labels,
-                          title=dict(text=f"samples and their energies (under each image; hover for more) · mean E generated "
-                                          f"{gallery.energies.mean():.3g}, real {gallery.real_energies.mean():.3g}",
+                          title=dict(text=f"samples and their energies (under each image; hover for more) · "
+                                          f"mean E generated {gallery.energies.mean():.3g}, "
+                                          f"real {gallery.real_energies.mean():.3g}",
                                      font=dict(size=14)))
         return fig
     fig = go.Figure()
@@ -157,8 +158,9 @@ def interpolation_figure(path: Path, landscape: Landscape | None = None, bounds=
                            data=[go.Scatter(x=[marker_xy[i][0]], y=[marker_xy[i][1]]),
                                  go.Scatter(x=[along[i]], y=[path.energies[i]])]) for i in range(steps)]
     fig.update_layout(**LAYOUT, height=height, showlegend=False, **_play_controls(steps),
-                      title=dict(text=f"{path.method} interpolation, {steps} steps · energy from {path.energies[0]:.3g} "
-                                      f"to {path.energies[-1]:.3g}, highest {path.energies.max():.3g} on the way",
+                      title=dict(text=f"{path.method} interpolation, {steps} steps · "
+                                      f"energy from {path.energies[0]:.3g} to {path.energies[-1]:.3g}, "
+                                      f"highest {path.energies.max():.3g} on the way",
                                  font=dict(size=14)))
     fig.update_layout(margin=dict(b=110))
     return fig
@@ -177,7 +179,8 @@ def embedding_figure(real_2d: np.ndarray, fake_2d: np.ndarray, *, colour_by: str
         marker = dict(size=5, symbol=symbol, opacity=0.7)
         hover = name
         if colour_by == "energy" and energies is not None:
-            marker.update(color=energies, colorscale=ENERGY_SCALE, cmin=float(np.min([np.min(real_energies), np.min(fake_energies)])),
+            marker.update(color=energies, colorscale=ENERGY_SCALE,
+                          cmin=float(np.min([np.min(real_energies), np.min(fake_energies)])),
                           cmax=float(np.max([np.max(real_energies), np.max(fake_energies)])),
                           showscale=name == "real", colorbar=dict(title=dict(text="E(x)"), thickness=12))
             hover += ": E = %{marker.color:.3g}"

@@ -72,7 +72,8 @@ def side_options(preset: str, contrast: str, seed: int, estimators: tuple[str, s
         left, right = estimators
         for name in estimators:
             if name not in ESTIMATOR_CHOICES:
-                raise UserInputError(f"unknown entropy estimator {name!r}; choose one of: {', '.join(ESTIMATOR_CHOICES)}")
+                raise UserInputError(f"unknown entropy estimator {name!r}; "
+                                     f"choose one of: {', '.join(ESTIMATOR_CHOICES)}")
         if left == right:
             raise UserInputError(f"both sides use the {left} estimator: choose two different ones")
         sides = ({"entropy": left}, {"entropy": right})
@@ -100,7 +101,7 @@ class Comparison:
     def __init__(self, left: dict, right: dict, names: tuple[str, str], device: str = "auto"):
         self.names = names
         self.sides = (LiveSession(device=device), LiveSession(device=device))
-        for session, options, name in zip(self.sides, (left, right), names):
+        for session, options, name in zip(self.sides, (left, right), names, strict=True):
             session.replay = ReplayStore(max_frames=2, max_bytes=0)   # no replay here: keep memory for the runs
             session.new_run(options)
             session.source = name
@@ -160,7 +161,7 @@ class Comparison:
         """name -> (steps, covered) of each side, and the total, from the runs' progress evaluations."""
         key, label = coverage_key(self.options)
         curves = {}
-        for side, name in zip(self.sides, self.names):
+        for side, name in zip(self.sides, self.names, strict=True):
             with side.lock:
                 rows = list(side.run.history.get(key, ()))
             curves[name] = (np.array([s for s, _ in rows], dtype=int), np.array([v for _, v in rows], dtype=float))

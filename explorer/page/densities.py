@@ -1,5 +1,6 @@
 """The Densities tab of a session's current pair: probe the models under the session's lock, then
-compute and draw in numpy (explorer/measures/densities.py, explorer/measures/entropies.py, explorer/figures/densities.py).
+compute and draw in numpy (explorer/measures/densities.py, explorer/measures/entropies.py,
+explorer/figures/densities.py).
 
 Works the same on a pretrained pair, a paused run or one training right now: the lock is held
 only to copy the two networks and the history (a few ms); the landscape, the samples and
@@ -74,7 +75,7 @@ def density_tab(session: LiveSession, state: DensityState, scale: str = "log den
                           time.perf_counter() - started)
     with session.lock:
         pair = densities.copy_pair(run)
-        history = {k: tuple(zip(*v)) for k, v in run.history.items() if k.startswith("entropy_") and v}
+        history = {k: tuple(zip(*v, strict=True)) for k, v in run.history.items() if k.startswith("entropy_") and v}
     probe = _probe(pair, state, resolution)
     current, note = None, None
     if "entropy_grid" not in history:

@@ -16,7 +16,8 @@ from explorer.config.presets import preset_options
 from explorer.figures.frame import LANDSCAPE_VIEWS
 
 LAYERS = ("data", "samples", "arrows", "latent")   # the landscape's layers, as the page's checkboxes
-TABS = ("landscape", "compare", "gallery", "interpolation", "embedding", "draw", "densities")   # the page's tab ids without "-tab"
+# the page's tab ids without "-tab"
+TABS = ("landscape", "compare", "gallery", "interpolation", "embedding", "draw", "densities")
 VIEWS = tuple(LANDSCAPE_VIEWS)                    # the landscape's views: energy, density, log density
 
 

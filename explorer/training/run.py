@@ -228,8 +228,8 @@ class Run:
         return probes.make_frame(step=self.step, total_steps=self.options["steps"], energy=self.energy,
                                  generator=self.generator if self.options["sampler"] == "generator" else None,
                                  real=self.probe_real, fake=fake, history=history, bounds=self.dataset.bounds,
-                                 fine=fine, noise_seed=self.probe_seed + PROBE_NOISE_OFFSET, arrows=arrows, latent=latent,
-                                 info=details)
+                                 fine=fine, noise_seed=self.probe_seed + PROBE_NOISE_OFFSET, arrows=arrows,
+                                 latent=latent, info=details)
 
     # ------------------------------------------------------------------ persistence
     def history_record(self, max_points: int = HISTORY_FILE_POINTS) -> dict:
@@ -237,7 +237,7 @@ class Run:
         return self.history.thinned(max_points)
 
     @classmethod
-    def from_checkpoint(cls, folder: str, device: str = "cpu", points_path: str | None = None) -> "Run":
+    def from_checkpoint(cls, folder: str, device: str = "cpu", points_path: str | None = None) -> Run:
         """A run holding a saved pair (strictly loaded), its data and its metric history, at the
         step it was saved. Optimiser moments are not saved, so training it further restarts Adam.
         `points_path`: where the points of a `points` pair are now, when not at the saved path."""
