@@ -69,7 +69,7 @@ def test_reference_loop_computes_the_same_losses_as_energylab_on_the_same_seed()
     options = resolve(preset_options("ring"), {"seed": 3})
     run = Run(options)
     reference = ReferenceLoop(options, run.dataset)
-    for mine, theirs in zip(run.energy.state_dict().values(), reference.energy.state_dict().values()):
+    for mine, theirs in zip(run.energy.state_dict().values(), reference.energy.state_dict().values(), strict=True):
         assert torch.equal(mine, theirs)    # the same networks, initialised alike
     real = run._batch()
     ours = {k: float(v) for k, v in train_step(run.state, real).items()}
@@ -152,8 +152,8 @@ def test_the_compiled_steps_speed_counts_only_with_the_same_quality_shown():
         assert ("by the compiled step" in floor["note"]) is counted
         assert ("the same quality is not shown" in floor["note"]) is (not counted)
     # eager meeting a target needs no study; the compiled step missing it is not rescued by one
-    rows = speed.targets(measured(fraction=0.65, over=1.3), None, {**compiled, "loop_seconds": 4e-3, "loop_over_reference": 1.5},
-                         study(True))
+    rows = speed.targets(measured(fraction=0.65, over=1.3), None,
+                         {**compiled, "loop_seconds": 4e-3, "loop_over_reference": 1.5}, study(True))
     assert [r["met"] for r in rows[:2]] == [True, False] and rows[1]["note"] == ""
 
 

@@ -65,7 +65,7 @@ def test_both_runs_start_from_the_same_networks_and_data():
     left, right, _ = compare.side_options("lesson", "entropy", seed=5)
     a, b = Run(left), Run(right)
     for x, y in zip([*a.energy.parameters(), *a.generator.parameters()],
-                    [*b.energy.parameters(), *b.generator.parameters()]):
+                    [*b.energy.parameters(), *b.generator.parameters()], strict=True):
         assert torch.equal(x, y)
     assert np.array_equal(a._batch().numpy(), b._batch().numpy())
     assert np.array_equal(a.probe_real, b.probe_real)

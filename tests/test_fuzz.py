@@ -51,7 +51,8 @@ def clean_message(text: str) -> None:
 def command_lines(draw):
     argv = []
     if draw(st.booleans()):
-        argv += ["--preset", draw(st.one_of(st.sampled_from([p for p in PRESETS if p != "points"]), st.text(max_size=6)))]
+        argv += ["--preset", draw(st.one_of(st.sampled_from([p for p in PRESETS if p != "points"]),
+                                            st.text(max_size=6)))]
     for option in draw(st.lists(st.sampled_from(OPTIONS), max_size=5, unique=True)):
         value = draw(st.one_of(VALID[option.name], ANY) if option.name in VALID else ANY)
         argv += [option.flag, str(value)]
@@ -72,7 +73,8 @@ def test_the_command_line_accepts_or_refuses_cleanly(argv):
     given_values["steps"] = 1 if given_values["steps"] is not None else None
     try:
         options = resolve(preset_options(args.preset), given_values)
-        if min(options["hidden"], options.get("energy_hidden") or 0 or options["hidden"]) > 256 or options["batch_size"] > 512:
+        energy_width = options.get("energy_hidden") or 0 or options["hidden"]
+        if min(options["hidden"], energy_width) > 256 or options["batch_size"] > 512:
             return   # valid, but building it is slow: the bounds themselves are tested in test_options
         Run(options)
     except EXPECTED as e:
@@ -103,7 +105,7 @@ def pair_sessions():
 def test_the_server_side_check_of_the_controls_accepts_or_refuses_cleanly(values):
     """What every handler runs first: control values -> checked options, or a clear message."""
     try:
-        options = controls.options_from_controls(dict(zip(controls.CONTROL_NAMES, values)), None)
+        options = controls.options_from_controls(dict(zip(controls.CONTROL_NAMES, values, strict=False)), None)
     except UserInputError as e:
         assert str(e) and "\n" not in str(e) and "--" not in str(e), str(e)   # the page's labels, not flags
         return
@@ -135,7 +137,8 @@ def test_view_handlers_never_crash(pair_sessions, size, seed, steps, first, meth
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(preset=st.one_of(st.sampled_from(list(PRESETS)), ANY), contrast=st.one_of(st.sampled_from(["entropy", "estimator", "sampler"]), ANY),
+@given(preset=st.one_of(st.sampled_from(list(PRESETS)), ANY),
+       contrast=st.one_of(st.sampled_from(["entropy", "estimator", "sampler"]), ANY),
        left=ANY, right=ANY, seed=ANY, steps=ANY)
 def test_compare_handler_never_crashes(session, preset, contrast, left, right, seed, steps):
     outputs = next(app.compare_train(session, preset, contrast, left, right, seed, steps))

@@ -114,7 +114,8 @@ def test_choosing_a_dataset_in_the_page_resets_what_another_dataset_set():
 
     def values(dataset):
         updates = app.change_dataset(dataset)[:len(names)]
-        return {name: u.get("value") for name, u in zip(names, updates) if isinstance(u, dict) and "value" in u}
+        return {name: u.get("value") for name, u in zip(names, updates, strict=False)
+                if isinstance(u, dict) and "value" in u}
 
     grid = values("grid")
     assert (grid["latent_dim"], grid["lr_generator"], grid["batch_size"], grid["steps"]) == (

@@ -67,7 +67,8 @@ for name in sorted(os.listdir({os.path.join(HERE, 'pairs')!r})):
         pass
 print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
 """
-    out = subprocess.run([sys.executable, "-c", script], cwd=os.path.dirname(os.path.dirname(HERE)), capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", script], cwd=os.path.dirname(os.path.dirname(HERE)),
+                         capture_output=True, text=True, check=True).stdout
     assert "ACCEPTED" not in out
     grown_mb = float(out.strip().splitlines()[-1])
     assert grown_mb < 25, f"peak memory grew by {grown_mb:.0f} MB while refusing the corpus"

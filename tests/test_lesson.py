@@ -135,7 +135,7 @@ def named(outputs) -> dict:
     hidden = {"session", "tabs", "lesson_step", "lesson_panel"}
     names = [name for name in app.SETUP_OUTPUTS if name not in hidden]
     assert len(names) == len(outputs)
-    return dict(zip(names, outputs))
+    return dict(zip(names, outputs, strict=True))
 
 
 def test_next_and_prev_set_each_step_up(client):

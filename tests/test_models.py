@@ -233,7 +233,7 @@ def test_save_load_round_trip_bit_for_bit(saved_pair):
     a = generator.sample(100, torch.Generator().manual_seed(9))
     b = generator2.sample(100, torch.Generator().manual_seed(9))
     assert torch.equal(a, b)
-    for (k1, v1), (k2, v2) in zip(generator.state_dict().items(), generator2.state_dict().items()):
+    for (k1, v1), (k2, v2) in zip(generator.state_dict().items(), generator2.state_dict().items(), strict=True):
         assert k1 == k2 and torch.equal(v1, v2)
 
 
@@ -499,7 +499,7 @@ def test_the_energy_step_does_not_update_batchnorm_running_statistics_again():
     both, generator_only = fresh(), fresh()
     train_step(both, real, "both")
     train_step(generator_only, real, "generator")
-    for a, b in zip(both.generator.batchnorm_layers(), generator_only.generator.batchnorm_layers()):
+    for a, b in zip(both.generator.batchnorm_layers(), generator_only.generator.batchnorm_layers(), strict=True):
         assert torch.equal(a.running_mean, b.running_mean) and torch.equal(a.running_var, b.running_var)
 
 
@@ -518,12 +518,12 @@ def test_optimisers_are_made_at_the_first_step_with_the_rates_of_that_step():
     small CPU); one made late trains exactly as one made at the start."""
     run, twin = Run(tiny_options()), Run(tiny_options())
     assert run.state.optimiser_states() is None
-    twin.state.opt_energy   # built now, before any step
+    _ = twin.state.opt_energy   # built now, before any step
     run.update_settings(lr_energy=0.02)
     twin.update_settings(lr_energy=0.02)
     assert run.state.optimiser_states() is None
     run.advance(3)
     twin.advance(3)
     assert run.state.opt_energy.param_groups[0]["lr"] == twin.state.opt_energy.param_groups[0]["lr"]
-    for a, b in zip(run._parameters(), twin._parameters()):
+    for a, b in zip(run._parameters(), twin._parameters(), strict=True):
         assert torch.equal(a, b)

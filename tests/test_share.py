@@ -57,7 +57,8 @@ shared_states = st.builds(
     links.Shared,
     options=optional(configurations()),
     view=optional(st.sampled_from(lesson.VIEWS)),
-    layers=optional(st.sets(st.sampled_from(lesson.LAYERS)).map(lambda s: tuple(l for l in lesson.LAYERS if l in s))),
+    layers=optional(st.sets(st.sampled_from(lesson.LAYERS))
+                    .map(lambda s: tuple(layer for layer in lesson.LAYERS if layer in s))),
     pair=optional(st.sampled_from(PAIRS)),
     tab=optional(st.sampled_from(TABS)),
     lesson=optional(st.integers(0, len(lesson.STEPS))),
@@ -168,7 +169,7 @@ def client(app_url):
 def named(outputs) -> dict:
     import app
     hidden = {"session", "tabs", "lesson_step", "lesson_panel"}
-    return dict(zip([n for n in app.SETUP_OUTPUTS if n not in hidden], outputs))
+    return dict(zip([n for n in app.SETUP_OUTPUTS if n not in hidden], outputs, strict=False))
 
 
 def test_a_link_sets_the_controls_and_says_so(client):

@@ -53,7 +53,7 @@ def test_a_long_run_stays_bounded_and_covered_from_first_to_last_step():
     steps = store.steps()
     assert len(steps) <= 50
     assert steps[0] == 0 and steps[-1] == last
-    assert all(b > a for a, b in zip(steps, steps[1:]))
+    assert all(b > a for a, b in zip(steps, steps[1:], strict=False))
     gaps = np.diff(steps)
     # thinning keeps it even: interior gaps at least `spacing`, none far beyond an even split
     assert gaps[:-1].min() >= store.spacing
@@ -121,7 +121,7 @@ def test_store_invariants_for_any_arrival_of_steps(gaps, max_frames):
     steps = store.steps()
     assert steps[0] == gaps[0] and steps[-1] == step
     assert len(steps) <= max_frames
-    assert all(b > a for a, b in zip(steps, steps[1:]))
+    assert all(b > a for a, b in zip(steps, steps[1:], strict=False))
 
 
 def test_a_live_session_keeps_its_frames_and_a_new_run_or_loaded_pair_starts_afresh():

@@ -118,7 +118,7 @@ def test_pair_zip_round_trip_keeps_weights_and_history(run, tmp_path):
     folder, points = unpack_upload([archive])
     again = Run.from_checkpoint(folder)
     assert points is None and again.step == run.step
-    for a, b in zip(again.energy.state_dict().values(), run.energy.state_dict().values()):
+    for a, b in zip(again.energy.state_dict().values(), run.energy.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     assert again.history["loss_energy"] == [(s, pytest.approx(v)) for s, v in run.history["loss_energy"]]
 
