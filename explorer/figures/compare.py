@@ -53,4 +53,3 @@ def contrast_summary(coverage: dict) -> str:
         gap = abs(newest[1] - newest[0])
         text += f" · gap {gap:g} {coverage['label'].split(' (')[0]}"
     return text
-

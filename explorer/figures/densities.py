@@ -155,4 +155,3 @@ def entropy_figure(history: dict, current: dict | None = None, step: int = 0, to
                                 showarrow=False, font=dict(size=12, color="#555"), bgcolor="rgba(255,255,255,0.8)"))
     layout["annotations"] = annotations
     return fast_figure(traces, layout)
-

@@ -105,4 +105,3 @@ def status_markdown(frame: Frame | None, note: str | None = None, problem: str |
 def in_page_words(message: str) -> str:
     """A message that names command-line flags, with the page's control labels instead."""
     return _with_labels(message)
-

@@ -191,8 +191,6 @@ def _flag(name: str, value: str) -> bool:
     return text in TRUE_WORDS
 
 
-
-
 def _options(given: dict, problems: list[str], with_pair: bool) -> dict | None:
     """Checked options from the link's control values; what does not fit is dropped, with a message."""
     dataset = given.get("dataset", "ring")
