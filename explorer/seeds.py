@@ -1,11 +1,12 @@
 """The random streams drawn from one seed, each named once: the offset added to the seed it starts from.
 
-A run's training data comes from its seed itself, and its networks from torch's seed (the same
-number). Everything a run only shows or measures draws from streams of its own, so that drawing a
-frame, recording the entropy or opening a tab never moves training, and shows the same thing every
-time. The offsets differ so that no two streams are the same (the same seed in two places draws the
-same numbers); the values are otherwise arbitrary (small, or primes far from them), but fixed:
-changing one changes every figure and measurement seeded with it.
+A run draws its training data, its latents and its initial weights from its seed itself.
+Everything it only shows or measures draws from streams of its own, so that drawing a frame,
+recording the entropy or opening a tab never moves training, and shows the same thing every time.
+
+The offsets differ so that no two streams of one run are the same (the same seed in two places
+draws the same numbers); their values are otherwise arbitrary (small ones, or primes far from
+them), but fixed: changing one changes every figure and measurement seeded with it.
 """
 
 # from a run's seed
