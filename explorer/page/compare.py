@@ -26,7 +26,7 @@ from explorer.training.replay import ReplayStore
 from models import ESTIMATORS, SAMPLERS
 
 DEFAULT_PRESET = "lesson"
-ESTIMATOR_CHOICES = ESTIMATORS   # the page's name for them
+ESTIMATOR_CHOICES = ESTIMATORS   # the Compare view offers every estimator (app.py reads this name)
 
 
 @dataclass(frozen=True)
