@@ -99,9 +99,9 @@ def main() -> None:
                     times.append(time.perf_counter() - asked)
                 print(f"choose pretrained {pair}: {times[0]:.2f} s first, {times[1]:.2f} s again (target < 1 s)")
 
-            page.wait_for_function("() => typeof document.querySelector('#landscape .energylab-plot').on === 'function'")
-            page.evaluate("""() => { window.FRAMES = 0;
-                document.querySelector('#landscape .energylab-plot').on('plotly_afterplot', () => window.FRAMES++); }""")
+            plot = "document.querySelector('#landscape .energylab-plot')"
+            page.wait_for_function(f"() => typeof {plot}.on === 'function'")
+            page.evaluate(f"() => {{ window.FRAMES = 0; {plot}.on('plotly_afterplot', () => window.FRAMES++); }}")
             steps = page.get_by_label("steps", exact=True)
             steps.fill("1000000")
             steps.press("Tab")

@@ -55,20 +55,23 @@ def main() -> None:
             seen, contrast_at, landscapes_at = set(), None, None
             while time.perf_counter() - clicked < args.seconds:
                 elapsed = time.perf_counter() - clicked
-                if landscapes_at is None and page.locator("#compare-left .main-svg, #compare-right .main-svg").count() >= 2:
+                landscapes = page.locator("#compare-left .main-svg, #compare-right .main-svg")
+                if landscapes_at is None and landscapes.count() >= 2:
                     landscapes_at = elapsed
                 sides = read_coverage(page.inner_text("#compare-status"))
                 if len(sides) == 2:
                     key = (sides[0][3], sides[1][3])
                     if key not in seen:
                         seen.add(key)
-                        print(f"{elapsed:5.1f} s  " + "  |  ".join(f"{n}: {c}/{t} at step {s:,}" for n, c, t, s in sides))
+                        print(f"{elapsed:5.1f} s  "
+                              + "  |  ".join(f"{n}: {c}/{t} at step {s:,}" for n, c, t, s in sides))
                     (_, left, total, _), (_, right, _, _) = sides
                     if contrast_at is None and right >= 0.95 * total and left <= 0.5 * total:
                         contrast_at = elapsed
                 time.sleep(0.2)
             page.click("#compare-stop")
-            print(f"both landscapes drawn {landscapes_at:.1f} s after the click" if landscapes_at else "landscapes not seen")
+            print(f"both landscapes drawn {landscapes_at:.1f} s after the click" if landscapes_at
+                  else "landscapes not seen")
             if contrast_at is not None:
                 print(f"contrast shown in numbers {contrast_at:.1f} s after the click (target < 30 s)")
             else:

@@ -40,7 +40,7 @@ import numpy as np
 from scipy import stats
 
 from benchmarks.report import quality_study
-from models.compiled_step import fingerprint as compiled_fingerprint
+from models import compiled_step
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -56,7 +56,7 @@ def train(mode: str, seed: int) -> dict:
            "--out", out, *MODES[mode]]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    record = {"mode": mode, "seed": seed, "fingerprint": compiled_fingerprint(),
+    record = {"mode": mode, "seed": seed, "fingerprint": compiled_step.fingerprint(),
               "wall_seconds": round(time.perf_counter() - start, 1)}
     if proc.returncode:
         return {**record, "error": proc.stderr.strip()[-300:]}
@@ -76,7 +76,7 @@ def load(log: str) -> dict[str, dict[int, dict]]:
     graph. Eager runs do not depend on it, and eager training is pinned bit for bit (the pretrained
     pairs, tests/test_flat_adam.py), so its runs stand."""
     runs: dict[str, dict[int, dict]] = {mode: {} for mode in MODES}
-    current = compiled_fingerprint()
+    current = compiled_step.fingerprint()
     if os.path.exists(log):
         with open(log) as f:
             for line in f:
@@ -98,7 +98,7 @@ def compare(runs: dict[str, dict[int, dict]]) -> dict | None:
     seeds = sorted(set(runs["eager"]) & set(runs["compiled"]))   # compare like with like
     if len(seeds) < 2:
         return None
-    result = {"fingerprint": compiled_fingerprint(), "preset": "ring", "seeds": seeds, "margin": MARGIN}
+    result = {"fingerprint": compiled_step.fingerprint(), "preset": "ring", "seeds": seeds, "margin": MARGIN}
     for mode in MODES:
         records = [runs[mode][s] for s in seeds]
         h = np.array([r["hq"] for r in records])

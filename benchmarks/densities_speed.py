@@ -22,16 +22,16 @@ import torch
 from explorer.config.options import resolve
 from explorer.config.presets import preset_options
 from explorer.measures import densities
-from explorer.page import densities as density_tab
-from explorer.training import run as run_module
+from explorer.page.densities import DensityState, density_tab
 from explorer.training.live import LiveSession
+from explorer.training.run import Run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def entropy_share(steps: int) -> None:
     spent = {"seconds": 0.0, "calls": 0}
-    record = run_module.Run.entropy_record
+    record = Run.entropy_record
 
     def timed(self):
         started = time.perf_counter()
@@ -41,27 +41,28 @@ def entropy_share(steps: int) -> None:
             spent["seconds"] += time.perf_counter() - started
             spent["calls"] += 1
 
-    run_module.Run.entropy_record = timed
+    Run.entropy_record = timed
     try:
-        run = run_module.Run(resolve(preset_options("ring"), {"steps": steps}))
+        run = Run(resolve(preset_options("ring"), {"steps": steps}))
         started = time.perf_counter()
         while not run.done:
             run.advance(100)
         total = time.perf_counter() - started
     finally:
-        run_module.Run.entropy_record = record
+        Run.entropy_record = record
     print(f"ring, {steps:,} steps: {total:.1f} s; entropy record {spent['calls']} x = {spent['seconds']:.2f} s "
-          f"({100 * spent['seconds'] / total:.2f} % of the run, {1000 * spent['seconds'] / max(spent['calls'], 1):.0f} ms each)")
+          f"({100 * spent['seconds'] / total:.2f} % of the run, "
+          f"{1000 * spent['seconds'] / max(spent['calls'], 1):.0f} ms each)")
 
 
 def tab_times(pairs: list[str]) -> None:
     for name in pairs:
         session = LiveSession(device="cpu")
         session.load(os.path.join(ROOT, "assets", "pairs", name), name)
-        state = density_tab.DensityState()
-        first = density_tab.density_tab(session, state).seconds
-        again = density_tab.density_tab(session, state).seconds
-        coarse = density_tab.density_tab(session, state, resolution=densities.TRAINING_RESOLUTION).seconds
+        state = DensityState()
+        first = density_tab(session, state).seconds
+        again = density_tab(session, state).seconds
+        coarse = density_tab(session, state, resolution=densities.TRAINING_RESOLUTION).seconds
         if session.run.dataset.dim != 2:
             print(f"{name:<18} first {first:.2f} s, refresh {again:.2f} s, coarse {coarse:.2f} s (not 2-D: a message)")
             continue

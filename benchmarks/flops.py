@@ -169,7 +169,7 @@ def replay_rate(calls: list, device: str, repeats: int = 5, inner: int = 20) -> 
     generator = torch.Generator(device=device).manual_seed(0)
 
     def tensor(shape, stride):
-        size = 1 + sum((s - 1) * st for s, st in zip(shape, stride))
+        size = 1 + sum((s - 1) * st for s, st in zip(shape, stride, strict=True))
         return torch.randn(size, generator=generator, device=device).as_strided(shape, stride)
 
     prepared = [(func, [tensor(*t) for t in tensors]) for func, tensors in calls]

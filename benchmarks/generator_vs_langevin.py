@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from benchmarks import flops as flops
+from benchmarks import flops
 from explorer.measures import metrics
 from explorer.measures.evaluation import LANGEVIN_EVAL_STEPS, model_samples, uniform_in_box
 from explorer.training.run import Run

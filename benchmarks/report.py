@@ -66,7 +66,8 @@ def markdown(r: dict) -> str:
             gflops = t["flops_per_iteration"] / seconds / 1e9
             lines.append(f"| {name} | {_ms(seconds)} | {1 / seconds:,.0f} | {gflops:.0f} | {floor / seconds:.0%} | "
                          f"{gflops / m['large']['gflops']:.0%} |")
-    for name, key in (("EnergyLab `train_step` (hot path)", "step"), ("EnergyLab `Run.advance` (the CLI's and app's loop)", "loop"),
+    for name, key in (("EnergyLab `train_step` (hot path)", "step"),
+                      ("EnergyLab `Run.advance` (the CLI's and app's loop)", "loop"),
                       ("`Run.advance` with its progress evaluation every 250 steps", "loop_with_progress"),
                       ("plain reference loop", "reference")):
         seconds = t[f"{key}_seconds"]
@@ -92,7 +93,8 @@ def markdown(r: dict) -> str:
                      f"{floor / t['all_ops_seconds']:.0%} and {t['reference_seconds'] / t['all_ops_seconds']:.2f}x.")
     lines.append(f"\nEnergyLab's loop against the reference: {t['loop_over_reference']:.2f}x "
                  f"(the hot path alone {t['step_over_reference']:.2f}x; with its progress evaluation, "
-                 f"{_ms(t['progress_evaluation_seconds'])} ms every 250 steps, {t['loop_with_progress_over_reference']:.2f}x).")
+                 f"{_ms(t['progress_evaluation_seconds'])} ms every 250 steps, "
+                 f"{t['loop_with_progress_over_reference']:.2f}x).")
 
     lines += [
         "",
@@ -104,12 +106,13 @@ def markdown(r: dict) -> str:
         "samples / s at the bar | sampler |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, label in (("generator", "generator G(z)"), ("langevin_20", "Langevin, 20 steps"), ("langevin_60", "Langevin, 60 steps")):
+    for name, label in (("generator", "generator G(z)"), ("langevin_20", "Langevin, 20 steps"),
+                        ("langevin_60", "Langevin, 60 steps")):
         row = q.get(name)
         if row is None:
             continue
 
-        def bar(key):
+        def bar(key, row=row):
             found = row["bars"].get(key)
             return "not reached" if found is None else f"{found['seconds']:.1f} s ({found['step']:,} it)"
         s = row["sampling"]
@@ -122,7 +125,8 @@ def markdown(r: dict) -> str:
     for name in ("langevin_20", "langevin_60"):
         s = q.get(name, {}).get("sampling") if q.get(name) else None
         if s and s.get("app_samples_per_second"):
-            lines.append(f"\nThe app's Langevin sampler ({s['app_steps']} steps from noise), {name.replace('_', ' ')} energy: "
+            lines.append(f"\nThe app's Langevin sampler ({s['app_steps']} steps from noise), "
+                         f"{name.replace('_', ' ')} energy: "
                          f"{s['app_samples_per_second']:,.0f} samples/s, {s['app_quality']['modes_covered']}/8 modes, "
                          f"{s['app_quality']['high_quality_fraction']:.0%} high quality.")
 
@@ -133,7 +137,8 @@ def markdown(r: dict) -> str:
         "",
         "| what | ms | bytes |",
         "|---|---|---|",
-        f"| landscape {a['resolution']} x {a['resolution']}: energy on the grid | {_ms(a['landscape_energy_seconds'])} | |",
+        f"| landscape {a['resolution']} x {a['resolution']}: energy on the grid "
+        f"| {_ms(a['landscape_energy_seconds'])} | |",
         f"| ... + log Z (the ring around the box: {a['resolution']}² cells and {a['ring_cells']:,} coarse ones) "
         f"| {_ms(a['landscape_seconds'])} | |",
         f"| ... + figure built (JSON) | {_ms(a['landscape_total_seconds'])} | {a['landscape_figure_bytes']:,} |",
@@ -149,33 +154,38 @@ def markdown(r: dict) -> str:
             "",
             f"`python app.py`, cold: HTTP 200 on `/` after {c['http_seconds']:.1f} s "
             f"({_num(c.get('http_cpu_seconds'), 1)} s of the app's CPU time); the first landscape (the page's "
-            f"load event) after {c['first_landscape_seconds']:.1f} s ({_num(c.get('first_landscape_cpu_seconds'), 1)} s CPU). Live frames on the wire (Train, ring preset, "
-            f"Gradio's event stream): {_num(c.get('frame_median_bytes'))} bytes median, {_num(c.get('frame_max_bytes'))} "
-            f"the largest (curves and histogram ride along every 5th frame), {_num(c.get('frames_per_second'), 1)} frames/s, "
-            f"{_num((c.get('bytes_per_second') or 0) / 1000, 0)} kB/s; the first (a new run's still frame, fine grid with "
-            f"contours) {_num(c.get('frame_first_bytes'))} bytes.",
+            f"load event) after {c['first_landscape_seconds']:.1f} s "
+            f"({_num(c.get('first_landscape_cpu_seconds'), 1)} s CPU). Live frames on the wire (Train, ring preset, "
+            f"Gradio's event stream): {_num(c.get('frame_median_bytes'))} bytes median, "
+            f"{_num(c.get('frame_max_bytes'))} the largest (curves and histogram ride along every 5th frame), "
+            f"{_num(c.get('frames_per_second'), 1)} frames/s, {_num((c.get('bytes_per_second') or 0) / 1000, 0)} kB/s; "
+            f"the first (a new run's still frame, fine grid with contours) {_num(c.get('frame_first_bytes'))} bytes.",
         ]
     if imp:
-        lines.append(f"Start-up: `import app` {imp['import_app_seconds']:.1f} s ({imp['import_app_cpu_seconds']:.1f} s CPU; largest: "
+        lines.append(f"Start-up: `import app` {imp['import_app_seconds']:.1f} s "
+                     f"({imp['import_app_cpu_seconds']:.1f} s CPU; largest: "
                      + ", ".join(f"{n} {s:.1f} s" for n, s in imp["top_imports"])
                      + f"), `build_app()` {imp['build_app_seconds']:.1f} s; the rest is Gradio's launch.")
     g = r.get("cuda")
     if g:
         gt, ga, gq = g["training"], g["app"], g["quality"]
-        lines += ["", f"On the GPU ({meta['gpu']}; wall-clock after synchronising): `Run.advance` {_ms(gt['loop_seconds'])} ms "
-                  f"an iteration ({gt['loop_fraction_of_floor']:.0%} of its matmul floor, {gt['loop_over_reference']:.2f}x "
-                  f"the reference loop); generator {_ms(gq['generator']['seconds_per_iteration'])} ms, Langevin 20 steps "
-                  f"{_ms(gq['langevin_20']['seconds_per_iteration'])} ms an iteration; 200 x 200 landscape with log Z "
-                  f"{_ms(ga['landscape_seconds'])} ms."]
+        lines += ["", f"On the GPU ({meta['gpu']}; wall-clock after synchronising): "
+                  f"`Run.advance` {_ms(gt['loop_seconds'])} ms an iteration "
+                  f"({gt['loop_fraction_of_floor']:.0%} of its matmul floor, {gt['loop_over_reference']:.2f}x "
+                  f"the reference loop); generator {_ms(gq['generator']['seconds_per_iteration'])} ms, "
+                  f"Langevin 20 steps {_ms(gq['langevin_20']['seconds_per_iteration'])} ms an iteration; "
+                  f"200 x 200 landscape with log Z {_ms(ga['landscape_seconds'])} ms."]
     c = cc
     if c and c.get("compiled"):
         cached = "; from inductor's disk cache" if c.get("compile_cache_hit") else ""
-        lines += ["", f"The whole iteration compiled (`--compile`, models/compiled_step.py; torch.compile, inductor, one "
-                  f"graph, in two variants: with the step's losses, and without for the 9 steps in 10 whose losses are not "
-                  f"read): {c['compile_seconds']:.0f} s to compile both ({c['compile_cpu_seconds']:.0f} s of this process's "
-                  f"CPU{cached}), then {_ms(c['loop_seconds'])} ms an iteration against {_ms(c['eager_loop_seconds'])} eager "
+        lines += ["", f"The whole iteration compiled (`--compile`, models/compiled_step.py; torch.compile, inductor, "
+                  f"one graph, in two variants: with the step's losses, and without for the 9 steps in 10 whose losses "
+                  f"are not read): {c['compile_seconds']:.0f} s to compile both "
+                  f"({c['compile_cpu_seconds']:.0f} s of this process's CPU{cached}), "
+                  f"then {_ms(c['loop_seconds'])} ms an iteration against {_ms(c['eager_loop_seconds'])} eager "
                   f"({c['speedup']:.2f}x), {c['loop_over_reference']:.2f}x the reference loop "
-                  f"({_ms(c['reference_seconds'])} ms in the same windows; eager {c['eager_loop_over_reference']:.2f}x)."]
+                  f"({_ms(c['reference_seconds'])} ms in the same windows; "
+                  f"eager {c['eager_loop_over_reference']:.2f}x)."]
     elif c:
         lines += ["", f"The compiled step could not be compiled here ({c['compile_seconds']:.0f} s tried): eager only."]
     study = r.get("compiled_quality")

@@ -51,7 +51,8 @@ def main() -> None:
             while not job.done():
                 time.sleep(0.1)
             frames += len(job.outputs()) - seen
-            print(f"{frames:,} frames, {time.perf_counter() - started:.0f} s: {resident_mb(app.pid):.0f} MB", flush=True)
+            print(f"{frames:,} frames, {time.perf_counter() - started:.0f} s: {resident_mb(app.pid):.0f} MB",
+                  flush=True)
         end_mb = resident_mb(app.pid)
         print(f"resident memory: {first_mb:.0f} MB after the first frame, {end_mb:.0f} MB after {frames:,} frames: "
               f"{end_mb - first_mb:+.0f} MB (target < +50 MB)")

@@ -24,10 +24,7 @@ import time
 
 import torch
 
-from benchmarks import generator_vs_langevin as bench_quality
-from benchmarks import report as bench_report
-from benchmarks import speed_app as bench_app
-from benchmarks import throughput as bench_train
+from benchmarks import generator_vs_langevin, report, speed_app, throughput
 from explorer.command_line import ArgumentParser, main_guard, set_threads
 from explorer.config.build import pick_device
 from explorer.config.options import resolve
@@ -47,8 +44,8 @@ TARGETS = {   # issue 8
 }
 QUALITY_CAP = 60.0   # CPU seconds of training per method (the generator's whole 5,000-step run takes ~30)
 # every key results.json has (tests check them); sections are None when skipped
-SECTIONS = ("meta", "matmul", "training", "quality", "app", "cold_start", "imports", "cuda", "compile", "compiled_quality",
-            "targets")
+SECTIONS = ("meta", "matmul", "training", "quality", "app", "cold_start", "imports", "cuda", "compile",
+            "compiled_quality", "targets")
 
 
 def cpu_name() -> str:
@@ -68,11 +65,12 @@ def measure(device: str, quick: bool) -> dict:
     langevin = resolve(preset_options("ring-langevin"), {})
     result = {"device": device, "section_seconds": {}}
     sections = {
-        "matmul": lambda: bench_train.matmul_rates(device, ring["hidden"], ring["batch_size"], quick=quick),
-        "training": lambda: bench_train.throughput(ring, device, repeats=1 if quick else 5, window=10 if quick else 120),
-        "quality": lambda: bench_quality.compare(ring, langevin, device, cap_seconds=0.2 if quick else QUALITY_CAP,
-                                                 every=10 if quick else 50, app_sampler=not quick),
-        "app": lambda: bench_app.in_process(device, repeats=1 if quick else 5),
+        "matmul": lambda: throughput.matmul_rates(device, ring["hidden"], ring["batch_size"], quick=quick),
+        "training": lambda: throughput.throughput(ring, device, repeats=1 if quick else 5, window=10 if quick else 120),
+        "quality": lambda: generator_vs_langevin.compare(ring, langevin, device,
+                                                         cap_seconds=0.2 if quick else QUALITY_CAP,
+                                                         every=10 if quick else 50, app_sampler=not quick),
+        "app": lambda: speed_app.in_process(device, repeats=1 if quick else 5),
     }
     for name, section in sections.items():
         started = time.perf_counter()
@@ -98,7 +96,7 @@ def compiled_quality_note(study: dict | None) -> str:
         return ("the same quality is not shown: no seed study of this compiled graph "
                 "(python -m benchmarks.compiled_quality)")
     verdict = "the same quality" if study["no_worse"] else "the same quality is not shown"
-    return f"{verdict} (ring, {len(study['seeds'])} seeds each: {bench_report.quality_study(study)})"
+    return f"{verdict} (ring, {len(study['seeds'])} seeds each: {report.quality_study(study)})"
 
 
 def targets(cpu: dict, cold: dict | None, compiled: dict | None = None,
@@ -167,7 +165,8 @@ def targets(cpu: dict, cold: dict | None, compiled: dict | None = None,
         f"{a['landscape_seconds'] * 1000:.0f} ms", a["landscape_seconds"] < TARGETS["landscape_seconds"])
     if cold is not None and "frame_max_bytes" in cold:
         row("live frame while training (largest on the wire)", f"< {TARGETS['frame_bytes'] // 1000} KB",
-            cold["frame_max_bytes"], f"{cold['frame_max_bytes'] / 1000:.0f} KB (median {cold['frame_median_bytes'] / 1000:.0f})",
+            cold["frame_max_bytes"],
+            f"{cold['frame_max_bytes'] / 1000:.0f} KB (median {cold['frame_median_bytes'] / 1000:.0f})",
             cold["frame_max_bytes"] < TARGETS["frame_bytes"],
             f"a still frame (fine grid, contours; once, when training stops) {cold['frame_first_bytes'] / 1000:.0f} KB")
         row("cold start: `python app.py` to the page (HTTP 200)", f"< {TARGETS['cold_start_seconds']:g} s",
@@ -198,13 +197,14 @@ def main(argv=None) -> None:
     compiled = None
     if not (args.quick or args.no_compile):
         section = time.perf_counter()
-        compiled = bench_train.compiled_throughput(resolve(preset_options("ring"), {}), devices[0])
+        compiled = throughput.compiled_throughput(resolve(preset_options("ring"), {}), devices[0])
         main_device["section_seconds"]["compile"] = round(time.perf_counter() - section, 1)
-        print(f"benchmarks.speed: {devices[0]} compile {main_device['section_seconds']['compile']:.1f} s", file=sys.stderr)
+        print(f"benchmarks.speed: {devices[0]} compile {main_device['section_seconds']['compile']:.1f} s",
+              file=sys.stderr)
     cold = imports = None
     if not (args.quick or args.no_app):
-        cold = bench_app.cold_start()
-        imports = bench_app.import_profile()
+        cold = speed_app.cold_start()
+        imports = speed_app.import_profile()
     results = {
         "meta": {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick, "devices": devices,
                  "cpu": cpu_name(), "cores": os.cpu_count(), "torch": torch.__version__,
@@ -224,7 +224,7 @@ def main(argv=None) -> None:
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, default=float)
-    table = bench_report.markdown(results)
+    table = report.markdown(results)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(table)
     print(table)

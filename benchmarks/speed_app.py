@@ -2,7 +2,7 @@
 figure), a gallery, an interpolation; the bytes of a live frame as they leave `python app.py`; and
 the cold start from `python app.py` to its first page and first landscape.
 
-In process, through the code the app's handlers call (explorer/measures/probes.py, figures.py, views.py);
+In process, through the code the app's handlers call (explorer/measures/probes.py, explorer/figures/frame.py, views.py);
 against a real `python app.py` through Gradio's own queue protocol, as the page speaks it (the
 page's load event, and the Train button's stream of frames), so the bytes are those on the wire.
 """
@@ -19,10 +19,10 @@ import tempfile
 import time
 import uuid
 
-from benchmarks import flops as flops
+from benchmarks import flops
 from explorer.config.options import resolve
 from explorer.config.presets import preset_options
-from explorer.figures import frame as figures
+from explorer.figures.frame import curves_figure, histogram_figure, landscape_figure
 from explorer.measures import metrics, probes
 from explorer.measures.evaluation import energy_fn
 from explorer.page import controls, views
@@ -51,13 +51,14 @@ def in_process(device: str, pair: str = "ring", repeats: int = 5) -> dict:
     inner, pad = metrics.ring_layout(r)
     result = {"pair": pair, "resolution": r, "ring_cells": (inner + 2 * pad) ** 2 - inner ** 2}
     # the landscape: E on the R x R grid (the picture), then log Z (box + the ring around it)
-    result["landscape_energy_seconds"] = _seconds(lambda: metrics.grid_log_partition(energies, bounds, r, 1.0), clock, repeats)
+    result["landscape_energy_seconds"] = _seconds(lambda: metrics.grid_log_partition(energies, bounds, r, 1.0),
+                                                  clock, repeats)
     result["landscape_seconds"] = _seconds(lambda: probes.landscape(run.energy, bounds, r), clock, repeats)
     result["landscape_log_z_seconds"] = result["landscape_seconds"] - result["landscape_energy_seconds"]
     land = probes.landscape(run.energy, bounds, r)
     frame = dataclasses.replace(run.frame(fine=True, arrows=False, latent=False), landscape=land)
-    result["landscape_figure_seconds"] = _seconds(lambda: figures.landscape_figure(frame).to_json(), clock, repeats)
-    result["landscape_figure_bytes"] = len(figures.landscape_figure(frame).to_json().encode())
+    result["landscape_figure_seconds"] = _seconds(lambda: landscape_figure(frame).to_json(), clock, repeats)
+    result["landscape_figure_bytes"] = len(landscape_figure(frame).to_json().encode())
     result["landscape_total_seconds"] = result["landscape_seconds"] + result["landscape_figure_seconds"]
     state = views.ViewState()
     result["gallery_seconds"] = _seconds(lambda: views.gallery(session, state, 64, 0, True).to_json(), clock, repeats)
@@ -67,11 +68,11 @@ def in_process(device: str, pair: str = "ring", repeats: int = 5) -> dict:
     # as the page serialises them (explorer/page/frame_view.py): landscape, curves and histogram figures as JSON text
     for name, fine in (("training", False), ("still", True)):
         shot = run.frame(fine=fine)
-        parts = {"landscape": figures.landscape_figure(shot, contours=fine).to_json(),
-                 "curves": figures.curves_figure(shot.history, shot.total_steps).to_json(),
-                 "histogram": figures.histogram_figure(shot).to_json()}
+        parts = {"landscape": landscape_figure(shot, contours=fine).to_json(),
+                 "curves": curves_figure(shot.history, shot.total_steps).to_json(),
+                 "histogram": histogram_figure(shot).to_json()}
         result[f"frame_{name}_parts_bytes"] = {k: len(v.encode()) for k, v in parts.items()}
-        result[f"frame_{name}_make_seconds"] = _seconds(lambda: run.frame(fine=fine), clock, min(repeats, 3))
+        result[f"frame_{name}_make_seconds"] = _seconds(lambda fine=fine: run.frame(fine=fine), clock, min(repeats, 3))
     session.close()
     return result
 
@@ -221,5 +222,6 @@ def import_profile(top: int = 6) -> dict:
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s+(\S+)$", line)
         if match and match.group(3) in HEAVY_LIBRARIES and match.group(3) not in libraries:
             libraries[match.group(3)] = round(int(match.group(2)) / 1e6, 3)
-    return {"import_app_seconds": import_seconds, "import_app_cpu_seconds": import_cpu, "build_app_seconds": build_seconds,
-            "top_imports": [[name, round(seconds, 3)] for name, seconds in ranked], "libraries": libraries}
+    return {"import_app_seconds": import_seconds, "import_app_cpu_seconds": import_cpu,
+            "build_app_seconds": build_seconds, "top_imports": [[name, round(seconds, 3)] for name, seconds in ranked],
+            "libraries": libraries}

@@ -7,7 +7,7 @@ process on a shared machine disturbs each of them alike; each is given in this t
 """
 from __future__ import annotations
 
-from benchmarks import flops as flops
+from benchmarks import flops
 from benchmarks.reference_loop import ReferenceLoop
 from explorer.training.run import PROGRESS_EVERY, PROGRESS_RESOLUTION, PROGRESS_SAMPLES, Run
 from models import train_step

@@ -14,9 +14,9 @@ import json
 import numpy as np
 
 from explorer.command_line import ArgumentParser, main_guard, set_threads
-from explorer.config import options as opts
 from explorer.config.build import build_dataset, pick_device
-from explorer.data.datasets import load_points
+from explorer.config.options import OPTION_BY_NAME, resolve
+from explorer.data.points import load_points
 from explorer.errors import UserInputError
 from explorer.measures.evaluation import evaluate_pair
 from models import load_pair
@@ -64,14 +64,15 @@ def main(argv=None) -> None:
     set_threads(args.threads)
     if not 10 <= args.samples <= 1_000_000:
         raise UserInputError(f"--samples must be between 10 and 1000000, got {args.samples}")
-    if not 0 <= args.seed < 2**31:
-        raise UserInputError(f"--seed must be between 0 and {2**31 - 1}, got {args.seed}")
+    seed = OPTION_BY_NAME["seed"]   # the bounds of training's seed
+    if not seed.low <= args.seed <= seed.high:
+        raise UserInputError(f"--seed must be between {seed.low} and {seed.high}, got {args.seed}")
 
     energy, generator, config = load_pair(args.folder, pick_device(args.device))
     options = config.get("options")
     if not isinstance(options, dict):
         raise UserInputError(f"{args.folder}/config.json has no training options; was it written by explorer.train?")
-    options = opts.resolve(given=options)  # checked like flags; a points path is kept, not read
+    options = resolve(given=options)  # checked like flags; a points path is kept, not read
     data = check_data_record(config.get("data"), energy.config.data_dim, args.folder)
     # user points are not stored with the pair: score the held-out file, if any, on the saved box
     dataset = None if options["dataset"] == "points" else build_dataset(options)

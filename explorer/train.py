@@ -19,7 +19,7 @@ import time
 from tqdm import tqdm
 
 from explorer.command_line import ArgumentParser, main_guard, set_threads
-from explorer.config import options as opts
+from explorer.config.options import OPTIONS, resolve
 from explorer.config.presets import preset_lines, preset_options
 from explorer.errors import UserInputError
 from explorer.training.run import Run
@@ -31,7 +31,7 @@ def parse_args(argv=None):
     parser = ArgumentParser(prog="explorer.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", help="a named configuration (see --list-presets); later flags override it")
     parser.add_argument("--list-presets", action="store_true", help="print the presets, one a line, and exit")
-    for option in opts.OPTIONS:
+    for option in OPTIONS:
         # every default is None here so that "not given" can be told apart; options.resolve fills them
         if option.kind is bool:   # `--compile` alone turns it on; `--compile false` too is understood
             parser.add_argument(option.flag, dest=option.name, nargs="?", const="true", default=None,
@@ -53,8 +53,8 @@ def main(argv=None) -> None:
         print("\n".join(preset_lines()))
         return
     set_threads(args.threads)
-    given = {o.name: getattr(args, o.name) for o in opts.OPTIONS}
-    options = opts.resolve(preset_options(args.preset), given)
+    given = {o.name: getattr(args, o.name) for o in OPTIONS}
+    options = resolve(preset_options(args.preset), given)
     out = args.out or os.path.join("runs", f"{args.preset or options['dataset']}-seed{options['seed']}")
     run = Run(options, device=args.device)
     try:  # before training, so a bad folder does not cost a whole run

@@ -44,8 +44,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .entropy import LOG_2PI_E
+
 COVERED_ENTROPIES = ("batchnorm", "none")
-_LOG_2PI_E = math.log(2.0 * math.pi * math.e)
+# the batch-norm surrogate's constant, under the name build_step reads: its source is fingerprinted
+# (fingerprint()), and renaming it there would orphan the compiled graph's seed study
+_LOG_2PI_E = LOG_2PI_E
 BACKEND = "inductor"   # tests swap in a failing backend
 # tanh(a) as 2 / (1 + exp(-2a)) - 1: faster than inductor's default vectorised tanh on a CPU
 # (docs/speed.md; the energy's last feature layer runs on 768 rows), within 2e-7 of it

@@ -28,7 +28,7 @@ from .energy import DeepEnergy
 from .generator import Generator
 
 ESTIMATORS = ("batchnorm", "knn", "pullaway", "none")
-_LOG_2PI_E = math.log(2.0 * math.pi * math.e)
+LOG_2PI_E = math.log(2.0 * math.pi * math.e)   # a 1-D Gaussian of std s has entropy 0.5 * (LOG_2PI_E + log s^2)
 
 
 def batchnorm_entropy(generator: Generator) -> torch.Tensor:
@@ -36,7 +36,7 @@ def batchnorm_entropy(generator: Generator) -> torch.Tensor:
     total = torch.zeros((), device=next(generator.parameters()).device)
     for bn in generator.batchnorm_layers():
         # 0.5 * log(2 pi e gamma^2) = 0.5 * log(2 pi e) + log|gamma|; tiny floor keeps log finite
-        total = total + (0.5 * _LOG_2PI_E + 0.5 * torch.log(bn.weight.square() + 1e-12)).sum()
+        total = total + (0.5 * LOG_2PI_E + 0.5 * torch.log(bn.weight.square() + 1e-12)).sum()
     return total
 
 

@@ -20,7 +20,7 @@ and is fine. `step` refuses to run on parameters that no longer live in the buff
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 
@@ -57,7 +57,7 @@ class FlatAdam:
         with torch.no_grad():
             self.flat = torch.cat([p.detach().reshape(-1) for p in self.params])
             self.sizes = [p.numel() for p in self.params]
-            for p, view in zip(self.params, self._views(self.flat)):
+            for p, view in zip(self.params, self._views(self.flat), strict=True):
                 p.data = view   # the parameter object (a leaf that requires grad) stays; its numbers move
         self._pointers = [p.data_ptr() for p in self.params]
         self.exp_avg = torch.zeros_like(self.flat)
@@ -69,11 +69,11 @@ class FlatAdam:
         self.param_groups = [{"lr": lr, "betas": tuple(betas), "eps": eps}]
 
     def _views(self, flat: torch.Tensor) -> list[torch.Tensor]:
-        return [part.view_as(p) for part, p in zip(flat.split(self.sizes), self.params)]
+        return [part.view_as(p) for part, p in zip(flat.split(self.sizes), self.params, strict=True)]
 
     def views_intact(self) -> bool:
         """Do the parameters still live in the flat buffer (not moved or replaced since)?"""
-        return all(p.data_ptr() == ptr for p, ptr in zip(self.params, self._pointers))
+        return all(p.data_ptr() == ptr for p, ptr in zip(self.params, self._pointers, strict=True))
 
     def count_flat_step(self) -> None:
         """One more step for every tensor: after a flat update (here, or in models/compiled_step.py)."""
@@ -95,7 +95,7 @@ class FlatAdam:
             return
         # some tensor got no gradient (now or before): tensor by tensor, exactly as stock Adam
         for i, (p, g, m, v) in enumerate(zip(self._views(self.flat), grads, self._views(self.exp_avg),
-                                             self._views(self.exp_avg_sq))):
+                                             self._views(self.exp_avg_sq), strict=True)):
             if g is not None:
                 self.steps[i] += 1
                 _adam_update(p, g, m, v, self.steps[i], lr, beta1, beta2, eps)

@@ -94,7 +94,7 @@ class TrainingState:
         if states is None:
             self._optimisers = None   # back to fresh optimisers, made at the next step
             return
-        for optimiser, state in zip(self.build_optimisers(), states):
+        for optimiser, state in zip(self.build_optimisers(), states, strict=True):
             optimiser.load_state_dict(state)
 
     def set_learning_rates(self, lr_energy: float, lr_generator: float) -> None:
@@ -151,7 +151,7 @@ def frozen_batchnorm_statistics(generator: Generator):
     try:
         yield
     finally:
-        for bn, momentum in zip(layers, momenta):
+        for bn, momentum in zip(layers, momenta, strict=True):
             bn.momentum = momentum
 
 

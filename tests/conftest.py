@@ -47,7 +47,7 @@ def launch_app(repo_root: str, extra_env: dict | None = None):
         except OSError:
             if process.poll() is not None or time.time() > deadline:
                 process.kill()
-                raise RuntimeError(f"app.py did not start; see {log.name}:\n" + open(log.name).read()[-2000:])
+                raise RuntimeError(f"app.py did not start; see {log.name}:\n" + open(log.name).read()[-2000:]) from None
             time.sleep(0.3)
 
 

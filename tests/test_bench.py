@@ -7,8 +7,7 @@ import sys
 import pytest
 import torch
 
-from benchmarks import flops as bench_flops
-from benchmarks import speed as bench
+from benchmarks import flops, speed
 from benchmarks.reference_loop import ReferenceLoop
 from explorer.config.build import build_models
 from explorer.config.options import resolve
@@ -34,7 +33,7 @@ def test_flop_count_matches_a_hand_computed_case():
                    + 2 * e                          # its weight gradients
                    + 2 * 8 * (8 * 8 + 8 * 8))       # its input gradients, all but the first layer
     assert generator_step == 4_608 and energy_step == 7_488
-    counted = bench_flops.iteration_flops(energy, generator, 4)
+    counted = flops.iteration_flops(energy, generator, 4)
     assert counted["generator_step"] == generator_step
     assert counted["energy_step"] == energy_step
     assert counted["total"] == generator_step + energy_step
@@ -43,26 +42,26 @@ def test_flop_count_matches_a_hand_computed_case():
 def test_flop_count_agrees_with_torch_flop_counter():
     options = resolve(preset_options("ring"), {"batch_size": 32})
     run = Run(options)
-    analytic = bench_flops.iteration_flops(run.energy, run.generator, 32)["total"]
-    assert bench_flops.counted_flops(run.state, run._batch()) == analytic
-    calls = bench_flops.matmul_calls(run.state, run._batch())
-    assert bench_flops.call_flops(calls) == analytic
+    analytic = flops.iteration_flops(run.energy, run.generator, 32)["total"]
+    assert flops.counted_flops(run.state, run._batch()) == analytic
+    calls = flops.matmul_calls(run.state, run._batch())
+    assert flops.call_flops(calls) == analytic
 
 
 def test_the_recorded_ops_of_an_iteration_replay_its_arithmetic():
     run = Run(resolve(preset_options("ring"), {}))
     train_step(run.state, run._batch())
-    calls = bench_flops.aten_calls(run.state, run._batch())
+    calls = flops.aten_calls(run.state, run._batch())
     names = [func.overloadpacket.__name__ for func, _, _ in calls]
     # the 25 products matmul_calls finds, and each network's activations forward and backward
-    assert names.count("mm") + names.count("addmm") == len(bench_flops.matmul_calls(run.state, run._batch())) == 25
+    assert names.count("mm") + names.count("addmm") == len(flops.matmul_calls(run.state, run._batch())) == 25
     for name, count in (("tanh", 2), ("softplus", 2), ("tanh_backward", 2), ("native_batch_norm", 4),
                         ("native_batch_norm_backward", 2)):
         assert names.count(name) == count, name
     # a replayed op computes what the iteration computed: its recorded inputs give its recorded output
     func, args, kwargs = next(c for c in calls if c[0].overloadpacket.__name__ == "tanh")
     assert torch.equal(func(*args, **kwargs), torch.tanh(args[0]))
-    timing = bench_flops.replay_calls(calls, "cpu", repeats=1, inner=1)
+    timing = flops.replay_calls(calls, "cpu", repeats=1, inner=1)
     assert timing["calls"] == len(calls) and timing["seconds"] > 0
 
 
@@ -70,7 +69,7 @@ def test_reference_loop_computes_the_same_losses_as_energylab_on_the_same_seed()
     options = resolve(preset_options("ring"), {"seed": 3})
     run = Run(options)
     reference = ReferenceLoop(options, run.dataset)
-    for mine, theirs in zip(run.energy.state_dict().values(), reference.energy.state_dict().values()):
+    for mine, theirs in zip(run.energy.state_dict().values(), reference.energy.state_dict().values(), strict=True):
         assert torch.equal(mine, theirs)    # the same networks, initialised alike
     real = run._batch()
     ours = {k: float(v) for k, v in train_step(run.state, real).items()}
@@ -91,7 +90,7 @@ def test_quick_bench_writes_every_figure(tmp_path, repo_root):
     assert done.returncode == 0, done.stderr[-2000:]
     with open(tmp_path / "results.json") as f:
         results = json.load(f)
-    assert set(bench.SECTIONS) <= set(results)
+    assert set(speed.SECTIONS) <= set(results)
     meta = results["meta"]
     assert meta["quick"] and meta["torch_threads"] == 1 and len(meta["load_average_start"]) == 3
     assert meta["devices"] == (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
@@ -121,7 +120,7 @@ def test_quick_bench_writes_every_figure(tmp_path, repo_root):
 
 
 def measured(fraction: float, over: float) -> dict:
-    """The least of a measurement that bench.targets reads: eager at `fraction` of the floor and
+    """The least of a measurement that speed.targets reads: eager at `fraction` of the floor and
     `over` times the reference; the quality and app rows filled in, not under test here."""
     trace = [[50, 0.1, 8, 0.85]]
     sampling = {"samples_per_second": 1e6, "high_quality_fraction": 0.85, "met": True}
@@ -145,7 +144,7 @@ def test_the_compiled_steps_speed_counts_only_with_the_same_quality_shown():
     cpu = measured(fraction=0.5, over=1.3)
     compiled = {"compiled": True, "loop_seconds": 2.5e-3, "loop_over_reference": 2.1}   # 80 % of the floor
     for quality, counted in ((study(True), True), (study(False), False), (None, False)):
-        rows = {r["target"]: r for r in bench.targets(cpu, None, compiled, quality)}
+        rows = {r["target"]: r for r in speed.targets(cpu, None, compiled, quality)}
         floor = rows["training throughput (`Run.advance`) / matmul floor"]
         reference = rows["EnergyLab's loop / plain reference loop, same configuration"]
         assert floor["met"] is reference["met"] is counted
@@ -153,18 +152,18 @@ def test_the_compiled_steps_speed_counts_only_with_the_same_quality_shown():
         assert ("by the compiled step" in floor["note"]) is counted
         assert ("the same quality is not shown" in floor["note"]) is (not counted)
     # eager meeting a target needs no study; the compiled step missing it is not rescued by one
-    rows = bench.targets(measured(fraction=0.65, over=1.3), None, {**compiled, "loop_seconds": 4e-3, "loop_over_reference": 1.5},
-                         study(True))
+    rows = speed.targets(measured(fraction=0.65, over=1.3), None,
+                         {**compiled, "loop_seconds": 4e-3, "loop_over_reference": 1.5}, study(True))
     assert [r["met"] for r in rows[:2]] == [True, False] and rows[1]["note"] == ""
 
 
 def test_a_seed_study_of_another_compiled_graph_is_not_used(tmp_path):
     from models import compiled_step
     path = tmp_path / "compiled_quality.json"
-    assert bench.compiled_quality_study(str(path)) is None                     # none run
+    assert speed.compiled_quality_study(str(path)) is None                     # none run
     path.write_text(json.dumps({**study(True), "fingerprint": compiled_step.fingerprint()}))
-    assert bench.compiled_quality_study(str(path))["no_worse"] is True
+    assert speed.compiled_quality_study(str(path))["no_worse"] is True
     path.write_text(json.dumps(study(True)))                                    # of an older graph
-    assert bench.compiled_quality_study(str(path)) is None
+    assert speed.compiled_quality_study(str(path)) is None
     path.write_text("{not json")
-    assert bench.compiled_quality_study(str(path)) is None
+    assert speed.compiled_quality_study(str(path)) is None

@@ -22,8 +22,8 @@ def test_draw_points_use_them_and_step(page):
     canvas.wait_for()
     box = canvas.bounding_box()
     for i in range(30):   # a 6 x 5 lattice of clicks, one point each (relative to the canvas, wherever it is now)
-        canvas.click(position={"x": box["width"] * (0.15 + 0.14 * (i % 6)), "y": box["height"] * (0.2 + 0.15 * (i // 6))},
-                     delay=20)
+        canvas.click(position={"x": box["width"] * (0.15 + 0.14 * (i % 6)),
+                               "y": box["height"] * (0.2 + 0.15 * (i // 6))}, delay=20)
     assert page.inner_text("#draw-canvas .draw-count") == "30 points"
     page.locator("#draw-canvas .draw-undo").click()
     assert page.inner_text("#draw-canvas .draw-count").startswith("29 points")

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from explorer.errors import UserInputError
-from explorer.figures import compare as compare_figures
+from explorer.figures.compare import contrast_summary, coverage_figure
 from explorer.page import compare
 from explorer.training.run import Run
 
@@ -65,7 +65,7 @@ def test_both_runs_start_from_the_same_networks_and_data():
     left, right, _ = compare.side_options("lesson", "entropy", seed=5)
     a, b = Run(left), Run(right)
     for x, y in zip([*a.energy.parameters(), *a.generator.parameters()],
-                    [*b.energy.parameters(), *b.generator.parameters()]):
+                    [*b.energy.parameters(), *b.generator.parameters()], strict=True):
         assert torch.equal(x, y)
     assert np.array_equal(a._batch().numpy(), b._batch().numpy())
     assert np.array_equal(a.probe_real, b.probe_real)
@@ -104,7 +104,7 @@ COVERAGE = {"key": "modes_covered", "label": "modes covered", "total": 8,
 
 
 def test_coverage_chart_has_one_line_per_side_and_the_total():
-    figure = json.loads(compare_figures.coverage_figure(COVERAGE, 3000).to_json())
+    figure = json.loads(coverage_figure(COVERAGE, 3000).to_json())
     names = [trace["name"] for trace in figure["data"]]
     assert names == ["entropy weight 0", "entropy weight 1 (knn)", "all 8"]
     assert values(figure["data"][0]["y"]) == [3.0, 2.0] and values(figure["data"][1]["y"]) == [7.0, 8.0]
@@ -114,10 +114,10 @@ def test_coverage_chart_has_one_line_per_side_and_the_total():
 
 
 def test_contrast_summary_states_the_newest_numbers_and_the_gap():
-    text = compare_figures.contrast_summary(COVERAGE)
+    text = contrast_summary(COVERAGE)
     assert "2/8 at step 500" in text and "8/8 at step 500" in text and "gap 6 modes covered" in text
     empty = {**COVERAGE, "curves": {name: (np.array([]), np.array([])) for name in COVERAGE["curves"]}}
-    assert "not measured yet" in compare_figures.contrast_summary(empty)
+    assert "not measured yet" in contrast_summary(empty)
 
 
 # ---------------------------------------------------------------------------- through the app

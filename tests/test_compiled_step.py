@@ -65,7 +65,7 @@ def test_one_compiled_step_agrees_with_one_eager_step(compiled_run):
     for k in eager:
         assert float(compiled[k]) == pytest.approx(float(eager[k]), rel=1e-5, abs=1e-4), k
     assert_same_update(a, b)
-    for mine, theirs in zip(a.state.build_optimisers(), b.state.build_optimisers()):
+    for mine, theirs in zip(a.state.build_optimisers(), b.state.build_optimisers(), strict=True):
         assert mine.steps == theirs.steps
     # both batch-norm passes counted, as eager batch norm does; running statistics updated once
     bn = b.generator.batchnorm_layers()[0]

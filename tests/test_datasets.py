@@ -6,18 +6,11 @@ import pickle
 import numpy as np
 import pytest
 
-from explorer.data.datasets import (
-    DATASET_NAMES,
-    MAX_POINTS,
-    SHAPE_SAMPLERS,
-    grid_mixture,
-    load_digits_scaled,
-    load_points,
-    make_dataset,
-    mixture_bounds,
-    ring_mixture,
-    standardise,
-)
+from explorer.data.datasets import DATASET_NAMES, make_dataset
+from explorer.data.digits import load_digits_scaled
+from explorer.data.mixtures import grid_mixture, mixture_bounds, ring_mixture
+from explorer.data.points import MAX_POINTS, load_points, standardise
+from explorer.data.shapes import SHAPE_SAMPLERS
 from explorer.errors import UserInputError
 
 
@@ -227,7 +220,8 @@ GOOD_ROWS = [f"{i},{i * 2}" for i in range(12)]
     (lambda d: write_bytes(d / "e.csv", b""), "is empty"),
     (lambda d: write_csv(d / "b.csv", ["", "  ", "# only a comment"]), "no numbers"),
     (lambda d: write_csv(d / "h.csv", ["x,y"]), "header but no rows"),
-    (lambda d: write_csv(d / "t.csv", GOOD_ROWS[:5] + ["3,abc"] + GOOD_ROWS[5:]), "line 6, column 2: 'abc' is not a number"),
+    (lambda d: write_csv(d / "t.csv", GOOD_ROWS[:5] + ["3,abc"] + GOOD_ROWS[5:]),
+     "line 6, column 2: 'abc' is not a number"),
     (lambda d: write_csv(d / "one.csv", [str(i) for i in range(12)]), "found 1 columns, expected exactly 2"),
     (lambda d: write_csv(d / "three.csv", [f"{i},{i},{i}" for i in range(12)]), "found 3 columns"),
     (lambda d: write_csv(d / "gap.csv", GOOD_ROWS + ["1,"]), "'' is not a number"),
@@ -251,7 +245,7 @@ def test_binary_garbage_refused(tmp_path):
 
 def test_non_utf8_refused(tmp_path):
     path = tmp_path / "latin.csv"
-    path.write_bytes("x,y\n".encode() + "é,1\n".encode("latin-1"))
+    path.write_bytes(b"x,y\n" + "é,1\n".encode("latin-1"))
     with pytest.raises(UserInputError, match="not UTF-8"):
         load_points(path)
 

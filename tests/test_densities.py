@@ -15,10 +15,11 @@ import torch
 
 from explorer.config.options import resolve
 from explorer.config.presets import preset_options
-from explorer.data.datasets import grid_mixture, mixture_bounds, ring_mixture
-from explorer.figures import densities as density_figures
+from explorer.data.mixtures import grid_mixture, mixture_bounds, ring_mixture
+from explorer.figures.densities import LOG_RANGE, SCALES, densities_figure, entropy_figure
 from explorer.measures import densities, entropies
-from explorer.page import densities as density_tab
+from explorer.page.densities import FIRST_RECORD_NOTE, NO_HISTORY_NOTE, DensityState, density_tab
+from explorer.seeds import ENTROPY_OFFSET
 from explorer.training.live import LiveSession
 from explorer.training.run import PROGRESS_EVERY, Run
 
@@ -152,7 +153,7 @@ def test_a_2d_run_records_the_grid_entropy_and_each_estimator_at_progress_evalua
     assert "entropy_grid" in record and "entropy_knn" in record   # and so into metrics.json
     # the values are what the estimators say of the same samples
     samples = run.generator.sample(entropies.ENTROPY_SAMPLES,
-                                   torch.Generator().manual_seed(run.probe_seed + entropies.ENTROPY_SEED_OFFSET))
+                                   torch.Generator().manual_seed(run.probe_seed + ENTROPY_OFFSET))
     assert run.history["entropy_grid"][0][1] == pytest.approx(entropies.grid_entropy(samples.numpy())["entropy"])
     knn = entropies.estimator_values(run.generator, run.energy, samples[:64], ("knn",))["entropy_knn"]
     assert run.history["entropy_knn"][0][1] == pytest.approx(knn)
@@ -183,7 +184,7 @@ def session_of(run: Run) -> LiveSession:
 def test_the_tab_on_a_langevin_run_shows_its_chains():
     run = small_run(sampler="langevin", langevin_steps=2)
     run.advance(3)
-    tab = density_tab.density_tab(session_of(run), density_tab.DensityState(), "density")
+    tab = density_tab(session_of(run), DensityState(), "density")
     assert "persistent Langevin chains" in tab.table
     assert "Langevin chains (KDE estimate)" in json.dumps(tab.densities.to_plotly_json()["layout"])
     assert all(math.isfinite(float(v)) for v in re.findall(r"\| KL\(.*?\) \| ([-\d.e+]+) \|", tab.table))
@@ -193,7 +194,7 @@ def test_the_tab_on_a_langevin_run_shows_its_chains():
 
 def test_a_shape_without_a_closed_form_gets_an_estimate_and_says_so():
     run = small_run(dataset="moons", steps=10)
-    tab = density_tab.density_tab(session_of(run), density_tab.DensityState(), resolution=60)
+    tab = density_tab(session_of(run), DensityState(), resolution=60)
     assert "an estimate (no closed form)" in tab.table and "10,000 draws of the moons shape" in tab.table
     titles = [a["text"] for a in tab.densities.to_plotly_json()["layout"]["annotations"]]
     assert titles[0] == "p_data (KDE estimate)"
@@ -202,12 +203,12 @@ def test_a_shape_without_a_closed_form_gets_an_estimate_and_says_so():
 def test_a_new_live_run_shows_its_current_entropies_until_its_first_record():
     session = LiveSession(device="cpu")
     session.new_run(small_run().options)
-    tab = density_tab.density_tab(session, density_tab.DensityState(), resolution=60)
+    tab = density_tab(session, DensityState(), resolution=60)
     figure = tab.entropy.to_plotly_json()
     assert {len(t["x"]) for t in figure["data"]} == {1} and {t["x"][0] for t in figure["data"]} == {0}
-    assert density_tab.FIRST_RECORD_NOTE in [a["text"] for a in figure["layout"]["annotations"]]
+    assert FIRST_RECORD_NOTE in [a["text"] for a in figure["layout"]["annotations"]]
     session.step(PROGRESS_EVERY)   # the first progress evaluation: curves from the history
-    entropy = density_tab.density_tab(session, density_tab.DensityState(), resolution=60).entropy
+    entropy = density_tab(session, DensityState(), resolution=60).entropy
     assert list(entropy.data[0].x) == [PROGRESS_EVERY] and entropy.data[0].name.startswith("H(p_G) on a grid")
     figure = entropy.to_plotly_json()
     assert not any("current step" in a["text"] for a in figure["layout"]["annotations"])
@@ -215,7 +216,7 @@ def test_a_new_live_run_shows_its_current_entropies_until_its_first_record():
 
 def test_the_tab_says_digits_are_not_2d():
     run = Run(resolve(preset_options("digits"), {"hidden": 16, "steps": 2}))
-    tab = density_tab.density_tab(session_of(run), density_tab.DensityState())
+    tab = density_tab(session_of(run), DensityState())
     assert "for 2-D data" in tab.table
     assert "for 2-D data" in tab.densities.to_plotly_json()["layout"]["annotations"][0]["text"]
 
@@ -228,25 +229,25 @@ def test_the_densities_figure_puts_three_heatmaps_on_one_colour_scale():
                                  kl={"data_energy": 0.0, "data_generator": 0.0, "generator_energy": 0.0},
                                  notes={"data": "d", "energy": "e", "generator": "g"}, step=7, sampler="generator",
                                  data_exact=True)
-    for scale in density_figures.SCALES:
-        figure = density_figures.densities_figure(view, scale).to_plotly_json()
+    for scale in SCALES:
+        figure = densities_figure(view, scale).to_plotly_json()
         assert [t["type"] for t in figure["data"]] == ["heatmap"] * 3
         assert {t["coloraxis"] for t in figure["data"]} == {"coloraxis"}
         top = float(log_p.max())
-        expected = (0.0, math.exp(top)) if scale == "density" else (top - density_figures.LOG_RANGE, top)
+        expected = (0.0, math.exp(top)) if scale == "density" else (top - LOG_RANGE, top)
         axis = figure["layout"]["coloraxis"]
         assert (axis["cmin"], axis["cmax"]) == pytest.approx(expected)
     assert "KL(p_data‖p_G) 0" in figure["layout"]["title"]["text"]
     with pytest.raises(ValueError):
-        density_figures.densities_figure(view, "energy")
+        densities_figure(view, "energy")
 
 
 def test_the_entropy_figure_shows_curves_or_only_the_current_point():
     history = {"entropy_grid": ((250, 500), (1.0, 0.5)), "entropy_knn": ((250, 500), (1.1, 0.4))}
-    figure = density_figures.entropy_figure(history, None, 500, 1000).to_plotly_json()
+    figure = entropy_figure(history, None, 500, 1000).to_plotly_json()
     assert [t["name"] for t in figure["data"]] == ["H(p_G) on a grid (reference)", "kNN estimate (batch)"]
-    only_now = density_figures.entropy_figure({}, {"entropy_grid": 0.2, "entropy_pullaway": -0.3}, 3000, 3000,
-                                              note=density_tab.NO_HISTORY_NOTE).to_plotly_json()
+    only_now = entropy_figure({}, {"entropy_grid": 0.2, "entropy_pullaway": -0.3}, 3000, 3000,
+                                              note=NO_HISTORY_NOTE).to_plotly_json()
     assert [(t["x"], t["y"]) for t in only_now["data"]] == [([3000], [0.2]), ([3000], [-0.3])]
     assert only_now["data"][1]["yaxis"] == "y3"      # pull-away on its own axis: not nats
     assert any("no entropy record" in a["text"] for a in only_now["layout"]["annotations"])

@@ -48,6 +48,6 @@ def test_a_points_run_records_validation_nll_and_selects_a_step(tmp_path):
     run = Run(resolve(given={"dataset": "points", "points": points_file(tmp_path), "steps": 200,
                              "hidden": 8, "batch_size": 32}))
     run.advance(200)
-    steps, values = zip(*run.history["validation_nll"])
+    steps, values = zip(*run.history["validation_nll"], strict=True)
     assert steps == (100, 200) and all(np.isfinite(values))
     assert run.finish() in (100, 200)

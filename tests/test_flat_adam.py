@@ -37,7 +37,7 @@ def stock_generator_step(state, z):   # the generator step before flat Adam, ver
     loss = energy_fake - cfg.entropy_weight * entropy
     params = [p for p in generator.parameters() if p.requires_grad]
     grads = torch.autograd.grad(loss, params, allow_unused=True)
-    for p, g in zip(params, grads):
+    for p, g in zip(params, grads, strict=True):
         p.grad = g
     state.opt_generator.step()
     return {"loss_generator": loss.detach(), "entropy": entropy.detach()}

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.config import options as opts
+from explorer.config.options import OPTIONS, resolve
 from explorer.config.presets import PRESETS, preset_options
 from explorer.errors import UserInputError, expected_errors
 from explorer.page import controls
@@ -56,8 +56,9 @@ def clean_message(text: str) -> None:
 def command_lines(draw):
     argv = []
     if draw(st.booleans()):
-        argv += ["--preset", draw(st.one_of(st.sampled_from([p for p in PRESETS if p != "points"]), st.text(max_size=6)))]
-    for option in draw(st.lists(st.sampled_from(opts.OPTIONS), max_size=5, unique=True)):
+        argv += ["--preset", draw(st.one_of(st.sampled_from([p for p in PRESETS if p != "points"]),
+                                            st.text(max_size=6)))]
+    for option in draw(st.lists(st.sampled_from(OPTIONS), max_size=5, unique=True)):
         value = draw(st.one_of(VALID[option.name], ANY) if option.name in VALID else ANY)
         argv += [option.flag, str(value)]
     return argv
@@ -73,11 +74,12 @@ def test_the_command_line_accepts_or_refuses_cleanly(argv):
     except SystemExit as e:
         assert e.code == 2
         return
-    given_values = {o.name: getattr(args, o.name) for o in opts.OPTIONS}
+    given_values = {o.name: getattr(args, o.name) for o in OPTIONS}
     given_values["steps"] = 1 if given_values["steps"] is not None else None
     try:
-        options = opts.resolve(preset_options(args.preset), given_values)
-        if min(options["hidden"], options.get("energy_hidden") or 0 or options["hidden"]) > 256 or options["batch_size"] > 512:
+        options = resolve(preset_options(args.preset), given_values)
+        energy_width = options.get("energy_hidden") or 0 or options["hidden"]
+        if min(options["hidden"], energy_width) > 256 or options["batch_size"] > 512:
             return   # valid, but building it is slow: the bounds themselves are tested in test_options
         Run(options)
     except EXPECTED as e:
@@ -114,11 +116,11 @@ def pair_sessions(page):
 def test_the_server_side_check_of_the_controls_accepts_or_refuses_cleanly(values):
     """What every handler runs first: control values -> checked options, or a clear message."""
     try:
-        options = controls.options_from_controls(dict(zip(controls.CONTROL_NAMES, values)), None)
+        options = controls.options_from_controls(dict(zip(controls.CONTROL_NAMES, values, strict=False)), None)
     except UserInputError as e:
         assert str(e) and "\n" not in str(e) and "--" not in str(e), str(e)   # the page's labels, not flags
         return
-    for option in opts.OPTIONS:
+    for option in OPTIONS:
         value = options.get(option.name)
         if option.low is not None and value is not None:
             assert option.low <= value <= option.high and math.isfinite(value)
@@ -145,7 +147,8 @@ def test_view_handlers_never_crash(page, pair_sessions, size, seed, steps, first
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(preset=st.one_of(st.sampled_from(list(PRESETS)), ANY), contrast=st.one_of(st.sampled_from(["entropy", "estimator", "sampler"]), ANY),
+@given(preset=st.one_of(st.sampled_from(list(PRESETS)), ANY),
+       contrast=st.one_of(st.sampled_from(["entropy", "estimator", "sampler"]), ANY),
        left=ANY, right=ANY, seed=ANY, steps=ANY)
 def test_compare_handler_never_crashes(page, session, preset, contrast, left, right, seed, steps):
     outputs = next(compare_tab.compare_train(page, session, preset, contrast, left, right, seed, steps))

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from explorer.data.datasets import MAX_POINTS, load_points
+from explorer.data.points import MAX_POINTS, load_points
 from explorer.errors import UserInputError
-from explorer.pairs import files as pair_files
+from explorer.pairs.files import unpack_upload
 from models import CheckpointError, load_pair
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile")
@@ -21,7 +21,7 @@ MARKER = "ENERGYLAB-UNPICKLED"
 
 def open_pair(path: str):
     """What the app does with an uploaded pair: unpack it safely, then load it strictly."""
-    folder, _ = pair_files.unpack_upload([path])
+    folder, _ = unpack_upload([path])
     return load_pair(folder)
 
 
@@ -54,20 +54,21 @@ def test_refusing_the_corpus_costs_no_memory_spike():
     imports alone: a loaded gigabyte header or an inflated bomb would show here."""
     script = f"""
 import os, resource, sys, tempfile
-from explorer.pairs import files as pair_files
+from explorer.pairs.files import unpack_upload
 from models import load_pair
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 os.chdir(tempfile.mkdtemp())
 for name in sorted(os.listdir({os.path.join(HERE, 'pairs')!r})):
     try:
-        folder, _ = pair_files.unpack_upload([os.path.join({os.path.join(HERE, 'pairs')!r}, name)])
+        folder, _ = unpack_upload([os.path.join({os.path.join(HERE, 'pairs')!r}, name)])
         load_pair(folder)
         print("ACCEPTED", name)
     except ValueError:
         pass
 print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
 """
-    out = subprocess.run([sys.executable, "-c", script], cwd=os.path.dirname(os.path.dirname(HERE)), capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", script], cwd=os.path.dirname(os.path.dirname(HERE)),
+                         capture_output=True, text=True, check=True).stdout
     assert "ACCEPTED" not in out
     grown_mb = float(out.strip().splitlines()[-1])
     assert grown_mb < 25, f"peak memory grew by {grown_mb:.0f} MB while refusing the corpus"

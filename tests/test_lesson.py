@@ -7,7 +7,7 @@ import torch
 
 from explorer.config import options
 from explorer.config.presets import PRESETS
-from explorer.figures import frame as figures
+from explorer.figures.frame import LANDSCAPE_VIEWS
 from explorer.page import lesson
 from explorer.pairs import catalogue
 from models import Generator, GeneratorConfig
@@ -39,13 +39,13 @@ def test_every_step_sets_up_something_that_exists(number):
         assert setup.preset in PRESETS
         resolved = setup.resolved_options()   # raises UserInputError on a bad or out-of-bounds option
         assert resolved == options.resolve(None, resolved)
-    assert setup.view in figures.LANDSCAPE_VIEWS
+    assert setup.view in LANDSCAPE_VIEWS
     assert set(setup.layers) <= set(lesson.LAYERS)
     assert setup.tab in lesson.TABS
 
 
 def test_views_are_the_figures_views():
-    assert lesson.VIEWS == tuple(figures.LANDSCAPE_VIEWS)
+    assert lesson.VIEWS == tuple(LANDSCAPE_VIEWS)
 
 
 def test_the_story_follows_the_brief():
@@ -135,7 +135,7 @@ def named(outputs) -> dict:
     hidden = {"session", "tabs", "lesson_step", "lesson_panel"}
     names = [name for name in SETUP_OUTPUTS if name not in hidden]
     assert len(names) == len(outputs)
-    return dict(zip(names, outputs))
+    return dict(zip(names, outputs, strict=True))
 
 
 def test_next_and_prev_set_each_step_up(client):

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from explorer.data.datasets import load_digits_scaled, make_dataset, ring_mixture
+from explorer.data.datasets import make_dataset
+from explorer.data.digits import load_digits_scaled
+from explorer.data.mixtures import ring_mixture
 from explorer.measures.metrics import (
     DigitsClassifier,
     energy_histograms,

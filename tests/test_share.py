@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 from explorer.config import options
 from explorer.data.datasets import DATASET_NAMES
-from explorer.page import lesson
-from explorer.page import links as share
+from explorer.page import lesson, links
 from explorer.page.controls import CONTROL_NAMES
 
 PAIRS = ("ring", "lesson", "lesson-no-entropy", "ring-langevin")
@@ -21,7 +20,7 @@ TABS = lesson.TABS
 
 
 def decode(query):
-    return share.decode(query, pairs=PAIRS, tabs=TABS)
+    return links.decode(query, pairs=PAIRS, tabs=TABS)
 
 
 # ---------------------------------------------------------------------------- round trips
@@ -55,10 +54,11 @@ def optional(strategy):
 
 
 shared_states = st.builds(
-    share.Shared,
+    links.Shared,
     options=optional(configurations()),
     view=optional(st.sampled_from(lesson.VIEWS)),
-    layers=optional(st.sets(st.sampled_from(lesson.LAYERS)).map(lambda s: tuple(l for l in lesson.LAYERS if l in s))),
+    layers=optional(st.sets(st.sampled_from(lesson.LAYERS))
+                    .map(lambda s: tuple(layer for layer in lesson.LAYERS if layer in s))),
     pair=optional(st.sampled_from(PAIRS)),
     tab=optional(st.sampled_from(TABS)),
     lesson=optional(st.integers(0, len(lesson.STEPS))),
@@ -69,13 +69,13 @@ shared_states = st.builds(
 @given(shared_states)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_decode_inverts_encode(state):
-    assert decode(share.encode(state)) == (state, [])
+    assert decode(links.encode(state)) == (state, [])
 
 
 @given(configurations())
 @settings(max_examples=100, deadline=None)
 def test_a_link_carries_every_control_that_applies(config):
-    query = share.encode(share.Shared(options=config))
+    query = links.encode(links.Shared(options=config))
     keys = [key for key, _ in parse_qsl(query)]
     expected = [n for n in CONTROL_NAMES if config.get(n) is not None]
     assert keys == expected and "seed" in keys
@@ -88,7 +88,7 @@ def test_the_example_link_reads_as_written():
     assert state.options == options.resolve(None, {"dataset": "grid", "seed": 3, "entropy_weight": 0.0})
     assert (state.view, state.layers, state.pair, state.tab, state.lesson, state.classroom) == (
         "log density", ("data", "arrows"), "ring", "gallery", 2, True)
-    assert share.summary(state).startswith("opened a link: lesson step 2; pair ring; grid, seed 3")
+    assert links.summary(state).startswith("opened a link: lesson step 2; pair ring; grid, seed 3")
 
 
 def test_an_empty_link_says_nothing():
@@ -138,7 +138,7 @@ def test_the_good_values_of_a_partly_bad_link_are_kept():
 
 
 def test_a_points_pair_link_uses_the_pairs_own_points():
-    state, problems = share.decode("dataset=points&hidden=16&pair=points", pairs=["points"])
+    state, problems = links.decode("dataset=points&hidden=16&pair=points", pairs=["points"])
     assert problems == [] and state.options is None and state.pair == "points"
 
 
@@ -169,7 +169,7 @@ def client(app_url):
 def named(outputs) -> dict:
     from explorer.ui.tabs.lesson import SETUP_OUTPUTS
     hidden = {"session", "tabs", "lesson_step", "lesson_panel"}
-    return dict(zip([n for n in SETUP_OUTPUTS if n not in hidden], outputs))
+    return dict(zip([n for n in SETUP_OUTPUTS if n not in hidden], outputs, strict=False))
 
 
 def test_a_link_sets_the_controls_and_says_so(client):

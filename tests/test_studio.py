@@ -2,6 +2,8 @@
 (explorer/data/drawing.py, explorer/training/replay.py, explorer/page/export.py), then the app's handlers through
 gradio_client against `python app.py` (conftest.app_url)."""
 import base64
+import csv
+import io
 import json
 import math
 import re
@@ -11,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.config import options as opts
+from explorer.config.options import resolve
 from explorer.data import drawing
-from explorer.data.datasets import load_points, standardise
+from explorer.data.points import load_points, standardise
 from explorer.errors import UserInputError
 from explorer.measures.probes import Frame, Landscape
 from explorer.page import export
@@ -51,7 +53,7 @@ def test_a_long_run_stays_bounded_and_covered_from_first_to_last_step():
     steps = store.steps()
     assert len(steps) <= 50
     assert steps[0] == 0 and steps[-1] == last
-    assert all(b > a for a, b in zip(steps, steps[1:]))
+    assert all(b > a for a, b in zip(steps, steps[1:], strict=False))
     gaps = np.diff(steps)
     # thinning keeps it even: interior gaps at least `spacing`, none far beyond an even split
     assert gaps[:-1].min() >= store.spacing
@@ -119,16 +121,16 @@ def test_store_invariants_for_any_arrival_of_steps(gaps, max_frames):
     steps = store.steps()
     assert steps[0] == gaps[0] and steps[-1] == step
     assert len(steps) <= max_frames
-    assert all(b > a for a, b in zip(steps, steps[1:]))
+    assert all(b > a for a, b in zip(steps, steps[1:], strict=False))
 
 
 def test_a_live_session_keeps_its_frames_and_a_new_run_or_loaded_pair_starts_afresh():
     session = LiveSession(device="cpu")
-    session.new_run(opts.resolve(None, {"dataset": "ring", "hidden": 16, "batch_size": 32, "steps": 100}))
+    session.new_run(resolve(None, {"dataset": "ring", "hidden": 16, "batch_size": 32, "steps": 100}))
     for _ in range(3):
         session.step(10)
     assert session.replay.steps() == [0, 10, 20, 30]
-    session.new_run(opts.resolve(None, {"dataset": "ring", "hidden": 16, "batch_size": 32, "steps": 100}))
+    session.new_run(resolve(None, {"dataset": "ring", "hidden": 16, "batch_size": 32, "steps": 100}))
     assert session.replay.steps() == [0]
 
 
@@ -207,15 +209,27 @@ def test_an_unknown_starter_is_refused():
 
 
 # ---------------------------------------------------------------------------- export
+def read_history_csv(text: str) -> dict:
+    """history_csv's text read back, as a spreadsheet would: {name: [(step, value), ...]}, blanks skipped."""
+    header, *rows = csv.reader(io.StringIO(text))
+    assert header[0] == "step"
+    history = {name: [] for name in header[1:]}
+    for row in rows:
+        for name, cell in zip(header[1:], row[1:], strict=True):
+            if cell != "":
+                history[name].append((int(row[0]), float(cell)))
+    return history
+
+
 def test_history_csv_has_a_step_column_and_blanks_where_a_metric_was_not_recorded():
     history = {"loss_energy": [(1, 0.5), (2, -0.25)], "nll": [(2, 3.0)]}
     text = export.history_csv(history)
     assert text.splitlines() == ["step,loss_energy,nll", "1,0.5,", "2,-0.25,3.0"]
-    assert export.read_history_csv(text) == history
+    assert read_history_csv(text) == history
 
 
 def test_history_csv_keeps_the_later_value_of_a_repeated_step():
-    assert export.read_history_csv(export.history_csv({"a": [(5, 1.0), (5, 2.0)]})) == {"a": [(5, 2.0)]}
+    assert read_history_csv(export.history_csv({"a": [(5, 1.0), (5, 2.0)]})) == {"a": [(5, 2.0)]}
 
 
 @settings(max_examples=60, deadline=None)
@@ -225,7 +239,7 @@ def test_history_csv_keeps_the_later_value_of_a_repeated_step():
     min_size=0, max_size=6))
 def test_history_csv_round_trips(table):
     history = {name: sorted(rows.items()) for name, rows in table.items()}
-    assert export.read_history_csv(export.history_csv(history)) == history
+    assert read_history_csv(export.history_csv(history)) == history
 
 
 def test_figure_html_holds_the_figure_and_plotly_inline_with_no_web_script():
@@ -307,7 +321,7 @@ def test_drawn_points_become_the_points_dataset_and_train(client):
     status, dataset = outputs[3], outputs[4]
     assert "60 drawn points" in status and "step 0 / 3,000" in status, status
     assert dataset["value"] == "points" and outputs[-1] is not None
-    # the landscape shows the drawn points, standardised (explorer/datasets.standardise)
+    # the landscape shows the drawn points, standardised (explorer/data/points.standardise)
     landscape = json.loads(outputs[0])
     real = next(t for t in landscape["data"] if t.get("name") == "real data")
     shown = np.column_stack([values(real["x"]), values(real["y"])])
@@ -374,7 +388,7 @@ def test_csv_export_of_the_metric_history(client):
     csv_file = client.predict(api_name="/export_csv")[4]["value"]
     assert csv_file.endswith("energylab-ring-history-step20.csv")
     with open(csv_file) as f:
-        history = export.read_history_csv(f.read())
+        history = read_history_csv(f.read())
     # Step records every step: losses at steps 1..20, and nothing evaluated yet (every 250 steps)
     assert [s for s, _ in history["loss_energy"]] == list(range(1, 21))
     assert {"loss_generator", "energy_real", "energy_fake", "entropy"} <= set(history)

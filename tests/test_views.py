@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.config import options as opts
+from explorer.config.options import resolve
 from explorer.errors import UserInputError
-from explorer.figures import frame as figures
+from explorer.figures.frame import curves_figure, digit_montage, histogram_figure, landscape_figure
 from explorer.measures import probes
 from explorer.page import controls
-from explorer.pairs import files as pair_files
+from explorer.pairs.files import export_zip, unpack_upload
 from explorer.training.live import LiveSession
 from explorer.training.run import Run
 from models import CheckpointError, DeepEnergy, EnergyConfig
@@ -23,7 +23,7 @@ SMALL = {"dataset": "ring", "hidden": 16, "latent_dim": 2, "batch_size": 32, "st
 
 @pytest.fixture(scope="module")
 def run():
-    run = Run(opts.resolve(None, SMALL))
+    run = Run(resolve(None, SMALL))
     run.advance(30)
     return run
 
@@ -61,20 +61,20 @@ def test_latent_grid_lines_are_the_generator_on_a_latent_square(run):
 
 def test_landscape_figure_layers_and_views(run):
     frame = run.frame(fine=True)
-    fig = figures.landscape_figure(frame, show_arrows=True, show_latent=True)
+    fig = landscape_figure(frame, show_arrows=True, show_latent=True)
     names = [t.name for t in fig.data]
     assert fig.data[0].type == "contour" and names[1:] == ["G(latent grid)", "-∇E (length ∝ √|∇E|)", "real data",
                                                           "generated"]
-    density = figures.landscape_figure(frame, view="density", show_data=False, show_samples=False)
+    density = landscape_figure(frame, view="density", show_data=False, show_samples=False)
     assert len(density.data) == 1 and np.nanmin(density.data[0].z) >= 0
-    heat = figures.landscape_figure(frame, contours=False)
+    heat = landscape_figure(frame, contours=False)
     assert heat.data[0].type == "heatmap"
     assert f"step {frame.step} " in fig.layout.title.text
 
 
 def test_histogram_figure_shares_sum_to_one_and_shows_the_overlap(run):
     frame = run.frame()
-    fig = figures.histogram_figure(frame)
+    fig = histogram_figure(frame)
     for trace in fig.data:
         assert sum(trace.y) == pytest.approx(1.0)
     assert "overlap real/generated" in fig.layout.title.text
@@ -82,21 +82,21 @@ def test_histogram_figure_shares_sum_to_one_and_shows_the_overlap(run):
 
 def test_curves_figure_draws_each_recorded_metric(run):
     frame = run.frame()
-    fig = figures.curves_figure(frame.history, frame.total_steps)
+    fig = curves_figure(frame.history, frame.total_steps)
     drawn = {t.name for t in fig.data}
     assert {"energy loss", "generator loss", "real data", "generated", "H estimate"} <= drawn
 
 
 def test_digit_montage_tiles_images_with_blank_gaps():
     images = np.stack([np.full(64, v, dtype=np.float32) for v in (-1.0, 0.0, 1.0)])
-    canvas = figures.digit_montage(images, columns=2)
+    canvas = digit_montage(images, columns=2)
     assert canvas.shape == (17, 17)
     assert (canvas[:8, :8] == -1).all() and (canvas[:8, 9:] == 0).all() and (canvas[9:, :8] == 1).all()
     assert np.isnan(canvas[8]).all() and np.isnan(canvas[9:, 9:]).all()
 
 
 def test_controls_to_options_and_back():
-    values = controls.controls_from_options(opts.resolve(None, {"dataset": "grid", "seed": 3}))
+    values = controls.controls_from_options(resolve(None, {"dataset": "grid", "seed": 3}))
     options = controls.options_from_controls(values, None)
     assert options["dataset"] == "grid" and options["modes"] == 25 and options["seed"] == 3
     assert options["radius"] is None and options["energy_hidden"] is None  # 0 in the page: same as hidden
@@ -108,17 +108,17 @@ def test_controls_to_options_and_back():
     ({"dataset": "points"}, "upload a .csv or .npy"),
 ])
 def test_controls_refuse_bad_values_with_the_page_labels(change, message):
-    values = {**controls.controls_from_options(opts.resolve(None, {})), **change}
+    values = {**controls.controls_from_options(resolve(None, {})), **change}
     with pytest.raises(UserInputError, match=message):
         controls.options_from_controls(values, None)
 
 
 def test_pair_zip_round_trip_keeps_weights_and_history(run, tmp_path):
-    archive = pair_files.export_zip(run, str(tmp_path), "pair")
-    folder, points = pair_files.unpack_upload([archive])
+    archive = export_zip(run, str(tmp_path), "pair")
+    folder, points = unpack_upload([archive])
     again = Run.from_checkpoint(folder)
     assert points is None and again.step == run.step
-    for a, b in zip(again.energy.state_dict().values(), run.energy.state_dict().values()):
+    for a, b in zip(again.energy.state_dict().values(), run.energy.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     assert again.history["loss_energy"] == [(s, pytest.approx(v)) for s, v in run.history["loss_energy"]]
 
@@ -129,12 +129,12 @@ def test_zip_entries_outside_a_pair_are_refused(tmp_path, entry):
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr(entry, "x")
     with pytest.raises(CheckpointError, match="unexpected entry"):
-        pair_files.unpack_upload([str(archive)])
+        unpack_upload([str(archive)])
 
 
 def test_live_session_trains_in_the_background_and_stops_within_a_chunk():
     session = LiveSession(device="cpu")
-    session.new_run(opts.resolve(None, {**SMALL, "steps": 1_000_000}))
+    session.new_run(resolve(None, {**SMALL, "steps": 1_000_000}))
     session.start()
     frame, seen = session.wait_frame(session.latest()[1], timeout=10)
     with pytest.raises(UserInputError, match="press Pause first"):
@@ -152,7 +152,7 @@ def test_live_session_trains_in_the_background_and_stops_within_a_chunk():
 
 def test_train_continues_a_run_unless_a_structural_setting_changed():
     session = LiveSession(device="cpu")
-    options = opts.resolve(None, SMALL)
+    options = resolve(None, SMALL)
     assert session.needs_new_run(options)
     session.new_run(options)
     assert not session.needs_new_run({**options, "entropy_weight": 0.0})    # live: applies mid-run
@@ -163,7 +163,7 @@ def test_train_continues_a_run_unless_a_structural_setting_changed():
 
 def test_a_diverging_run_pauses_with_a_message_and_keeps_its_last_good_state():
     session = LiveSession(device="cpu")
-    session.new_run(opts.resolve(None, {**SMALL, "steps": 1000}))
+    session.new_run(resolve(None, {**SMALL, "steps": 1000}))
     session.step(5)
     with session.lock:
         for p in session.run.generator.parameters():
@@ -186,58 +186,58 @@ def test_status_line_says_step_speed_device_and_problems(run):
 
 
 # ---------------------------------------------------------------------------- gallery, interpolation, UMAP
-from explorer.figures import views as view_figures  # noqa: E402
-from explorer.measures import embedding as umap_view
-from explorer.measures import gallery as gallery_probes
+from explorer.figures.views import embedding_figure, gallery_figure, interpolation_figure  # noqa: E402
+from explorer.measures.embedding import embed  # noqa: E402
+from explorer.measures.gallery import Gallery, interpolate, latent_path, make_gallery  # noqa: E402
 
 
 def test_linear_path_runs_from_one_latent_to_the_other():
     z0, z1 = np.array([-1.0, 0.0]), np.array([1.0, 0.5])
-    path = gallery_probes.latent_path(z0, z1, 5, "linear")
+    path = latent_path(z0, z1, 5, "linear")
     np.testing.assert_allclose(path[[0, 2, 4]], [z0, (z0 + z1) / 2, z1], atol=1e-6)
 
 
 def test_spherical_path_keeps_the_norm_between_equal_norm_latents():
     z0, z1 = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
-    path = gallery_probes.latent_path(z0, z1, 9, "spherical")
+    path = latent_path(z0, z1, 9, "spherical")
     np.testing.assert_allclose(np.linalg.norm(path, axis=1), 1.0, atol=1e-6)
     np.testing.assert_allclose(path[4], [math.sqrt(0.5), 0.0, math.sqrt(0.5)], atol=1e-6)
-    parallel = gallery_probes.latent_path(z0, 2 * z0, 3, "spherical")   # no arc: the straight line
+    parallel = latent_path(z0, 2 * z0, 3, "spherical")   # no arc: the straight line
     np.testing.assert_allclose(parallel[1], 1.5 * z0, atol=1e-6)
 
 
 def test_bad_path_settings_are_refused():
     with pytest.raises(UserInputError, match="between 2 and"):
-        gallery_probes.latent_path(np.zeros(2), np.ones(2), 1)
+        latent_path(np.zeros(2), np.ones(2), 1)
     with pytest.raises(UserInputError, match="linear, spherical"):
-        gallery_probes.latent_path(np.zeros(2), np.ones(2), 5, "cubic")
+        latent_path(np.zeros(2), np.ones(2), 5, "cubic")
 
 
 def test_gallery_sorted_by_energy_and_each_energy_is_its_samples(run):
-    gallery = gallery_probes.make_gallery(run.energy, run.generator, run.probe_real, 20, seed=3, sort_by_energy=True)
+    gallery = make_gallery(run.energy, run.generator, run.probe_real, 20, seed=3, sort_by_energy=True)
     assert np.all(np.diff(gallery.energies) >= 0) and np.all(np.diff(gallery.real_energies) >= 0)
     from explorer.measures.evaluation import energy_fn
     np.testing.assert_allclose(energy_fn(run.energy)(gallery.samples), gallery.energies, rtol=1e-5, atol=1e-4)
-    again = gallery_probes.make_gallery(run.energy, run.generator, run.probe_real, 20, seed=3, sort_by_energy=True)
+    again = make_gallery(run.energy, run.generator, run.probe_real, 20, seed=3, sort_by_energy=True)
     np.testing.assert_array_equal(gallery.samples, again.samples)     # a seed redraws the same gallery
-    path = gallery_probes.interpolate(run.energy, run.generator, gallery.latents[0], gallery.latents[1], 4)
+    path = interpolate(run.energy, run.generator, gallery.latents[0], gallery.latents[1], 4)
     np.testing.assert_allclose(path.samples[[0, -1]], gallery.samples[:2], rtol=1e-5, atol=1e-5)
 
 
 def test_gallery_and_interpolation_figures(run):
-    gallery = gallery_probes.make_gallery(run.energy, run.generator, run.probe_real, 30, seed=0)
-    fig = view_figures.gallery_figure(gallery, run.frame().landscape, run.dataset.bounds)
+    gallery = make_gallery(run.energy, run.generator, run.probe_real, 30, seed=0)
+    fig = gallery_figure(gallery, run.frame().landscape, run.dataset.bounds)
     names = [t.name for t in fig.data]
     assert names[-2:] == ["5 lowest energy", "5 highest energy"]
     lowest = fig.data[-2]
     assert max(run.energy(torch.tensor(np.c_[lowest.x, lowest.y], dtype=torch.float32)).detach().numpy()) \
         <= np.sort(gallery.energies)[4] + 1e-3
-    path = gallery_probes.interpolate(run.energy, run.generator, gallery.latents[0], gallery.latents[1], 7, "spherical")
-    fig = view_figures.interpolation_figure(path, None, run.dataset.bounds)
+    path = interpolate(run.energy, run.generator, gallery.latents[0], gallery.latents[1], 7, "spherical")
+    fig = interpolation_figure(path, None, run.dataset.bounds)
     assert len(fig.frames) == 7 and len(fig.layout.sliders[0].steps) == 7
-    digits = gallery_probes.Gallery(np.zeros((4, 64), np.float32), np.arange(4, dtype=np.float32), None,
+    digits = Gallery(np.zeros((4, 64), np.float32), np.arange(4, dtype=np.float32), None,
                                     np.ones((4, 64), np.float32), np.arange(4, dtype=np.float32), 0)
-    fig = view_figures.gallery_figure(digits, columns=2)
+    fig = gallery_figure(digits, columns=2)
     assert [t.type for t in fig.data] == ["heatmap", "heatmap"] and fig.data[0].zsmooth is False
 
 
@@ -246,14 +246,14 @@ def test_umap_separates_two_far_apart_clusters_and_warm_starts():
     blob = lambda centre, n: (centre + 0.1 * rng.standard_normal((n, 8))).astype(np.float32)  # noqa: E731
     real = np.concatenate([blob(0.0, 60), blob(5.0, 60)])
     fake = np.concatenate([blob(0.0, 40), blob(5.0, 40)])
-    first = umap_view.embed(real, fake, seed=0)
+    first = embed(real, fake, seed=0)
     assert first.real_2d.shape == (120, 2) and first.fake_2d.shape == (80, 2) and not first.warm_start
     a = np.concatenate([first.real_2d[:60], first.fake_2d[:40]])
     b = np.concatenate([first.real_2d[60:], first.fake_2d[40:]])
     gap = np.linalg.norm(a.mean(0) - b.mean(0))
     assert gap > 3 * max(a.std(0).max(), b.std(0).max())
-    second = umap_view.embed(real, fake[::-1].copy(), seed=0, previous=first)
+    second = embed(real, fake[::-1].copy(), seed=0, previous=first)
     assert second.warm_start
-    fig = view_figures.embedding_figure(first.real_2d, first.fake_2d, colour_by="energy",
+    fig = embedding_figure(first.real_2d, first.fake_2d, colour_by="energy",
                                         real_energies=np.zeros(120), fake_energies=np.ones(80))
     assert [t.name for t in fig.data] == ["real", "generated"]

@@ -12,7 +12,8 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
-from explorer.data.datasets import DATASET_NAMES, MAX_MODES
+from explorer.data.datasets import DATASET_NAMES
+from explorer.data.mixtures import MAX_MODES, MIXTURE_PARAMETERS, is_square_number
 from explorer.errors import UserInputError
 from models import ESTIMATORS, SAMPLERS
 
@@ -90,8 +91,9 @@ DATASET_DEFAULTS: dict[str, dict] = {
     # an MLP energy is much faster than the conv one on a CPU (docs/speed.md) and balances the classes as well
     "digits": {"hidden": 256, "latent_dim": 16, "extractor": "mlp", "steps": 4000},
 }
-# Settings that belong to one dataset only; they are dropped for the others.
-DATASET_ONLY = {"modes": ("ring", "grid"), "radius": ("ring",), "spacing": ("grid",), "std": ("ring", "grid"),
+# Settings that belong to some datasets only (the mixtures' parameters, the points' file); dropped for the others.
+DATASET_ONLY = {**{name: tuple(dataset for dataset, names in MIXTURE_PARAMETERS.items() if name in names)
+                   for name in ("modes", "radius", "spacing", "std")},
                 "points": ("points",)}
 
 
@@ -184,13 +186,25 @@ def check_value(name: str, value):
     if not math.isfinite(value):
         raise UserInputError(f"{option.flag} must be a finite number, got {value}")
     if option.kind is int:
-        if value != int(value):
-            raise UserInputError(f"{option.flag} must be a whole number, got {value}")
-        value = int(value)
+        value = whole_number(value, option.flag)
     else:
         value = float(value)
     if not option.low <= value <= option.high:
         raise UserInputError(f"{option.flag} must be between {option.low:g} and {option.high:g}, got {value:g}")
+    return value
+
+
+def whole_number(value, name: str, low: int | None = None, high: int | None = None) -> int:
+    """`value` as an int when it is a whole number (8 or 8.0; not 8.5, True or "8"), within
+    [low, high] when they are given; else a UserInputError naming `name`. The one check of whole
+    numbers: for settings (check_value) and the page's other numbers (a widget's limits are only a hint)."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or int(value) != value):
+        shown = repr(value[:40]) if isinstance(value, str) else str(value)[:40]   # text quoted, numbers as they are
+        raise UserInputError(f"{name} must be a whole number, got {shown}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise UserInputError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
     return value
 
 
@@ -224,8 +238,9 @@ def resolve(preset: Mapping | None = None, given: Mapping | None = None) -> Expe
                 raise UserInputError(f"{OPTION_BY_NAME[name].flag} does not apply to the {dataset!r} dataset")
             options[name] = None
     options = {name: check_value(name, value) for name, value in options.items()}
-    if dataset == "grid" and math.isqrt(options["modes"]) ** 2 != options["modes"]:
-        raise UserInputError(f"--modes must be a square number for the grid (4, 9, 16, 25, ...), got {options['modes']}")
+    if dataset == "grid" and not is_square_number(options["modes"]):
+        raise UserInputError(f"--modes must be a square number for the grid (4, 9, 16, 25, ...), "
+                             f"got {options['modes']}")
     if dataset == "points" and not options["points"]:
         raise UserInputError("the points dataset needs --points FILE (a .csv or .npy of N x 2 numbers)")
     return Experiment(**options)

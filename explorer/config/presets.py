@@ -15,8 +15,9 @@ PRESETS: dict[str, tuple[str, dict]] = {
     # collapse needs a generator that outruns its energy (lr 10x the energy's); the kNN entropy,
     # a real estimate in data space, then keeps every mode, while the batch-norm surrogate does not
     "lesson": ("mode collapse vs entropy: run as is (kNN entropy), then with --entropy-weight 0",
+               # as tuned, before the ring's own defaults changed
                {"dataset": "ring", "entropy": "knn", "lr_energy": 1e-4, "lr_generator": 1e-3, "steps": 3000,
-                "latent_dim": 8, "lr_decay": 0.5, "lr_final_generator": 0.05}),  # as tuned, before the ring's own defaults changed
+                "latent_dim": 8, "lr_decay": 0.5, "lr_final_generator": 0.05}),
     "ring-langevin": ("the MCMC baseline: the ring's energy trained with persistent short-run Langevin chains",
                       {"dataset": "ring", "sampler": "langevin", "steps": 3000}),
     # a few hundred real points: a small energy generalises, and the kNN entropy (a real estimate,

@@ -3,7 +3,7 @@
 The canvas (explorer/ui/tabs/studio.py, Draw tab) shows the box [-BOX, BOX]^2 and sends its points as JSON: a list
 of [x, y] pairs. Everything that arrives is checked here before it becomes a dataset, with a
 message that says what to fix; the points are then saved as a CSV that the `points` dataset
-reads like any uploaded file (explorer/datasets.load_points), so they are standardised the same way.
+reads like any uploaded file (explorer/data/points.py), so they are standardised the same way.
 """
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """Figures of the Compare view: the coverage chart of two runs (their landscapes are the usual
-figures.landscape_figure, one per side). Plain dicts, no torch, no Gradio."""
+frame.landscape_figure, one per side). Plain dicts, no torch, no Gradio."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from explorer.figures.frame import _LAYOUT, fast_figure
+from explorer.figures.style import LAYOUT, fast_figure
 
 SIDE_COLOURS = ("#d62728", "#2ca02c")   # left (often the collapsing side), right
 
@@ -15,7 +15,7 @@ def coverage_figure(coverage: dict, total_steps: int, height: int = 330) -> go.F
     `coverage` is Comparison.coverage(): {"label", "total", "curves": {name: (steps, values)}}."""
     traces = []
     latest = []
-    for (name, (steps, values)), colour in zip(coverage["curves"].items(), SIDE_COLOURS):
+    for (name, (steps, values)), colour in zip(coverage["curves"].items(), SIDE_COLOURS, strict=False):
         traces.append(dict(type="scatter", x=steps, y=values, mode="lines+markers", name=name,
                            line=dict(color=colour, width=2), marker=dict(size=6),
                            hovertemplate="step %{x:,}: %{y:g}<extra>" + name + "</extra>"))
@@ -25,7 +25,7 @@ def coverage_figure(coverage: dict, total_steps: int, height: int = 330) -> go.F
         traces.append(dict(type="scatter", x=[0, total_steps], y=[total, total], mode="lines", name=f"all {total}",
                            line=dict(color="#7f7f7f", dash="dash", width=1), hoverinfo="skip"))
     title = f"{coverage['label']} · " + " · ".join(latest)
-    layout = dict(_LAYOUT, height=height, title=dict(text=title, font=dict(size=14)),
+    layout = dict(LAYOUT, height=height, title=dict(text=title, font=dict(size=14)),
                   xaxis=dict(title=dict(text="step"), range=[0, total_steps]),
                   yaxis=dict(title=dict(text=coverage["label"]), range=[0, (total or _top(coverage)) * 1.08],
                              rangemode="tozero"))
@@ -53,4 +53,3 @@ def contrast_summary(coverage: dict) -> str:
         gap = abs(newest[1] - newest[0])
         text += f" · gap {gap:g} {coverage['label'].split(' (')[0]}"
     return text
-

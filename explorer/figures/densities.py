@@ -1,7 +1,7 @@
 """Figures of the Densities tab: p_data, p_E and p_G side by side on one colour scale, and the
 generator's grid entropy against what each entropy estimator reports, over training.
 
-Numpy in (explorer/measures/densities.py, a run's history), plain-dict Plotly figures out (figures.fast_figure).
+Numpy in (explorer/measures/densities.py, a run's history), plain-dict Plotly figures out (style.fast_figure).
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from explorer.figures.frame import _LAYOUT, _thin, fast_figure
+from explorer.figures.style import LAYOUT, fast_figure, thin
 from explorer.measures.densities import DensityView
 
 SCALES = ("density", "log density")
@@ -41,10 +41,10 @@ def densities_figure(view: DensityView, scale: str = "log density", height: int 
         values = [z for _, z in panels]
         zmin, zmax, colour_title = top - LOG_RANGE, top, "log p(x)"
     width = (1.0 - 2 * PANEL_GAP) / 3
-    traces, layout = [], dict(_LAYOUT, height=height, margin=dict(l=40, r=20, t=90, b=40))
+    traces, layout = [], dict(LAYOUT, height=height, margin=dict(l=40, r=20, t=90, b=40))
     annotations = []
     xmin, xmax, ymin, ymax = view.grid.bounds
-    for i, ((title, _), z) in enumerate(zip(panels, values)):
+    for i, ((title, _), z) in enumerate(zip(panels, values, strict=True)):
         suffix = "" if i == 0 else str(i + 1)
         left = i * (width + PANEL_GAP)
         traces.append(dict(type="heatmap", x=view.grid.xs, y=view.grid.ys, z=z.astype(np.float32),
@@ -89,7 +89,7 @@ def kl_table(view: DensityView) -> str:
 
 
 def not_2d_figure(message: str = NOT_2D, height: int = 200) -> dict:
-    layout = dict(_LAYOUT, height=height, xaxis=dict(visible=False), yaxis=dict(visible=False),
+    layout = dict(LAYOUT, height=height, xaxis=dict(visible=False), yaxis=dict(visible=False),
                   annotations=[dict(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
                                     font=dict(size=14))])
     return fast_figure([], layout)
@@ -118,7 +118,7 @@ def entropy_figure(history: dict, current: dict | None = None, step: int = 0, to
         width = 3 if key == "entropy_grid" else 1.5
         rows = history.get(key)
         if rows is not None and len(rows[0]):
-            steps, values = _thin(np.asarray(rows[0]), np.asarray(rows[1]))
+            steps, values = thin(np.asarray(rows[0]), np.asarray(rows[1]))
             traces.append(dict(type="scatter", x=steps, y=values, mode="lines+markers" if len(steps) < 30 else "lines",
                                name=label, legendgroup=key, line=dict(color=colour, width=width),
                                xaxis="x" + axis, yaxis="y" + axis))
@@ -130,7 +130,7 @@ def entropy_figure(history: dict, current: dict | None = None, step: int = 0, to
     gap = 0.08
     heights = (0.5, 0.25, 0.25)
     tops = [1.0, 1.0 - heights[0], 1.0 - heights[0] - heights[1]]
-    layout = dict(_LAYOUT, height=height, margin=dict(l=60, r=20, t=70, b=40),
+    layout = dict(LAYOUT, height=height, margin=dict(l=60, r=20, t=70, b=40),
                   legend=dict(orientation="h", yanchor="bottom", y=1.04, xanchor="left", x=0.0))
     titles = ("nats: the generator's entropy measured on a grid, and the kNN estimate",
               "batch-norm surrogate (the paper's; a sum over BN units — its scale is not the samples' entropy)",
@@ -155,4 +155,3 @@ def entropy_figure(history: dict, current: dict | None = None, step: int = 0, to
                                 showarrow=False, font=dict(size=12, color="#555"), bgcolor="rgba(255,255,255,0.8)"))
     layout["annotations"] = annotations
     return fast_figure(traces, layout)
-

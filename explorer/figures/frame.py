@@ -12,12 +12,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from explorer.figures.style import FAKE_COLOUR, LAYOUT, NOISE_COLOUR, REAL_COLOUR, fast_figure, thin
 from explorer.measures import metrics
 from explorer.measures.probes import Frame
 
-REAL_COLOUR = "#1f77b4"
-FAKE_COLOUR = "#ff7f0e"
-NOISE_COLOUR = "#7f7f7f"
 LANDSCAPE_VIEWS = {
     "energy": "energy E(x)",
     "density": "density exp(-E(x)) / Z",
@@ -25,8 +23,6 @@ LANDSCAPE_VIEWS = {
 }
 SHOWN_POINTS = 500     # points drawn per set: enough to see the shape
 STREAMED_POINTS = 250  # per set in frames streamed while training: SVG markers are most of a redraw
-_LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=20, t=75, b=40), uirevision="keep",
-               legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0))
 
 
 def _robust_range(values: np.ndarray, low: float = 1.0, high: float = 99.0) -> tuple[float, float]:
@@ -62,8 +58,9 @@ def landscape_figure(frame: Frame, view: str = "energy", show_data: bool = True,
         # knows no "Viridis_r" (a plotly.py name, and these figures skip plotly.py's validation)
         colourscale, colour_title = "Viridis", "E(x)"
     traces = []
-    common = dict(x=land.xs, y=land.ys, z=z, zmin=zmin, zmax=zmax, colorscale=colourscale, reversescale=view == "energy",
-                  colorbar=dict(title=dict(text=colour_title), thickness=12), name=LANDSCAPE_VIEWS.get(view, view),
+    common = dict(x=land.xs, y=land.ys, z=z, zmin=zmin, zmax=zmax, colorscale=colourscale,
+                  reversescale=view == "energy", colorbar=dict(title=dict(text=colour_title), thickness=12),
+                  name=LANDSCAPE_VIEWS.get(view, view),
                   hovertemplate="x %{x:.2f}, y %{y:.2f}<br>" + colour_title + " %{z:.3g}<extra></extra>")
     if contours:
         traces.append(dict(type="contour", **common, ncontours=18, contours=dict(coloring="heatmap", showlines=True),
@@ -86,20 +83,13 @@ def landscape_figure(frame: Frame, view: str = "energy", show_data: bool = True,
             traces.append(dict(type="scatter", x=points[:, 0], y=points[:, 1], mode="markers", name=name,
                                marker=dict(size=4, color=colour, line=dict(width=0.5, color=edge))))
     xmin, xmax, ymin, ymax = frame.bounds
-    layout = dict(_LAYOUT, height=height,
+    layout = dict(LAYOUT, height=height,
                   title=dict(text=title or f"{LANDSCAPE_VIEWS.get(view, view)} · step {frame.step}"
                                            f" · log Z {land.log_z:.2f} · mass outside box {land.mass_outside:.1%}",
                              font=dict(size=14)),
                   xaxis=dict(range=[xmin, xmax], constrain="domain"),
                   yaxis=dict(range=[ymin, ymax], scaleanchor="x", scaleratio=1, constrain="domain"))
     return fast_figure(traces, layout)
-
-
-def fast_figure(traces: list[dict], layout: dict) -> go.Figure:
-    """A figure from plain trace and layout dicts, unvalidated: these builders run for every
-    streamed frame, where plotly's per-property validation cost more than the rest of the frame.
-    Their names and values are fixed here, and the tests draw each one."""
-    return go.Figure(dict(data=traces, layout=layout), _validate=False)
 
 
 def _arrow_trace(arrows: np.ndarray, bounds) -> dict:
@@ -140,7 +130,7 @@ def digits_figure(frame: Frame, count: int = 50, height: int = 520) -> go.Figure
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", showticklabels=False,
                          row=1, col=col)
         fig.update_xaxes(showticklabels=False, row=1, col=col)
-    fig.update_layout(**_LAYOUT, height=height,
+    fig.update_layout(**LAYOUT, height=height,
                       title=dict(text=f"digits · step {frame.step} (8 x 8 images have no 2-D landscape)",
                                  font=dict(size=14)))
     return fig
@@ -157,15 +147,6 @@ CURVES = (  # (panel title, [(history key, label)]), drawn in a 3 x 2 grid
 CURVE_COLUMNS = 2
 _CURVE_COLOURS = {"loss_energy": REAL_COLOUR, "loss_generator": FAKE_COLOUR, "energy_real": REAL_COLOUR,
                   "energy_fake": FAKE_COLOUR, "validation_nll": "#2ca02c"}
-MAX_CURVE_POINTS = 400
-
-
-def _thin(steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """At most MAX_CURVE_POINTS points, keeping the last one, so long runs stay light to send."""
-    if len(steps) <= MAX_CURVE_POINTS:
-        return steps, values
-    index = np.unique(np.linspace(0, len(steps) - 1, MAX_CURVE_POINTS).astype(int))
-    return steps[index], values[index]
 
 
 @functools.lru_cache(maxsize=4)
@@ -179,7 +160,7 @@ def _curves_layout(total_steps: int | None, height: int) -> str:
     for col in range(1, CURVE_COLUMNS + 1):
         fig.update_xaxes(title_text="step", row=rows, col=col)
     fig.update_annotations(font_size=11)
-    fig.update_layout(**_LAYOUT, height=height)
+    fig.update_layout(**LAYOUT, height=height)
     return json.dumps(fig.layout.to_plotly_json())
 
 
@@ -191,7 +172,7 @@ def curves_figure(history: dict, total_steps: int | None = None, height: int = 5
         for key, label in keys:
             if key not in history or len(history[key][0]) == 0:
                 continue
-            steps, values = _thin(*history[key])
+            steps, values = thin(*history[key])
             traces.append(dict(type="scatter", x=steps, y=values, mode="lines+markers" if len(steps) < 30 else "lines",
                                name=label, line=dict(width=1.5, color=_CURVE_COLOURS.get(key)), showlegend=False,
                                xaxis="x" + axis, yaxis="y" + axis))
@@ -205,7 +186,8 @@ def histogram_figure(frame: Frame, bins: int = 50, height: int = 300) -> go.Figu
     edges = hist["edges"]
     centres, widths = (edges[1:] + edges[:-1]) / 2, np.diff(edges)
     traces = []
-    for key, label, colour in (("counts_noise", "uniform noise", NOISE_COLOUR), ("counts_real", "real data", REAL_COLOUR),
+    for key, label, colour in (("counts_noise", "uniform noise", NOISE_COLOUR),
+                               ("counts_real", "real data", REAL_COLOUR),
                                ("counts_fake", "generated", FAKE_COLOUR)):
         counts = hist[key]
         share = counts / max(int(counts.sum()), 1)
@@ -213,7 +195,7 @@ def histogram_figure(frame: Frame, bins: int = 50, height: int = 300) -> go.Figu
                            opacity=0.55, hovertemplate="E %{x:.3g}: %{y:.1%}<extra>" + label + "</extra>"))
     overlap = hist["overlap_real_fake"]
     overlap_text = f"{overlap:.2f}" if math.isfinite(overlap) else "n/a"
-    layout = dict(_LAYOUT, height=height, barmode="overlay", bargap=0,
+    layout = dict(LAYOUT, height=height, barmode="overlay", bargap=0,
                   title=dict(text=f"energy histograms · overlap real/generated {overlap_text}", font=dict(size=14)),
                   xaxis=dict(title=dict(text="energy E(x)")), yaxis=dict(title=dict(text="share"), tickformat=".0%"))
     return fast_figure(traces, layout)

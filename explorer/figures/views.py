@@ -9,7 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.figures.frame import _LAYOUT, FAKE_COLOUR, REAL_COLOUR, digit_montage
+from explorer.figures.frame import digit_montage
+from explorer.figures.style import FAKE_COLOUR, LAYOUT, REAL_COLOUR
 from explorer.measures.gallery import Gallery, Path
 from explorer.measures.probes import Landscape
 
@@ -71,9 +72,10 @@ def gallery_figure(gallery: Gallery, landscape: Landscape | None = None, bounds=
             fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", showticklabels=False,
                              showgrid=False, zeroline=False, row=1, col=col)
             fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, row=1, col=col)
-        fig.update_layout(**_LAYOUT, height=height, annotations=list(fig.layout.annotations) + labels,
-                          title=dict(text=f"samples and their energies (under each image; hover for more) · mean E generated "
-                                          f"{gallery.energies.mean():.3g}, real {gallery.real_energies.mean():.3g}",
+        fig.update_layout(**LAYOUT, height=height, annotations=list(fig.layout.annotations) + labels,
+                          title=dict(text=f"samples and their energies (under each image; hover for more) · "
+                                          f"mean E generated {gallery.energies.mean():.3g}, "
+                                          f"real {gallery.real_energies.mean():.3g}",
                                      font=dict(size=14)))
         return fig
     fig = go.Figure()
@@ -95,7 +97,7 @@ def gallery_figure(gallery: Gallery, landscape: Landscape | None = None, bounds=
                                                                            line=dict(width=1, color="white"))))
     if bounds is not None:
         _square_axes(fig, bounds)
-    fig.update_layout(**_LAYOUT, height=height,
+    fig.update_layout(**LAYOUT, height=height,
                       title=dict(text=f"{len(gallery.samples)} samples coloured by energy (seed {gallery.seed})",
                                  font=dict(size=14)))
     return fig
@@ -155,9 +157,10 @@ def interpolation_figure(path: Path, landscape: Landscape | None = None, bounds=
     fig.frames = [go.Frame(name=str(i), traces=moving,
                            data=[go.Scatter(x=[marker_xy[i][0]], y=[marker_xy[i][1]]),
                                  go.Scatter(x=[along[i]], y=[path.energies[i]])]) for i in range(steps)]
-    fig.update_layout(**_LAYOUT, height=height, showlegend=False, **_play_controls(steps),
-                      title=dict(text=f"{path.method} interpolation, {steps} steps · energy from {path.energies[0]:.3g} "
-                                      f"to {path.energies[-1]:.3g}, highest {path.energies.max():.3g} on the way",
+    fig.update_layout(**LAYOUT, height=height, showlegend=False, **_play_controls(steps),
+                      title=dict(text=f"{path.method} interpolation, {steps} steps · "
+                                      f"energy from {path.energies[0]:.3g} to {path.energies[-1]:.3g}, "
+                                      f"highest {path.energies.max():.3g} on the way",
                                  font=dict(size=14)))
     fig.update_layout(margin=dict(b=110))
     return fig
@@ -176,7 +179,8 @@ def embedding_figure(real_2d: np.ndarray, fake_2d: np.ndarray, *, colour_by: str
         marker = dict(size=5, symbol=symbol, opacity=0.7)
         hover = name
         if colour_by == "energy" and energies is not None:
-            marker.update(color=energies, colorscale=ENERGY_SCALE, cmin=float(np.min([np.min(real_energies), np.min(fake_energies)])),
+            marker.update(color=energies, colorscale=ENERGY_SCALE,
+                          cmin=float(np.min([np.min(real_energies), np.min(fake_energies)])),
                           cmax=float(np.max([np.max(real_energies), np.max(fake_energies)])),
                           showscale=name == "real", colorbar=dict(title=dict(text="E(x)"), thickness=12))
             hover += ": E = %{marker.color:.3g}"
@@ -192,7 +196,7 @@ def embedding_figure(real_2d: np.ndarray, fake_2d: np.ndarray, *, colour_by: str
             trace["customdata"] = np.clip(np.rint((np.asarray(images) + 1.0) * 8.0), 0, 16).astype(np.int8)
         fig.add_trace(go.Scatter(**trace))   # SVG: the page's plotly.js bundle has no WebGL traces
     took = f" · {seconds:.1f} s" if seconds is not None else ""
-    fig.update_layout(**_LAYOUT, height=height, xaxis=dict(showticklabels=False, title="UMAP 1"),
+    fig.update_layout(**LAYOUT, height=height, xaxis=dict(showticklabels=False, title="UMAP 1"),
                       yaxis=dict(showticklabels=False, title="UMAP 2"),
                       title=dict(text=f"UMAP of {len(real_2d):,} real and {len(fake_2d):,} generated points, "
                                       f"coloured by {colour_by}{took}", font=dict(size=14)))

@@ -5,7 +5,7 @@ p_E(x) = exp(-E(x)) / Z and the generator's p_G, trained towards each other by K
 p_E is trained towards the data. Seeing p_data, p_E and p_G side by side shows which of the two
 learned the data, and which one a collapse lives in.
 
-- p_data: exact for the ring and grid mixtures (datasets.Mixture.log_density); for the shapes and
+- p_data: exact for the ring and grid mixtures (mixtures.Mixture.log_density); for the shapes and
   a user's points there is no closed form, so a Gaussian kernel density estimate of DATA_SAMPLES
   draws (or of the points themselves);
 - p_E: exp(-E) / Z with log Z by quadrature on the grid plus the ring around it
@@ -32,6 +32,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from explorer.measures import evaluation, metrics, probes
+from explorer.seeds import DENSITY_SAMPLES_OFFSET
 
 RESOLUTION = probes.FINE_RESOLUTION   # cells per side: the Landscape's own grid when still
 TRAINING_RESOLUTION = 100             # while training: the probe holds the models' lock ~2x shorter
@@ -41,7 +42,6 @@ HELDOUT_FRACTION = 0.2                # of the samples, kept aside to choose the
 BANDWIDTH_CELLS = (0.6, 0.85, 1.2, 1.7, 2.4, 3.4, 4.8, 6.8, 9.6)   # candidate h, in cell widths
 UNIFORM_FLOOR = 1e-3                  # share of the uniform density mixed into an estimate
 LOADED_CHAINS = 2000                  # Langevin chains run for a pair whose chains have not run yet
-SAMPLE_SEED_OFFSET = 7933             # this view's samples: a stream apart from the run's others
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Grid:
 
 def make_grid(bounds, resolution: int = RESOLUTION) -> Grid:
     xmin, xmax, ymin, ymax = (float(b) for b in bounds)
-    return Grid(metrics._cell_centres(xmin, xmax, resolution), metrics._cell_centres(ymin, ymax, resolution),
+    return Grid(metrics.cell_centres(xmin, xmax, resolution), metrics.cell_centres(ymin, ymax, resolution),
                 (xmin, xmax, ymin, ymax))
 
 
@@ -222,7 +222,7 @@ def model_samples(pair: PairCopy, n: int = GENERATOR_SAMPLES) -> tuple[np.ndarra
     """Samples of the pair's model and what they are: G(z) (seeded), or for the Langevin baseline
     its persistent chains (a loaded pair, whose chains are not saved: LOADED_CHAINS long-run
     chains from noise, a few seconds)."""
-    seed = pair.seed + SAMPLE_SEED_OFFSET
+    seed = pair.seed + DENSITY_SAMPLES_OFFSET
     if pair.generator is not None:
         return evaluation.model_samples(pair.energy, pair.generator, pair.options, n, seed), f"{n:,} generator samples"
     if pair.chains is not None:

@@ -23,13 +23,16 @@ import math
 import numpy as np
 import torch
 
-from models import entropy_estimate
+from explorer.seeds import ENTROPY_OFFSET
+from models import ESTIMATORS, entropy_estimate
 
 ENTROPY_SAMPLES = 10_000     # generator samples per grid estimate (its cost: docs/speed.md)
 FINEST_CELLS = 1024          # cells per side of the finest grid tried; each next one is ~1/sqrt(2) as fine
 MIN_PER_CELL = 8.0           # mean samples per occupied cell the chosen grid must keep
-ESTIMATOR_KEYS = {"batchnorm": "entropy_batchnorm", "knn": "entropy_knn", "pullaway": "entropy_pullaway"}
-ENTROPY_SEED_OFFSET = 7927   # the entropy probe's latents: a stream apart from the run's others
+# each estimator's history key ("none" reports nothing)
+ESTIMATOR_KEYS = {name: f"entropy_{name}" for name in ESTIMATORS if name != "none"}
+# the estimators that read the samples alone: batchnorm reads a generator's BN gammas
+SAMPLE_ESTIMATORS = tuple(name for name in ESTIMATOR_KEYS if name != "batchnorm")
 
 
 def grid_entropy(samples: np.ndarray, finest: int = FINEST_CELLS, min_per_cell: float = MIN_PER_CELL) -> dict:
@@ -81,7 +84,7 @@ def entropy_values(samples: torch.Tensor, energy, generator, batch_size: int) ->
     """entropy_grid of all `samples` (N, 2) and each estimator's value on the first `batch_size`
     of them; without a generator (the Langevin baseline) kNN and pull-away only. Non-finite
     values are left out."""
-    names = tuple(ESTIMATOR_KEYS) if generator is not None else ("knn", "pullaway")
+    names = tuple(ESTIMATOR_KEYS) if generator is not None else SAMPLE_ESTIMATORS
     record = {"entropy_grid": grid_entropy(samples.detach().cpu().numpy())["entropy"]}
     record.update(estimator_values(generator, energy, samples[:batch_size].detach(), names))
     return {k: v for k, v in record.items() if math.isfinite(v)}
@@ -98,5 +101,5 @@ def entropy_record(energy, generator, options: dict, seed: int, chains: torch.Te
     if chains is not None:
         return entropy_values(chains[:samples], energy, None, int(options["batch_size"]))
     device = next(generator.parameters()).device
-    x = generator.sample(samples, torch.Generator(device=device).manual_seed(seed + ENTROPY_SEED_OFFSET))
+    x = generator.sample(samples, torch.Generator(device=device).manual_seed(seed + ENTROPY_OFFSET))
     return entropy_values(x, energy, generator, int(options["batch_size"]))

@@ -14,6 +14,7 @@ import torch
 
 from explorer.data.datasets import Dataset
 from explorer.measures import metrics
+from explorer.seeds import EVALUATION_NOISE_OFFSET, HELDOUT_OFFSET
 from models import DeepEnergy, Generator, langevin_chain
 
 LANGEVIN_EVAL_STEPS = 500   # long-run chains from uniform noise, for a Langevin-trained energy
@@ -112,7 +113,7 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
     if not np.isfinite(fake).all():
         result["warning"] = "the model produced NaN or infinite samples"
         return result
-    rng = np.random.default_rng(seed + 1)  # held-out data: a stream apart from the model's
+    rng = np.random.default_rng(seed + HELDOUT_OFFSET)  # held-out data: a stream apart from the model's
     real, nll_key = heldout, "nll"
     if real is None and dataset is not None:
         if dataset.points is None:
@@ -141,7 +142,7 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
         result.update({k: report[k] for k in ("classes_covered", "class_kl_uniform", "class_counts")})
     if energy_real is not None:
         noise = uniform_in_box(samples, energy.config.data_dim, box,
-                               torch.Generator().manual_seed(seed + 2)).numpy()
+                               torch.Generator().manual_seed(seed + EVALUATION_NOISE_OFFSET)).numpy()
         result["energy_overlap_real_fake"] = metrics.histogram_overlap(energy_real, energy_fake)
         result["energy_noise_mean"] = float(energies(noise).mean())
     return result

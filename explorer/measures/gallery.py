@@ -12,6 +12,7 @@ import torch
 
 from explorer.errors import UserInputError
 from explorer.measures.evaluation import energy_fn
+from explorer.seeds import GALLERY_REAL_OFFSET
 from models import DeepEnergy, Generator
 
 INTERPOLATIONS = ("linear", "spherical")
@@ -71,7 +72,7 @@ def make_gallery(energy: DeepEnergy, generator: Generator | None, real: np.ndarr
         samples = _generate(generator, latents)
     energies = energy_fn(energy)
     fake_energies = energies(samples).astype(np.float32)
-    rng = np.random.default_rng(seed + 1)
+    rng = np.random.default_rng(seed + GALLERY_REAL_OFFSET)
     real = real[rng.choice(len(real), size=min(n, len(real)), replace=False)]
     real_energies = energies(real).astype(np.float32)
     if sort_by_energy:

@@ -9,13 +9,13 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy.special import logsumexp
 from threadpoolctl import threadpool_limits
 
-from explorer.data.datasets import load_digits_scaled
+from explorer.data.digits import load_digits_scaled
 
 _CHUNK = 65_536      # points per energy_fn call: bounds memory for a 400 x 400 grid and more
 DIGIT_CLASSES = 10
@@ -42,7 +42,7 @@ def mode_coverage(samples: np.ndarray, centers: np.ndarray, std: float) -> dict:
     }
 
 
-def _cell_centres(low: float, high: float, cells: int) -> np.ndarray:
+def cell_centres(low: float, high: float, cells: int) -> np.ndarray:
     """Midpoints of `cells` equal cells covering [low, high]."""
     width = (high - low) / cells
     return low + width * (np.arange(cells) + 0.5)
@@ -86,7 +86,7 @@ def grid_log_partition(energy_fn: Callable[[np.ndarray], np.ndarray],
     ys (res,), energy (res, res) indexed [iy, ix] (rows are y, as heatmaps expect) and cell_area.
     """
     xmin, xmax, ymin, ymax = bounds
-    xs, ys = _cell_centres(xmin, xmax, resolution), _cell_centres(ymin, ymax, resolution)
+    xs, ys = cell_centres(xmin, xmax, resolution), cell_centres(ymin, ymax, resolution)
     cell_area = (xmax - xmin) / resolution * (ymax - ymin) / resolution
     gx, gy = np.meshgrid(xs, ys, indexing="xy")                        # (res, res), [iy, ix]
     energy = _energies(energy_fn, np.stack([gx.ravel(), gy.ravel()], axis=1))
@@ -97,8 +97,8 @@ def grid_log_partition(energy_fn: Callable[[np.ndarray], np.ndarray],
     mass_outside, log_z_total = 0.0, log_z
     if pad > 0:
         dx, dy = (xmax - xmin) / inner, (ymax - ymin) / inner
-        cx = _cell_centres(xmin - pad * dx, xmax + pad * dx, inner + 2 * pad)
-        cy = _cell_centres(ymin - pad * dy, ymax + pad * dy, inner + 2 * pad)
+        cx = cell_centres(xmin - pad * dx, xmax + pad * dx, inner + 2 * pad)
+        cy = cell_centres(ymin - pad * dy, ymax + pad * dy, inner + 2 * pad)
         ox, oy = np.meshgrid(cx, cy, indexing="xy")
         index = np.arange(inner + 2 * pad)
         in_box = ((index >= pad) & (index < pad + inner))

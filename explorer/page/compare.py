@@ -15,16 +15,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer.config import options as opts
+from explorer.config.options import resolve
 from explorer.config.presets import PRESETS, preset_options
 from explorer.errors import UserInputError
+from explorer.measures.metrics import DIGIT_CLASSES
 from explorer.measures.probes import Frame
 from explorer.page.controls import in_page_words
 from explorer.training.live import LiveSession
 from explorer.training.replay import ReplayStore
+from models import ESTIMATORS, SAMPLERS
 
 DEFAULT_PRESET = "lesson"
-ESTIMATOR_CHOICES = ("batchnorm", "knn", "pullaway", "none")
+ESTIMATOR_CHOICES = ESTIMATORS   # the Compare view offers every estimator (app.py reads this name)
 
 
 @dataclass(frozen=True)
@@ -70,17 +72,18 @@ def side_options(preset: str, contrast: str, seed: int, estimators: tuple[str, s
         left, right = estimators
         for name in estimators:
             if name not in ESTIMATOR_CHOICES:
-                raise UserInputError(f"unknown entropy estimator {name!r}; choose one of: {', '.join(ESTIMATOR_CHOICES)}")
+                raise UserInputError(f"unknown entropy estimator {name!r}; "
+                                     f"choose one of: {', '.join(ESTIMATOR_CHOICES)}")
         if left == right:
             raise UserInputError(f"both sides use the {left} estimator: choose two different ones")
         sides = ({"entropy": left}, {"entropy": right})
         names = (f"{left} entropy", f"{right} entropy")
     else:
-        sides = ({"sampler": "generator"}, {"sampler": "langevin"})
+        sides = tuple({"sampler": name} for name in SAMPLERS)   # generator, then langevin
         names = ("generator (no MCMC)", "Langevin chains (MCMC)")
     # check both through the one option table, as the command line and the main panel do
     try:
-        return opts.resolve(None, {**base, **sides[0]}), opts.resolve(None, {**base, **sides[1]}), names
+        return resolve(None, {**base, **sides[0]}), resolve(None, {**base, **sides[1]}), names
     except UserInputError as e:
         raise UserInputError(in_page_words(str(e))) from None
 
@@ -88,7 +91,7 @@ def side_options(preset: str, contrast: str, seed: int, estimators: tuple[str, s
 def coverage_key(options: dict) -> tuple[str, str]:
     """The history metric the chart shows: modes covered for mixtures, classes covered for digits."""
     if options["dataset"] == "digits":
-        return "classes_covered", "classes covered (of 10)"
+        return "classes_covered", f"classes covered (of {DIGIT_CLASSES})"
     return "modes_covered", "modes covered"
 
 
@@ -98,7 +101,7 @@ class Comparison:
     def __init__(self, left: dict, right: dict, names: tuple[str, str], device: str = "auto"):
         self.names = names
         self.sides = (LiveSession(device=device), LiveSession(device=device))
-        for session, options, name in zip(self.sides, (left, right), names):
+        for session, options, name in zip(self.sides, (left, right), names, strict=True):
             session.replay = ReplayStore(max_frames=2, max_bytes=0)   # no replay here: keep memory for the runs
             session.new_run(options)
             session.source = name
@@ -158,7 +161,7 @@ class Comparison:
         """name -> (steps, covered) of each side, and the total, from the runs' progress evaluations."""
         key, label = coverage_key(self.options)
         curves = {}
-        for side, name in zip(self.sides, self.names):
+        for side, name in zip(self.sides, self.names, strict=True):
             with side.lock:
                 rows = list(side.run.history.get(key, ()))
             curves[name] = (np.array([s for s, _ in rows], dtype=int), np.array([v for _, v in rows], dtype=float))
@@ -167,7 +170,7 @@ class Comparison:
 
 def coverage_total(options: dict) -> int:
     if options["dataset"] == "digits":
-        return 10
+        return DIGIT_CLASSES
     if options["dataset"] in ("ring", "grid"):
         return int(options["modes"])
     return 0   # shapes without modes: no coverage to count

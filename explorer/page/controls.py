@@ -7,7 +7,12 @@ from __future__ import annotations
 import html
 import math
 
-from explorer.config import options as opts
+from explorer.config.options import (
+    OPTIONS,
+    resolve,
+    whole_number,  # noqa: F401 - app.py's name for it, until the page moves
+)
+from explorer.data.mixtures import MIXTURE_PARAMETERS
 from explorer.errors import UserInputError
 from explorer.measures.probes import Frame
 
@@ -15,7 +20,7 @@ from explorer.measures.probes import Frame
 CONTROL_NAMES = ("dataset", "modes", "radius", "spacing", "std", "sampler", "entropy", "entropy_weight",
                  "lr_energy", "lr_generator", "batch_size", "hidden", "energy_hidden", "latent_dim", "steps", "seed")
 # per dataset, which of its parameters apply (the others are hidden)
-DATASET_PARAMETERS = {"ring": ("modes", "radius", "std"), "grid": ("modes", "spacing", "std")}
+DATASET_PARAMETERS = MIXTURE_PARAMETERS
 DATA_PARAMETERS = ("modes", "radius", "spacing", "std")
 
 
@@ -41,7 +46,7 @@ def options_from_controls(values: dict, points_path: str | None) -> dict:
             raise UserInputError("the points dataset needs a file: upload a .csv or .npy of N x 2 numbers first")
         given["points"] = points_path
     try:
-        return opts.resolve(None, given)
+        return resolve(None, given)
     except UserInputError as e:
         raise UserInputError(_with_labels(str(e))) from None
 
@@ -49,7 +54,7 @@ def options_from_controls(values: dict, points_path: str | None) -> dict:
 def controls_from_options(options: dict) -> dict:
     """The control values that show `options` (the inverse of options_from_controls)."""
     values = {name: options.get(name) for name in CONTROL_NAMES}
-    defaults = {**opts.resolve(None, {"dataset": "ring"}), **opts.resolve(None, {"dataset": "grid"})}
+    defaults = {**resolve(None, {"dataset": "ring"}), **resolve(None, {"dataset": "grid"})}
     for name in DATA_PARAMETERS:  # parameters of other datasets keep a sensible value, hidden
         if values[name] is None:
             values[name] = defaults[name]
@@ -64,7 +69,7 @@ def _label(name: str) -> str:
 def _with_labels(message: str) -> str:
     """CLI flag names (--batch-size) -> the page's labels (batch size)."""
     # longest flags first: --entropy must not eat the start of --entropy-weight
-    for option in sorted(opts.OPTIONS, key=lambda o: -len(o.flag)):
+    for option in sorted(OPTIONS, key=lambda o: -len(o.flag)):
         message = message.replace(option.flag, _label(option.name))
     return message
 
@@ -100,13 +105,3 @@ def status_markdown(frame: Frame | None, note: str | None = None, problem: str |
 def in_page_words(message: str) -> str:
     """A message that names command-line flags, with the page's control labels instead."""
     return _with_labels(message)
-
-
-def whole_number(value, name: str, low: int | None = None, high: int | None = None) -> int:
-    """A control's value as an int, checked on the server (a widget's own limits are only a hint)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or int(value) != value:
-        raise UserInputError(f"{name} must be a whole number, got {str(value)[:40]!r}")
-    value = int(value)
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise UserInputError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
-    return value

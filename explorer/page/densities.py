@@ -1,5 +1,6 @@
 """The Densities tab of a session's current pair: probe the models under the session's lock, then
-compute and draw in numpy (explorer/measures/densities.py, explorer/measures/entropies.py, explorer/figures/densities.py).
+compute and draw in numpy (explorer/measures/densities.py, explorer/measures/entropies.py,
+explorer/figures/densities.py).
 
 Works the same on a pretrained pair, a paused run or one training right now: the lock is held
 only to copy the two networks and the history (a few ms); the landscape, the samples and
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from explorer.errors import UserInputError
-from explorer.figures import densities as density_figures
+from explorer.figures.densities import NOT_2D, SCALES, densities_figure, entropy_figure, kl_table, not_2d_figure
 from explorer.measures import densities, entropies
 from explorer.training.live import LiveSession
 
@@ -65,16 +66,16 @@ def density_tab(session: LiveSession, state: DensityState, scale: str = "log den
         resolution = densities.TRAINING_RESOLUTION if session.training else densities.RESOLUTION
     if run is None:
         raise UserInputError("no pair yet: choose a pretrained pair or press Train")
-    if scale not in density_figures.SCALES:
-        raise UserInputError(f"show must be one of {', '.join(density_figures.SCALES)}, got {scale!r}")
+    if scale not in SCALES:
+        raise UserInputError(f"show must be one of {', '.join(SCALES)}, got {scale!r}")
     if run.dataset.dim != 2:
-        figure = density_figures.not_2d_figure()
+        figure = not_2d_figure()
         state.drawn = (run, run.step, scale, resolution)
-        return DensityTab(figure, density_figures.not_2d_figure(), density_figures.NOT_2D,
+        return DensityTab(figure, not_2d_figure(), NOT_2D,
                           time.perf_counter() - started)
     with session.lock:
         pair = densities.copy_pair(run)
-        history = {k: tuple(zip(*v)) for k, v in run.history.items() if k.startswith("entropy_") and v}
+        history = {k: tuple(zip(*v, strict=True)) for k, v in run.history.items() if k.startswith("entropy_") and v}
     probe = _probe(pair, state, resolution)
     current, note = None, None
     if "entropy_grid" not in history:
@@ -84,9 +85,9 @@ def density_tab(session: LiveSession, state: DensityState, scale: str = "log den
         note = FIRST_RECORD_NOTE if session.source == "live run" else NO_HISTORY_NOTE
     view = densities.density_view(probe, pair.dataset, state.data_cache)
     state.drawn = (run, pair.step, scale, resolution)
-    return DensityTab(density_figures.densities_figure(view, scale),
-                      density_figures.entropy_figure(history, current, pair.step, pair.options["steps"], note),
-                      density_figures.kl_table(view), time.perf_counter() - started)
+    return DensityTab(densities_figure(view, scale),
+                      entropy_figure(history, current, pair.step, pair.options["steps"], note),
+                      kl_table(view), time.perf_counter() - started)
 
 
 def needs_redraw(session: LiveSession, state: DensityState, scale: str) -> bool:

@@ -40,21 +40,6 @@ def history_csv(history: dict) -> str:
     return out.getvalue()
 
 
-def read_history_csv(text: str) -> dict:
-    """The inverse of history_csv: {name: [(step, value), ...]} with blanks skipped."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader)
-    if not header or header[0] != "step":
-        raise UserInputError("a history CSV starts with a 'step' column")
-    history = {name: [] for name in header[1:]}
-    for row in reader:
-        step = int(row[0])
-        for name, cell in zip(header[1:], row[1:]):
-            if cell != "":
-                history[name].append((step, float(cell)))
-    return history
-
-
 def write_history_csv(history: dict, path: str) -> str:
     with open(path, "w", newline="") as f:
         f.write(history_csv(history))

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from explorer.config import options as opts
+from explorer.config.options import resolve
 from explorer.config.presets import preset_options
+from explorer.figures.frame import LANDSCAPE_VIEWS
 
 LAYERS = ("data", "samples", "arrows", "latent")   # the landscape's layers, as the page's checkboxes
-TABS = ("landscape", "compare", "gallery", "interpolation", "embedding", "draw", "densities")   # the page's tab ids without "-tab"
-VIEWS = ("energy", "density", "log density")      # explorer/figures.LANDSCAPE_VIEWS
+# the page's tab ids without "-tab"
+TABS = ("landscape", "compare", "gallery", "interpolation", "embedding", "draw", "densities")
+VIEWS = tuple(LANDSCAPE_VIEWS)                    # the landscape's views: energy, density, log density
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Setup:
         """The checked options of a preset step (None for a pair step: the pair brings its own)."""
         if self.preset is None:
             return None
-        return opts.resolve(preset_options(self.preset), self.options)
+        return resolve(preset_options(self.preset), self.options)
 
 
 @dataclass(frozen=True)

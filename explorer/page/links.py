@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from urllib.parse import parse_qsl, urlencode
 
-from explorer.config import options as opts
+from explorer.config.options import FALSE_WORDS, OPTION_BY_NAME, TRUE_WORDS, check_value, resolve
 from explorer.errors import UserInputError
 from explorer.page.controls import CONTROL_NAMES, DATA_PARAMETERS, DATASET_PARAMETERS, in_page_words
 from explorer.page.lesson import LAYERS, STEPS, TABS, VIEWS
@@ -32,7 +32,7 @@ FOREIGN_KEYS = ("view", "ui", "deep_link", "write_token", "lang")
 MAX_PARAMETERS = 64      # a longer query is not one of ours: the rest is ignored
 MAX_VALUE_LENGTH = 100   # characters per value (the longest of ours is a pair's name)
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?")  # plain decimals: no nan, inf, 0x, 1_000
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+_FALSE = FALSE_WORDS + ("",)   # and an empty value: "?classroom="
 
 
 @dataclass(frozen=True)
@@ -152,14 +152,14 @@ def _short(text: str) -> str:
 
 
 def _option(name: str, value: str):
-    option = opts.OPTION_BY_NAME[name]
+    option = OPTION_BY_NAME[name]
     if option.kind is not str:
         if not _NUMBER.fullmatch(value.strip()):
             raise UserInputError(f"{_label(name)} must be a number, got {_short(value)!r}")
         whole = option.kind is int and re.fullmatch(r"[+-]?\d{1,18}", value.strip())
         value = int(value) if whole else float(value)
     try:
-        return opts.check_value(name, value)
+        return check_value(name, value)
     except UserInputError as e:
         raise UserInputError(in_page_words(str(e))) from None
 
@@ -186,11 +186,9 @@ def _whole(name: str, value: str, low: int, high: int) -> int:
 
 def _flag(name: str, value: str) -> bool:
     text = value.strip().lower()
-    if text not in _TRUE + _FALSE:
+    if text not in TRUE_WORDS + _FALSE:
         raise UserInputError(f"{name} must be 1 or 0; got {_short(value)!r}")
-    return text in _TRUE
-
-
+    return text in TRUE_WORDS
 
 
 def _options(given: dict, problems: list[str], with_pair: bool) -> dict | None:
@@ -208,14 +206,14 @@ def _options(given: dict, problems: list[str], with_pair: bool) -> dict | None:
     if given.get("energy_hidden") == 0:   # 0 in the page: as wide as the generator
         del given["energy_hidden"]
     try:
-        return opts.resolve(None, given)
+        return resolve(None, given)
     except UserInputError as e:   # values fine alone but not together (a grid of 10 modes)
         problems.append(f"{in_page_words(str(e))} (the dataset's own values are used)")
     try:
-        return opts.resolve(None, {k: v for k, v in given.items() if k not in DATA_PARAMETERS})
+        return resolve(None, {k: v for k, v in given.items() if k not in DATA_PARAMETERS})
     except UserInputError as e:  # not expected: every value was checked alone; still, never raise
         problems.append(f"{in_page_words(str(e))} (showing the defaults)")
-        return opts.resolve(None, {})
+        return resolve(None, {})
 
 
 def summary(shared: Shared) -> str:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from explorer.errors import UserInputError
-from explorer.figures import views as view_figures
-from explorer.measures import embedding as umap_view
-from explorer.measures import evaluation
-from explorer.measures import gallery as probes_gallery
+from explorer.figures.views import embedding_figure, gallery_figure, interpolation_figure
+from explorer.measures.embedding import Embedding, embed
+from explorer.measures.evaluation import digits_classifier, energy_fn
+from explorer.measures.gallery import Gallery, check_gallery_size, draw_latents, interpolate, make_gallery
 from explorer.training.live import LiveSession
 
 EMBED_POINTS = 2000     # real and generated points in a UMAP view (fewer real when the set is smaller)
@@ -23,9 +23,9 @@ EMBED_POINTS = 2000     # real and generated points in a UMAP view (fewer real w
 class ViewState:
     """What the views remember for a session: the last gallery (whose latents interpolations
     reuse) and computed embeddings, keyed by the pair and step they show."""
-    gallery: probes_gallery.Gallery | None = None
+    gallery: Gallery | None = None
     embeddings: dict = field(default_factory=dict)
-    last_embedding: umap_view.Embedding | None = None
+    last_embedding: Embedding | None = None
     last_key: tuple = ()
 
 
@@ -42,14 +42,13 @@ def _landscape(session: LiveSession):
 
 def gallery(session: LiveSession, state: ViewState, n: int, seed: int, sort_by_energy: bool):
     run = _run(session)
-    probes_gallery.check_gallery_size(n)
+    check_gallery_size(n)
     with session.lock:
         generator = run.generator if run.options["sampler"] == "generator" else None
         samples = None if generator is not None else run.samples(n, seed)
-        state.gallery = probes_gallery.make_gallery(run.energy, generator, run.probe_real, n, seed,
-                                                    sort_by_energy, samples=samples)
+        state.gallery = make_gallery(run.energy, generator, run.probe_real, n, seed, sort_by_energy, samples=samples)
         bounds = run.dataset.bounds
-    return view_figures.gallery_figure(state.gallery, _landscape(session), bounds)
+    return gallery_figure(state.gallery, _landscape(session), bounds)
 
 
 def interpolation(session: LiveSession, state: ViewState, endpoints: str, first: int, second: int, seed: int,
@@ -69,11 +68,11 @@ def interpolation(session: LiveSession, state: ViewState, endpoints: str, first:
                 raise UserInputError(f"sample numbers go from 0 to {count - 1}; got {index}")
         z0, z1 = state.gallery.latents[first], state.gallery.latents[second]
     else:
-        z0, z1 = probes_gallery.draw_latents(latent_dim, 2, seed)
+        z0, z1 = draw_latents(latent_dim, 2, seed)
     with session.lock:
-        path = probes_gallery.interpolate(run.energy, run.generator, z0, z1, steps, method)
+        path = interpolate(run.energy, run.generator, z0, z1, steps, method)
         bounds = run.dataset.bounds
-    return view_figures.interpolation_figure(path, _landscape(session), bounds)
+    return interpolation_figure(path, _landscape(session), bounds)
 
 
 def embedding(session: LiveSession, state: ViewState, colour_by: str, seed: int = 0, progress=None):
@@ -90,25 +89,25 @@ def embedding(session: LiveSession, state: ViewState, colour_by: str, seed: int 
         else:
             real = dataset.sample(EMBED_POINTS, rng)
         fake = run.samples(EMBED_POINTS, seed) if cached is None else cached.fake
-        energies = evaluation.energy_fn(run.energy)
+        energies = energy_fn(run.energy)
         real_energies, fake_energies = energies(real), energies(fake)
     if cached is None:
         if progress is not None:
             progress(0.1, desc="UMAP: nearest neighbours and layout (the first time in a process takes longest)")
         # warm start only from an earlier step of this same run: another pair's layout would bias this one
         previous = state.last_embedding if state.last_key[:1] == key[:1] else None
-        cached = umap_view.embed(real, fake, seed, previous=previous)
+        cached = embed(real, fake, seed, previous=previous)
         state.embeddings = {key: cached}   # one pair's worth: the current one
         state.last_embedding, state.last_key = cached, key
     labels = {}
     images = {}
     if dataset.labels is not None:
-        classifier = evaluation.digits_classifier()
+        classifier = digits_classifier()
         labels = {"real_labels": classifier.predict(cached.real), "fake_labels": classifier.predict(cached.fake)}
         images = {"real_images": cached.real, "fake_images": cached.fake}
     elif colour_by == "class":
         raise UserInputError("colour by class needs digits (the classifier's labels); choose source or energy")
-    figure = view_figures.embedding_figure(cached.real_2d, cached.fake_2d, colour_by=colour_by,
-                                           real_energies=real_energies, fake_energies=fake_energies,
-                                           seconds=cached.seconds, **labels, **images)
+    figure = embedding_figure(cached.real_2d, cached.fake_2d, colour_by=colour_by,
+                              real_energies=real_energies, fake_energies=fake_energies,
+                              seconds=cached.seconds, **labels, **images)
     return figure, cached

@@ -78,7 +78,8 @@ def _extract(path: str, folder: str) -> None:
             for member in members:
                 name = member.filename
                 if member.is_dir() or "/" in name or "\\" in name or name not in ALLOWED:
-                    raise CheckpointError(f"unexpected entry {name!r} in the zip; a pair holds only {', '.join(sorted(ALLOWED))}")
+                    raise CheckpointError(f"unexpected entry {name!r} in the zip; "
+                                          f"a pair holds only {', '.join(sorted(ALLOWED))}")
                 if member.file_size > MAX_MEMBER_BYTES:
                     raise CheckpointError(f"{name} is {member.file_size / 2**20:.0f} MiB uncompressed; "
                                           f"at most {MAX_MEMBER_BYTES // 2**20} MiB")

@@ -73,7 +73,7 @@ class MetricHistory(Mapping):
 
     def __getitem__(self, name: str) -> list[tuple[int, float]]:
         n = self._length[name]
-        return list(zip(self._steps[name][:n].tolist(), self._values[name][:n].tolist()))
+        return list(zip(self._steps[name][:n].tolist(), self._values[name][:n].tolist(), strict=True))
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._length))

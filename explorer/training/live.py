@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 
-from explorer.config import options as opts
 from explorer.config.options import Experiment, as_experiment
 from explorer.errors import UserInputError
 from explorer.measures.probes import Frame
@@ -222,7 +221,3 @@ class LiveSession:
         with self._new_frame:
             self._new_frame.wait_for(lambda: self._frame_id > after, timeout=timeout)
             return self._frame, self._frame_id
-
-    def settings_for(self, given: dict) -> dict:
-        """Controls -> checked options (UserInputError on a bad value)."""
-        return opts.resolve(None, given)

@@ -3,7 +3,7 @@
 The `Run` owns everything mutable (models, optimisers, random streams, metric history), so the
 command line and each browser session of the app simply hold one. It steps, pauses and resumes,
 takes hyperparameter changes between steps, catches divergence, and hands out frozen numpy
-`Snapshot`s that the figures are drawn from.
+`Frame`s (explorer/measures/probes.py) that the figures are drawn from.
 """
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
 
-from explorer.config import options as opts
 from explorer.config.build import build_dataset, build_models, data_record, pick_device, train_config
-from explorer.config.options import LIVE_SETTINGS, Experiment, as_experiment
+from explorer.config.options import LIVE_SETTINGS, Experiment, as_experiment, resolve
 from explorer.errors import UserInputError
 from explorer.measures import entropies, evaluation, probes
+from explorer.seeds import PROBE_NOISE_OFFSET, PROBE_OFFSET
 from explorer.training.early_stopping import VALIDATE_EVERY, BestOnValidation, split_validation
 from explorer.training.history import MetricHistory
 from models import CheckpointError, TrainingState, load_pair, save_pair, train_step
@@ -37,20 +37,6 @@ PROGRESS_SAMPLES = 1000
 PROGRESS_RESOLUTION = 150
 HISTORY_FILE_POINTS = 500   # rows a metric keeps in metrics.json
 METRICS_NAME = "metrics.json"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What a frame shows: plain numpy, never touched again by training."""
-    step: int
-    total_steps: int
-    real: np.ndarray            # (PROBE_SAMPLES, d) fixed real points
-    fake: np.ndarray            # (PROBE_SAMPLES, d) samples of the fixed probe latents (or chains)
-    history: dict               # metric name -> (steps, values) numpy arrays
-    steps_per_second: float
-    paused: bool
-    warning: str | None
-    options: dict = field(repr=False)
 
 
 class Run:
@@ -69,9 +55,8 @@ class Run:
         self.data_rng = np.random.default_rng(seed)
         self._pool: torch.Tensor | None = None
         self._pool_next = 0
-        probe_rng = np.random.default_rng(seed + 7919)  # probes: their own stream, same every run
-        self.probe_real = self.dataset.sample(PROBE_SAMPLES, probe_rng)
-        self.probe_seed = seed + 7919
+        self.probe_seed = seed + PROBE_OFFSET   # probes: their own stream, the same every run
+        self.probe_real = self.dataset.sample(PROBE_SAMPLES, np.random.default_rng(self.probe_seed))
         self.history = MetricHistory()
         self.paused = False
         self.chains_live = False   # Langevin sampler: have the persistent chains been run yet?
@@ -186,9 +171,6 @@ class Run:
                         f"{good['step']} and paused. Try lower learning rates or a larger std.")
 
     # ------------------------------------------------------------------ control
-    def pause(self) -> None:
-        self.paused = True
-
     def resume(self) -> None:
         self.paused = False
         self.warning = None
@@ -254,15 +236,8 @@ class Run:
         return probes.make_frame(step=self.step, total_steps=self.options["steps"], energy=self.energy,
                                  generator=self.generator if self.options["sampler"] == "generator" else None,
                                  real=self.probe_real, fake=fake, history=history, bounds=self.dataset.bounds,
-                                 fine=fine, noise_seed=self.probe_seed + 1, arrows=arrows, latent=latent,
-                                 info=details)
-
-    def snapshot(self) -> Snapshot:
-        fake = self.samples(PROBE_SAMPLES, self.probe_seed)
-        history = self.history.arrays()
-        return Snapshot(step=self.step, total_steps=self.options["steps"], real=self.probe_real.copy(),
-                        fake=fake, history=history, steps_per_second=self.steps_per_second,
-                        paused=self.paused, warning=self.warning, options=dict(self.options))
+                                 fine=fine, noise_seed=self.probe_seed + PROBE_NOISE_OFFSET, arrows=arrows,
+                                 latent=latent, info=details)
 
     # ------------------------------------------------------------------ persistence
     def history_record(self, max_points: int = HISTORY_FILE_POINTS) -> dict:
@@ -271,7 +246,7 @@ class Run:
 
     @classmethod
     def from_checkpoint(cls, folder: str, device: str = "cpu", points_path: str | None = None,
-                        points=None) -> "Run":
+                        points=None) -> Run:
         """A run holding a saved pair (strictly loaded), its data and its metric history, at the
         step it was saved. Optimiser moments are not saved, so training it further restarts Adam.
         `points_path`: where the points of a `points` pair are now, when not at the saved path;
@@ -284,7 +259,7 @@ class Run:
             saved = {**saved, "unit": energy.config.unit}
         if points_path is not None and saved.get("dataset") == "points":
             saved = {**saved, "points": points_path}
-        options = opts.resolve(None, saved)
+        options = resolve(None, saved)
         run = cls(options, device=device, dataset=points if options["dataset"] == "points" else None)
         try:
             run.energy.load_state_dict(energy.state_dict(), strict=True)
