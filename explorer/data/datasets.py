@@ -66,7 +66,12 @@ def make_dataset(name: str, *, modes=None, radius=None, spacing=None, std=None, 
     if name == "points":
         if points_path is None:
             raise UserInputError("the 'points' dataset needs a file: pass a .csv or .npy of N x 2 numbers")
-        points, offset, scale = standardise(load_points(points_path))
-        return Dataset(name, 2, points_bounds(points), points=points, offset=offset, scale=scale)
+        return points_dataset(load_points(points_path))
     images, labels = load_digits_scaled()
     return Dataset(name, 64, None, points=images, labels=labels)
+
+
+def points_dataset(raw: np.ndarray) -> Dataset:
+    """A user's N x 2 points as the `points` dataset: standardised, with the box around them."""
+    points, offset, scale = standardise(raw)
+    return Dataset("points", 2, points_bounds(points), points=points, offset=offset, scale=scale)

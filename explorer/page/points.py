@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from explorer.config.options import Experiment, resolve
 from explorer.config.presets import preset_options
 from explorer.data import drawing
-from explorer.data.datasets import Dataset, load_points, points_bounds, standardise
+from explorer.data.datasets import Dataset, load_points, points_dataset
 from explorer.page import controls, export
 
 if TYPE_CHECKING:
@@ -32,9 +32,7 @@ class PagePoints:
 def read_points(path) -> PagePoints:
     """Parse and standardise a points file once (UserInputError saying what is wrong with it)."""
     raw = load_points(path)
-    points, offset, scale = standardise(raw)
-    dataset = Dataset("points", 2, points_bounds(points), points=points, offset=offset, scale=scale)
-    return PagePoints(str(path), dataset, len(raw))
+    return PagePoints(str(path), points_dataset(raw), len(raw))
 
 
 def points_for(options: Experiment, points: PagePoints | None) -> Dataset | None:

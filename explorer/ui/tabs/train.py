@@ -83,9 +83,10 @@ def create_ui(pretrained_pairs) -> TrainUI:
         made["std"] = number("std", value=initial["std"])
         points_file = gr.File(label="points (.csv or .npy, N x 2)", visible=False, elem_id="points-upload")
     with gr.Accordion("method (entropy, weight, learning rates and steps change live)", open=True):
-        made["sampler"] = gr.Radio(["generator", "langevin"], value="generator", label="negative samples from",
+        made["sampler"] = gr.Radio(list(OPTION_BY_NAME["sampler"].choices), value=initial["sampler"],
+                                   label="negative samples from",
                                    info=OPTION_BY_NAME["sampler"].help)
-        made["entropy"] = gr.Dropdown(["batchnorm", "knn", "pullaway", "none"], value="batchnorm",
+        made["entropy"] = gr.Dropdown(list(OPTION_BY_NAME["entropy"].choices), value=initial["entropy"],
                                       label="entropy estimator", info="batchnorm: the paper's surrogate")
         made["entropy_weight"] = gr.Slider(0, 5, value=1.0, step=0.05, label="entropy weight",
                                            info="1 = the paper's KL; 0 = no entropy term (collapse)")
