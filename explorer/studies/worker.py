@@ -66,4 +66,14 @@ def run_task(task: dict) -> dict:
         gc.collect()
     record["seconds"] = round(time.perf_counter() - start, 3)
     record["machine"] = machine()
+    record["worker"] = {"pid": os.getpid(), "resident_mb": resident_mb()}   # memory stays flat across runs?
     return record
+
+
+def resident_mb() -> float | None:
+    """This process's resident memory now (Linux), in MB."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return None
