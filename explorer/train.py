@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
 from tqdm import tqdm
 
@@ -23,8 +22,7 @@ from explorer.config.options import OPTIONS, resolve
 from explorer.config.presets import preset_lines, preset_options
 from explorer.errors import UserInputError
 from explorer.training.run import Run
-
-CHUNK = 100  # iterations between progress-bar updates
+from explorer.training.to_completion import train_to_completion
 
 
 def parse_args(argv=None):
@@ -64,24 +62,9 @@ def main(argv=None) -> None:
     if not os.access(out, os.W_OK):
         raise UserInputError(f"--out {out}: the folder is not writable")
 
-    start = time.perf_counter()
     with tqdm(total=options["steps"], desc=f"training on {run.device}", unit="it", file=sys.stderr,
               disable=args.quiet, mininterval=0.5) as bar:
-        while not run.done:
-            done = run.advance(CHUNK)
-            bar.update(done)
-            if run.warning:
-                bar.close()
-                raise UserInputError(run.warning)
-    seconds = time.perf_counter() - start
-    selected_step = run.finish()
-    metrics = run.evaluate(record=False)
-    if selected_step is not None:
-        metrics["selected_step"] = selected_step  # the pair kept: best validation NLL
-    metrics.update({"train_seconds": round(seconds, 2), "steps": run.step,
-                    "steps_per_second": round(run.step / seconds, 1), "device": run.device,
-                    # how many iterations ran compiled (--compile; uncovered or failed: 0, eager)
-                    "compile": options["compile"], "compiled_steps": run.state.compiled_steps})
+        metrics, selected_step = train_to_completion(run, progress=bar.update)
     run.save(out, metrics, step=selected_step)
     with open(os.path.join(out, "metrics.json"), "w") as f:  # + the curves, for the app to redraw
         json.dump({**metrics, "history": run.history_record()}, f, indent=1)

@@ -126,12 +126,19 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
 
     if energy.config.data_dim == 2 and box is not None:
         if dataset is not None and dataset.mixture is not None:
-            result.update(metrics.mode_coverage(fake, dataset.mixture.centers, dataset.mixture.std))
+            mixture = dataset.mixture
+            result.update(metrics.mode_coverage(fake, mixture.centers, mixture.std))
+            result["reverse_kl"] = metrics.mode_histogram_reverse_kl(fake, mixture.centers, mixture.std,
+                                                                     mixture.weights)
         quad = metrics.grid_log_partition(energies, box, resolution=resolution)
         # normalise with the box and the ring around it, so mass outside the data box is not lost
         result["log_z"], result["mass_outside"] = float(quad["log_z_total"]), float(quad["mass_outside"])
         if energy_real is not None:
             result[nll_key] = metrics.nll(energy_real, quad["log_z_total"])
+            if nll_key == "nll" and heldout is None and dataset is not None and dataset.mixture is not None:
+                # the truth's own NLL on the same points: the model's NLL read as a gap above it
+                result["nll_true"] = float(-dataset.mixture.log_density(real).mean())
+                result["nll_gap"] = result["nll"] - result["nll_true"]
         if dataset is not None and dataset.mixture is not None and heldout is None:
             gx, gy = np.meshgrid(quad["xs"], quad["ys"])
             grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)

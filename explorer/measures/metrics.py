@@ -42,6 +42,27 @@ def mode_coverage(samples: np.ndarray, centers: np.ndarray, std: float) -> dict:
     }
 
 
+
+def mode_histogram_reverse_kl(samples: np.ndarray, centers: np.ndarray, std: float,
+                              weights: np.ndarray | None = None) -> float | None:
+    """PacGAN's third column: the reverse KL of the mode histogram, KL(q || p).
+
+    q_k = the fraction of the high-quality samples (within 3 std of their nearest centre, as in
+    mode_coverage) whose nearest centre is mode k; p_k = the mode's true weight (uniform unless
+    given). KL(q || p) = sum_k q_k log(q_k / p_k), over the modes with q_k > 0: a missed mode costs
+    through the mass piled on the others, never an infinity. None when no sample is high quality."""
+    samples = np.asarray(samples, dtype=np.float64).reshape(-1, 2)
+    centers = np.asarray(centers, dtype=np.float64).reshape(-1, 2)
+    p = np.full(len(centers), 1.0 / len(centers)) if weights is None else np.asarray(weights, dtype=np.float64)
+    distances = np.sqrt(((samples[:, None, :] - centers[None, :, :]) ** 2).sum(-1))
+    nearest = distances.argmin(axis=1)
+    high_quality = distances[np.arange(len(samples)), nearest] <= 3.0 * std
+    if not high_quality.any():
+        return None
+    q = np.bincount(nearest[high_quality], minlength=len(centers)) / high_quality.sum()
+    present = q > 0
+    return float((q[present] * np.log(q[present] / p[present])).sum())
+
 def cell_centres(low: float, high: float, cells: int) -> np.ndarray:
     """Midpoints of `cells` equal cells covering [low, high]."""
     width = (high - low) / cells

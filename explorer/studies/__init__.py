@@ -1,0 +1,1 @@
+"""Studies: many trainings at once (configurations x methods x seeds), locally or on a Dask cluster."""

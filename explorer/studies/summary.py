@@ -1,0 +1,97 @@
+"""A study's runs -> per configuration and method: mean, standard error, 95 % interval, count.
+
+The interval is Student's t over seeds: mean +- t(0.975, n-1) * sd / sqrt(n); with one run there
+is no spread to speak of, and the interval is left empty rather than made up.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from explorer.studies.published import PUBLISHED
+from explorer.studies.spec import Study
+from explorer.studies.worker import STATUS_DONE
+
+LABELS = {"modes_covered": "modes", "high_quality_fraction": "high quality %", "reverse_kl": "reverse KL",
+          "nll": "NLL", "nll_true": "true NLL", "nll_gap": "NLL gap", "classes_covered": "classes",
+          "class_kl_uniform": "class KL", "train_seconds": "seconds"}
+PERCENT = {"high_quality_fraction"}   # shown in %, as the published tables are
+
+
+def latest_by_key(records: list[dict]) -> dict[str, dict]:
+    """One record a run: the last one written (a retried failure replaces the failure)."""
+    return {r["key"]: r for r in records}
+
+
+def describe(values: list[float]) -> dict:
+    """mean, sd, se, the 95 % t-interval and n of finite values."""
+    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=np.float64)
+    n = len(x)
+    if n == 0:
+        return {"n": 0}
+    out = {"n": n, "mean": float(x.mean()), "min": float(x.min()), "max": float(x.max())}
+    if n > 1:
+        sd = float(x.std(ddof=1))
+        se = sd / math.sqrt(n)
+        half = float(stats.t.ppf(0.975, n - 1)) * se
+        out.update(sd=sd, se=se, ci95=[out["mean"] - half, out["mean"] + half])
+    return out
+
+
+def summarise(study: Study, records: list[dict]) -> dict:
+    """{"groups": [{configuration, method, runs, done, failed, reasons, metrics: {name: describe}}]}."""
+    by_key = latest_by_key(records)
+    groups = []
+    for configuration in study.configurations:
+        for method in study.methods:
+            tasks = [t for t in study.tasks if t.configuration == configuration and t.method == method]
+            found = [by_key[t.key] for t in tasks if t.key in by_key]
+            done = [r for r in found if r["status"] == STATUS_DONE]
+            names = sorted({k for r in done for k, v in r["metrics"].items() if isinstance(v, (int, float))
+                            and not isinstance(v, bool)})
+            groups.append({
+                "configuration": configuration, "method": method, "runs": len(tasks), "finished": len(found),
+                "done": len(done), "failed": len(found) - len(done),
+                "reasons": sorted({r.get("reason", "") for r in found if r["status"] != STATUS_DONE}),
+                "seeds": [r["seed"] for r in done],
+                "metrics": {name: describe([r["metrics"].get(name) for r in done]) for name in names},
+            })
+    return {"study": study.name, "description": study.description, "groups": groups}
+
+
+def _cell(stat: dict | None, name: str) -> str:
+    if not stat or not stat.get("n"):
+        return "–"
+    scale = 100.0 if name in PERCENT else 1.0
+    digits = 1 if name in PERCENT or name in ("modes_covered", "classes_covered") else 3
+    text = f"{stat['mean'] * scale:.{digits}f}"
+    if "se" in stat:
+        text += f" ± {stat['se'] * scale:.{digits}f}"
+    return text
+
+
+def markdown(study: Study, summary: dict) -> str:
+    """The table: one row per configuration and method, mean ± standard error over seeds, with
+    the published rows of each configuration beside it (modes / high quality % / reverse KL)."""
+    shown = [m for m in study.metrics if any(m in g["metrics"] for g in summary["groups"])]
+    lines = [f"# Study `{study.name}`", "", study.description, "",
+             "Mean ± standard error over seeds (n = runs finished); summary.json has the 95 % intervals.", "",
+             "| configuration | method | n | " + " | ".join(LABELS.get(m, m) for m in shown) + " |",
+             "|---|---|---|" + "---|" * len(shown)]
+    for group in summary["groups"]:
+        failed = f" ({group['failed']} failed)" if group["failed"] else ""
+        lines.append(f"| {group['configuration']} | {group['method']} | {group['done']}{failed} | "
+                     + " | ".join(_cell(group["metrics"].get(m), m) for m in shown) + " |")
+    for configuration, tables in study.published.items():
+        for table in tables:
+            citation, total, rows = PUBLISHED[table]
+            lines += ["", f"Published beside `{configuration}` ({total} modes): {citation}.", "",
+                      "| method | modes | high quality % | reverse KL |", "|---|---|---|---|"]
+            lines += [f"| {name} | {modes:g} | {quality:g} | {'–' if kl is None else f'{kl:g}'} |"
+                      for name, modes, quality, kl in rows]
+    reasons = sorted({reason for g in summary["groups"] for reason in g["reasons"] if reason})
+    if reasons:
+        lines += ["", "Runs that failed or diverged, and why:", ""] + [f"- {r}" for r in reasons]
+    return "\n".join(lines) + "\n"

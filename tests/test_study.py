@@ -1,0 +1,152 @@
+"""Studies: the smoke suite end to end, resume, failures, bad specs, and a real Dask cluster."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from explorer import study as study_command
+from explorer.errors import UserInputError
+from explorer.measures import metrics
+from explorer.studies import engine
+from explorer.studies.spec import load_study, parse_seeds, suite_names
+from explorer.studies.summary import describe
+
+# what differs between two runs of the same computation: the clock and the place
+VARIABLE = {"train_seconds", "steps_per_second", "seconds", "machine"}
+
+
+def metric_table(folder: str) -> dict:
+    return {r["key"]: {k: v for k, v in r["metrics"].items() if k not in VARIABLE}
+            for r in engine.read_records(folder) if r["status"] == "done"}
+
+
+@pytest.fixture(scope="module")
+def smoke_folder(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("smoke"))
+    study_command.main(["smoke", "--out", folder, "--quiet"])
+    return folder
+
+
+def test_the_smoke_suite_writes_every_output(smoke_folder):
+    records = engine.read_records(smoke_folder)
+    study = load_study("smoke")
+    assert len(records) == len(study.tasks) == 8 and all(r["status"] == "done" for r in records)
+    record = records[0]
+    assert {"options", "seed", "metrics", "seconds", "machine"} <= set(record)
+    assert {"modes_covered", "high_quality_fraction", "reverse_kl", "nll", "nll_true",
+            "nll_gap"} <= set(record["metrics"])
+    assert record["machine"]["threads"] == 1 and record["machine"]["cpu_capability"]
+    summary = json.load(open(os.path.join(smoke_folder, "summary.json")))
+    assert [(g["configuration"], g["method"]) for g in summary["groups"]] == [
+        ("ring", "batchnorm"), ("ring", "no-entropy"), ("grid", "batchnorm"), ("grid", "no-entropy")]
+    assert all(g["done"] == 2 and g["metrics"]["nll"]["n"] == 2 for g in summary["groups"])
+    table = open(os.path.join(smoke_folder, "summary.md")).read()
+    assert "| ring | batchnorm | 2 |" in table
+    assert os.path.getsize(os.path.join(smoke_folder, "plots.png")) > 10_000
+    assert "Plotly" in open(os.path.join(smoke_folder, "plots.html")).read()[:2_000_000]
+
+
+def test_a_second_run_resumes_and_runs_nothing_again(smoke_folder, capsys):
+    before = open(os.path.join(smoke_folder, engine.RUNS_FILE)).read()
+    study_command.main(["smoke", "--out", smoke_folder, "--quiet"])
+    assert open(os.path.join(smoke_folder, engine.RUNS_FILE)).read() == before
+    assert "8 already in" in capsys.readouterr().err
+
+
+def test_more_seeds_run_only_the_new_ones(smoke_folder, tmp_path):
+    folder = str(tmp_path / "more")
+    os.makedirs(folder)
+    kept = [r for r in engine.read_records(smoke_folder) if r["seed"] == 0]
+    with open(os.path.join(folder, engine.RUNS_FILE), "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in kept)
+    study_command.main(["smoke", "--out", folder, "--quiet", "--seeds", "0-1", "--workers", "1"])
+    records = engine.read_records(folder)
+    assert len(records) == 8 and sorted(r["seed"] for r in records[4:]) == [1, 1, 1, 1]
+    # the same seed in another process gives the same numbers
+    assert metric_table(folder) == metric_table(smoke_folder)
+
+
+def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path):
+    spec = tmp_path / "failing.toml"
+    spec.write_text('seeds = "0"\nsamples = 100\n[base]\nsteps = 20\nbatch_size = 32\nhidden = 8\n'
+                    '[configurations]\nring = { dataset = "ring" }\n'
+                    f'missing = {{ dataset = "points", points = "{tmp_path}/nowhere.csv" }}\n')
+    folder = str(tmp_path / "out")
+    study_command.main([str(spec), "--out", folder, "--quiet", "--workers", "1"])
+    records = {r["configuration"]: r for r in engine.read_records(folder)}
+    assert records["ring"]["status"] == "done"
+    assert records["missing"]["status"] == "failed" and "nowhere.csv" in records["missing"]["reason"]
+    assert "nowhere.csv" in open(os.path.join(folder, "summary.md")).read()
+
+
+@pytest.mark.parametrize("text, says", [
+    ('[base]\nstepz = 10\n', "unknown option 'stepz'"),
+    ('[base]\nsteps = -3\n', "--steps must be between"),
+    ('[configurations]\nring = { preset = "nope" }\n', "unknown preset 'nope'"),
+    ('seeds = "a-b"\n', "seeds must look like"),
+    ('colour = "red"\n', "unknown key 'colour'"),
+    ('[base\n', "not valid TOML"),
+    ('[published]\nring = ["pacgan-moon"]\n', "unknown configuration or table"),
+])
+def test_a_bad_spec_is_one_line_and_writes_nothing(text, says, tmp_path, capsys, monkeypatch):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(text)
+    folder = tmp_path / "never"
+    monkeypatch.setattr("sys.argv", ["explorer.study", str(spec), "--out", str(folder)])
+    with pytest.raises(SystemExit) as exit_info:
+        study_command.run()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1 and err.startswith("explorer.study: error:")
+    assert not folder.exists()
+
+
+def test_an_unknown_suite_names_the_shipped_ones():
+    with pytest.raises(UserInputError, match="smoke"):
+        load_study("no-such-suite")
+
+
+def test_every_shipped_suite_reads_and_checks():
+    for name in suite_names():
+        assert load_study(name).tasks, name
+
+
+def test_seeds_read_as_a_user_writes_them():
+    assert parse_seeds("0-3") == (0, 1, 2, 3) and parse_seeds("5,1,5") == (5, 1) and parse_seeds([2]) == (2,)
+    with pytest.raises(UserInputError):
+        parse_seeds(-1)
+
+
+def test_describe_gives_the_t_interval_of_a_known_sample():
+    stat = describe([1.0, 2.0, 3.0, 4.0])
+    assert stat["mean"] == 2.5 and stat["n"] == 4
+    assert stat["se"] == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2)
+    assert stat["ci95"][1] - 2.5 == pytest.approx(3.182446 * stat["se"], rel=1e-5)   # t(0.975, 3)
+    assert "ci95" not in describe([1.0]) and describe([]) == {"n": 0}
+
+
+def test_reverse_kl_of_the_mode_histogram_against_known_answers():
+    centers = np.array([[0.0, 0.0], [10.0, 0.0]])
+    even = np.repeat(centers, 50, axis=0)
+    assert metrics.mode_histogram_reverse_kl(even, centers, 0.1) == pytest.approx(0.0)
+    one_mode = np.repeat(centers[:1], 100, axis=0)
+    assert metrics.mode_histogram_reverse_kl(one_mode, centers, 0.1) == pytest.approx(np.log(2))
+    skewed = np.concatenate([np.repeat(centers[:1], 90, axis=0), np.repeat(centers[1:], 10, axis=0)])
+    assert metrics.mode_histogram_reverse_kl(skewed, centers, 0.1, np.array([0.9, 0.1])) == pytest.approx(0.0)
+    assert metrics.mode_histogram_reverse_kl(np.full((5, 2), 5.0), centers, 0.1) is None
+
+
+def test_the_same_study_on_a_real_dask_cluster_agrees_run_for_run(smoke_folder, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        folder = str(tmp_path / "cluster")
+        study_command.main(["smoke", "--out", folder, "--quiet", "--cluster", cluster.scheduler_address])
+    assert metric_table(folder) == metric_table(smoke_folder) and len(metric_table(folder)) == 8
+
+
+def test_cluster_without_a_scheduler_is_a_clear_error(tmp_path):
+    pytest.importorskip("distributed")
+    with pytest.raises(UserInputError, match="cannot reach a Dask scheduler"):
+        engine.connect("tcp://127.0.0.1:1")
