@@ -26,7 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 
-from explorer.config import options as opts
+from explorer.config.options import OPTION_BY_NAME, check_value, resolve, whole_number
 from explorer.config.presets import preset_options
 from explorer.errors import UserInputError
 from explorer.studies.published import PUBLISHED
@@ -88,7 +88,7 @@ def parse_seeds(value) -> tuple[int, ...]:
                 raise UserInputError(f"seeds must look like 0-9 or 0,3,5; got {value!r}") from None
     else:
         raise UserInputError(f"seeds must be a range like '0-9' or a list of whole numbers; got {value!r}")
-    seeds = tuple(dict.fromkeys(opts.check_value("seed", s) for s in items))
+    seeds = tuple(dict.fromkeys(check_value("seed", s) for s in items))
     if not 1 <= len(seeds) <= MAX_SEEDS:
         raise UserInputError(f"a study takes 1 to {MAX_SEEDS} seeds; got {len(seeds)}")
     return seeds
@@ -119,7 +119,7 @@ def _options_of(entry, where: str) -> tuple[str | None, dict]:
         raise UserInputError(f"{where} must be a table of options, got {entry!r}")
     entry = dict(entry)
     preset = entry.pop("preset", None)
-    unknown = [k for k in entry if k not in opts.OPTION_BY_NAME]
+    unknown = [k for k in entry if k not in OPTION_BY_NAME]
     if unknown:
         raise UserInputError(f"{where}: unknown option {unknown[0]!r} (the options of explorer.train, with _)")
     if "seed" in entry:
@@ -141,7 +141,7 @@ def load_study(source: str, seeds: str | None = None) -> Study:
     configurations = _table(spec, "configurations", name) or {"default": {}}
     methods = _table(spec, "methods", name) or {"default": {}}
     seed_list = parse_seeds(seeds if seeds is not None else spec.get("seeds", "0-4"))
-    samples = _whole(spec.get("samples", 2500), "samples", 10, 1_000_000)
+    samples = whole_number(spec.get("samples", 2500), "samples", 10, 1_000_000)
     metrics = spec.get("metrics", list(DEFAULT_METRICS))
     if not (isinstance(metrics, list) and metrics and all(isinstance(m, str) for m in metrics)):
         raise UserInputError(f"{name}: metrics must be a list of metric names")
@@ -161,7 +161,7 @@ def load_study(source: str, seeds: str | None = None) -> Study:
             chosen = method_preset or preset or base_preset
             for seed in seed_list:
                 try:
-                    options = opts.resolve(preset_options(chosen), {**base, **given, **method_given, "seed": seed})
+                    options = dict(resolve(preset_options(chosen), {**base, **given, **method_given, "seed": seed}))
                 except UserInputError as e:
                     raise UserInputError(f"{name}: {configuration} x {method}: {e}") from None
                 tasks.append(Task(configuration, method, seed, options, samples))
@@ -169,8 +169,3 @@ def load_study(source: str, seeds: str | None = None) -> Study:
                  configurations=tuple(configurations), methods=tuple(methods), seeds=seed_list,
                  metrics=tuple(metrics), published={k: list(v) for k, v in published.items()}, text=text)
 
-
-def _whole(value, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise UserInputError(f"{name} must be a whole number between {low} and {high}, got {value!r}")
-    return value
