@@ -145,7 +145,7 @@ def test_points_dataset_needs_a_file():
 
 
 def test_every_name_without_a_file_builds_and_samples():
-    assert DATASET_NAMES == ("ring", "grid", "swissroll", "moons", "circles", "checkerboard",
+    assert DATASET_NAMES == ("ring", "grid", "unbalanced", "swissroll", "moons", "circles", "checkerboard",
                              "pinwheel", "spirals", "points", "digits")
     for name in DATASET_NAMES:
         if name != "points":

@@ -18,7 +18,7 @@ from explorer.data.shapes import SHAPE_BOUNDS, SHAPE_SAMPLERS
 from explorer.errors import UserInputError
 
 DATASET_NAMES = (
-    "ring", "grid", "swissroll", "moons", "circles", "checkerboard", "pinwheel", "spirals",
+    "ring", "grid", "unbalanced", "swissroll", "moons", "circles", "checkerboard", "pinwheel", "spirals",
     "points", "digits",
 )
 

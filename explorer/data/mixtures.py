@@ -1,4 +1,4 @@
-"""Mixtures of Gaussians in 2-D with a known density: the ring and the grid.
+"""Mixtures of Gaussians in 2-D with a known density: the ring, the grid, and an unbalanced pair.
 
 Everything random is drawn from the `numpy.random.Generator` the caller passes in, so a seed
 reproduces a run. Bad parameters raise `UserInputError` with a one-line message.
@@ -16,7 +16,9 @@ from explorer.errors import UserInputError
 MAX_MODES = 100                  # keeps grid densities (grid points x modes) cheap to evaluate
 _CHUNK = 65_536                  # points per block when evaluating densities on large grids
 # the parameters of each mixture, named as the options (and the page's controls) that set them
-MIXTURE_PARAMETERS = {"ring": ("modes", "radius", "std"), "grid": ("modes", "spacing", "std")}
+MIXTURE_PARAMETERS = {"ring": ("modes", "radius", "std"), "grid": ("modes", "spacing", "std"),
+                      "unbalanced": ("std",)}
+UNBALANCED_WEIGHTS = (0.9, 0.1)   # EGAN's test: does the energy recover the weights, not only the modes?
 
 
 # ----------------------------------------------------------------------------- parameter checks
@@ -45,10 +47,11 @@ def is_square_number(n: int) -> bool:
 # ----------------------------------------------------------------------------- mixtures
 @dataclass(frozen=True, eq=False)
 class Mixture:
-    """An equal-weight mixture of isotropic Gaussians N(mu_k, std^2 I) in 2-D."""
+    """A mixture of isotropic Gaussians N(mu_k, std^2 I) in 2-D, equal weights unless given."""
 
     centers: np.ndarray          # (K, 2) float64 mode centres mu_k
     std: float                   # the standard deviation of every component, per coordinate
+    given_weights: tuple[float, ...] | None = None   # w_k, summing to 1; None: 1/K each
 
     def __post_init__(self):
         centers = np.array(self.centers, dtype=np.float64)   # a private, read-only copy
@@ -57,12 +60,17 @@ class Mixture:
 
     @property
     def weights(self) -> np.ndarray:
-        """Uniform mixture weights w_k = 1/K."""
+        """The mixture weights w_k (uniform, 1/K, unless given)."""
+        if self.given_weights is not None:
+            return np.asarray(self.given_weights, dtype=np.float64)
         return np.full(len(self.centers), 1.0 / len(self.centers))
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """n draws, (n, 2) float32: pick a mode uniformly, add N(0, std^2 I) noise."""
-        modes = rng.integers(len(self.centers), size=n)
+        """n draws, (n, 2) float32: pick a mode (uniformly, or by its weight), add N(0, std^2 I) noise."""
+        if self.given_weights is None:
+            modes = rng.integers(len(self.centers), size=n)
+        else:
+            modes = rng.choice(len(self.centers), size=n, p=self.weights)
         return (self.centers[modes] + self.std * rng.standard_normal((n, 2))).astype(np.float32)
 
     def log_density(self, x: np.ndarray) -> np.ndarray:
@@ -103,6 +111,12 @@ def grid_mixture(modes: int = 25, spacing: float = 2.0, std: float = 0.05) -> Mi
     return Mixture(np.stack([gx.ravel(), gy.ravel()], axis=1), std)
 
 
+def unbalanced_mixture(std: float = 0.2) -> Mixture:
+    """Two modes at (-1, 0) and (1, 0) with weights 0.9 and 0.1 (UNBALANCED_WEIGHTS)."""
+    std = _positive_number("std", std)
+    return Mixture(np.array([[-1.0, 0.0], [1.0, 0.0]]), std, UNBALANCED_WEIGHTS)
+
+
 def mixture_bounds(mixture: Mixture) -> tuple[float, float, float, float]:
     """A square box around the centres with a margin of max(1, 6 std): holds all but ~1e-8 of the mass."""
     margin = max(1.0, 6.0 * mixture.std)
@@ -111,4 +125,4 @@ def mixture_bounds(mixture: Mixture) -> tuple[float, float, float, float]:
     return (float(middle[0] - half), float(middle[0] + half), float(middle[1] - half), float(middle[1] + half))
 
 
-MIXTURES = {"ring": ring_mixture, "grid": grid_mixture}
+MIXTURES = {"ring": ring_mixture, "grid": grid_mixture, "unbalanced": unbalanced_mixture}

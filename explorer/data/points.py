@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from explorer.data.bundled import bundled_points, is_bundled
 from explorer.errors import UserInputError
 
 MIN_POINTS = 10                  # fewer user points than this cannot be standardised meaningfully
@@ -20,7 +21,10 @@ _NPY_MAGIC = b"\x93NUMPY"
 def load_points(path) -> np.ndarray:
     """Read N x 2 points, (N, 2) float32, from a CSV/text file (comma or whitespace separated,
     optional header row) or a .npy file (never unpickled). Refuses anything else with a one-line
-    UserInputError that says what was wrong."""
+    UserInputError that says what was wrong. `bundled:NAME[:train|:heldout]` names one of the
+    real 2-D sets that ship with scikit-learn instead (explorer/data/bundled.py)."""
+    if is_bundled(path):
+        return bundled_points(path)
     path = Path(path)
     name = path.name
     if not path.exists():

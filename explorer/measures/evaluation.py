@@ -144,6 +144,16 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
             grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)
             log_p_true = dataset.mixture.log_density(grid_points).reshape(quad["energy"].shape)
             result.update(metrics.grid_divergences(log_p_true, -quad["energy"], quad["cell_area"]))
+            # does the pair recover the modes' weights, not only the modes? (EGAN's 0.9 / 0.1 test)
+            mass = np.exp(-quad["energy"] - quad["log_z_total"]) * quad["cell_area"]
+            true_weights = dataset.mixture.weights
+            energy_weights = metrics.mode_weights(grid_points, dataset.mixture.centers, mass)
+            generator_weights = metrics.mode_weights(fake, dataset.mixture.centers)
+            result["weight_error_energy"] = float(0.5 * np.abs(energy_weights - true_weights).sum())
+            result["weight_error_generator"] = float(0.5 * np.abs(generator_weights - true_weights).sum())
+            if len(true_weights) <= 4:   # a few modes: the weights themselves read at a glance
+                result["weights_energy"] = [round(float(w), 4) for w in energy_weights]
+                result["weights_generator"] = [round(float(w), 4) for w in generator_weights]
     elif dataset is not None and dataset.labels is not None:
         report = digits_classifier().class_report(fake)
         result.update({k: report[k] for k in ("classes_covered", "class_kl_uniform", "class_counts")})

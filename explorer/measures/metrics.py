@@ -63,6 +63,33 @@ def mode_histogram_reverse_kl(samples: np.ndarray, centers: np.ndarray, std: flo
     present = q > 0
     return float((q[present] * np.log(q[present] / p[present])).sum())
 
+
+def gaussian_mixture_nll(train: np.ndarray, heldout: np.ndarray, max_components: int = 8) -> tuple[float, int]:
+    """A reference density for real points: the Gaussian mixture (1 to `max_components` full-
+    covariance components, the lowest BIC on `train`) and its held-out NLL in nats per point,
+    -mean log p_GMM(heldout). Returns (NLL, components)."""
+    from sklearn.mixture import GaussianMixture
+    train = np.asarray(train, dtype=np.float64)
+    fits = [GaussianMixture(k, random_state=0, n_init=3).fit(train)
+            for k in range(1, min(max_components, len(train) // 5) + 1)]
+    best = min(fits, key=lambda fit: fit.bic(train))
+    return float(-best.score(np.asarray(heldout, dtype=np.float64))), int(best.n_components)
+
+
+def mode_weights(points: np.ndarray, centers: np.ndarray, mass: np.ndarray | None = None) -> np.ndarray:
+    """The share of `points` (weighted by `mass`, e.g. a density's mass per grid cell) whose nearest
+    centre is mode k: (K,) summing to 1. With a model's samples it is the generator's mixture
+    weights; with p_E's mass per cell of a grid, the energy's."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    centers = np.asarray(centers, dtype=np.float64).reshape(-1, 2)
+    nearest = np.empty(len(points), dtype=np.int64)
+    for start in range(0, len(points), _CHUNK):   # bounds memory at _CHUNK x K
+        block = points[start:start + _CHUNK]
+        nearest[start:start + _CHUNK] = ((block[:, None, :] - centers[None, :, :]) ** 2).sum(-1).argmin(axis=1)
+    weights = np.ones(len(points)) if mass is None else np.asarray(mass, dtype=np.float64).ravel()
+    totals = np.bincount(nearest, weights=weights, minlength=len(centers))
+    return totals / totals.sum()
+
 def cell_centres(low: float, high: float, cells: int) -> np.ndarray:
     """Midpoints of `cells` equal cells covering [low, high]."""
     width = (high - low) / cells

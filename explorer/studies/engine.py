@@ -24,7 +24,7 @@ DASK_INSTALL = "pip install 'distributed>=2024.1'"
 
 def task_payload(task: Task) -> dict:
     return {"key": task.key, "configuration": task.configuration, "method": task.method, "seed": task.seed,
-            "options": task.options, "samples": task.samples}
+            "options": task.options, "samples": task.samples, "heldout": task.heldout}
 
 
 def read_records(folder: str) -> list[dict]:

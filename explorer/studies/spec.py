@@ -11,6 +11,7 @@
     [methods]                          # name -> options that make the method
     batchnorm = { entropy = "batchnorm" }
     no-entropy = { entropy_weight = 0 }
+    iris = { dataset = "points", points = "bundled:iris:train", heldout = "bundled:iris:heldout" }
     [published]                        # configuration -> published tables to print beside it
     ring = ["pacgan-ring", "veegan-ring"]
 
@@ -28,6 +29,7 @@ from importlib import resources
 
 from explorer.config.options import OPTION_BY_NAME, check_value, resolve, whole_number
 from explorer.config.presets import preset_options
+from explorer.data.points import load_points
 from explorer.errors import UserInputError
 from explorer.studies.published import PUBLISHED
 
@@ -47,11 +49,13 @@ class Task:
     seed: int
     options: dict              # resolved and checked, as explorer.train would train them
     samples: int               # evaluation samples
+    heldout: str | None = None  # points to score, as `explorer.evaluate --points` does (real data)
 
     @property
     def key(self) -> str:
         """Names the run and what it computes: a finished run with the same key is not run again."""
-        digest = hashlib.sha1(json.dumps(self.options, sort_keys=True).encode()).hexdigest()[:10]
+        computed = {**self.options, **({"heldout": self.heldout} if self.heldout else {})}
+        digest = hashlib.sha1(json.dumps(computed, sort_keys=True).encode()).hexdigest()[:10]
         return f"{self.configuration}/{self.method}/seed{self.seed}/{digest}/samples{self.samples}"
 
 
@@ -119,6 +123,7 @@ def _options_of(entry, where: str) -> tuple[str | None, dict]:
         raise UserInputError(f"{where} must be a table of options, got {entry!r}")
     entry = dict(entry)
     preset = entry.pop("preset", None)
+    entry.pop("heldout", None)   # the configuration's held-out points: not a training option
     unknown = [k for k in entry if k not in OPTION_BY_NAME]
     if unknown:
         raise UserInputError(f"{where}: unknown option {unknown[0]!r} (the options of explorer.train, with _)")
@@ -156,6 +161,9 @@ def load_study(source: str, seeds: str | None = None) -> Study:
     tasks = []
     for configuration, entry in configurations.items():
         preset, given = _options_of(entry, f"{name} [configurations] {configuration}")
+        heldout = entry.get("heldout")
+        if heldout is not None:
+            check_heldout(heldout, f"{name} [configurations] {configuration}")
         for method, method_entry in methods.items():
             method_preset, method_given = _options_of(method_entry, f"{name} [methods] {method}")
             chosen = method_preset or preset or base_preset
@@ -164,8 +172,14 @@ def load_study(source: str, seeds: str | None = None) -> Study:
                     options = dict(resolve(preset_options(chosen), {**base, **given, **method_given, "seed": seed}))
                 except UserInputError as e:
                     raise UserInputError(f"{name}: {configuration} x {method}: {e}") from None
-                tasks.append(Task(configuration, method, seed, options, samples))
+                tasks.append(Task(configuration, method, seed, options, samples, heldout))
     return Study(name=name, description=str(spec.get("description", "")), tasks=tuple(tasks),
                  configurations=tuple(configurations), methods=tuple(methods), seeds=seed_list,
                  metrics=tuple(metrics), published={k: list(v) for k, v in published.items()}, text=text)
 
+
+def check_heldout(heldout, where: str) -> None:
+    """Held-out points are read when the spec is, so a bad name fails before anything runs."""
+    if not isinstance(heldout, str):
+        raise UserInputError(f"{where}: heldout must name points (a file or bundled:NAME:heldout)")
+    load_points(heldout)

@@ -13,9 +13,12 @@ import os
 import platform
 import time
 
+import numpy as np
 import torch
 
+from explorer.data.points import load_points
 from explorer.errors import UserInputError
+from explorer.measures import evaluation, metrics
 from explorer.training.run import Run
 from explorer.training.to_completion import train_to_completion
 
@@ -47,6 +50,23 @@ def _clean(value):
     return value
 
 
+def heldout_metrics(run: Run, heldout: str, samples: int) -> dict:
+    """What `explorer.evaluate DIR --points HELDOUT` reports (the points standardised as the
+    training points were), and a Gaussian mixture's held-out NLL on the same split for reference."""
+    dataset = run.dataset
+    points = load_points(heldout).astype(np.float64)
+    if dataset.offset is not None:
+        points = (points - dataset.offset) / dataset.scale
+    points = points.astype(np.float32)
+    result = evaluation.evaluate_pair(run.energy, run.generator, run.options, None, samples=samples, seed=0,
+                                      heldout=points, bounds=dataset.bounds)
+    out = {"nll": result.get("nll"), "log_z": result.get("log_z"), "mass_outside": result.get("mass_outside")}
+    if dataset.points is not None and out["nll"] is not None:
+        out["nll_gmm"], out["gmm_components"] = metrics.gaussian_mixture_nll(dataset.points, points)
+        out["nll_gap_gmm"] = out["nll"] - out["nll_gmm"]
+    return out
+
+
 def run_task(task: dict) -> dict:
     """Train and evaluate one task ({"key", "configuration", "method", "seed", "options", "samples"})."""
     torch.set_num_threads(1)   # one thread a run: runs, not threads, share the machine's cores
@@ -55,6 +75,8 @@ def run_task(task: dict) -> dict:
     try:
         run = Run(task["options"], device="cpu")
         metrics, _ = train_to_completion(run, samples=task["samples"])
+        if task.get("heldout"):
+            metrics.update(heldout_metrics(run, task["heldout"], task["samples"]))
         record.update(status=STATUS_DONE, metrics=_clean(metrics))
     except UserInputError as e:
         status = STATUS_DIVERGED if "diverged" in str(e) else STATUS_FAILED
