@@ -4,8 +4,8 @@ gr.Plot re-creates its Plotly chart on every update (a full newPlot); streamed f
 up in a slow browser. This view keeps one chart and calls Plotly.react, which only redraws what
 changed (static/plot_view.js). plotly.js is served from this repository: nothing is fetched from
 the web. It is plotly.js's "cartesian" bundle (npm plotly.js-cartesian-dist-min, MIT, the version
-plotly.py bundles): every trace type the figures use (scatter, heatmap, contour, bar) in 1.5 MB
-where the full bundle is 4.8 MB, which a new visitor's browser spent ~0.7 s more to fetch and compile.
+plotly.py bundles): every trace type the figures use (scatter, heatmap, contour, bar) in a third of the full bundle's
+size, quicker for a new visitor's browser to fetch and compile (docs/speed.md).
 """
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PLOTLY_JS_DIR = os.path.join(ROOT, "assets", "js")
 PLOTLY_JS_FILE = "plotly-cartesian-4.1.1.min.js"
 # In the page's <head>, async: the browser fetches and compiles plotly.js off its main
-# thread while Gradio's own scripts start, instead of after the first plot has mounted (on a busy
-# 2-core machine that was ~1 s of a new visitor's first landscape). The views poll for it.
+# thread while Gradio's own scripts start, instead of after the first plot has mounted (what that
+# saves: docs/speed.md). The views poll for it.
 PLOTLY_HEAD = f'<script async src="/gradio_api/file={PLOTLY_JS_DIR}/{PLOTLY_JS_FILE}"></script>'
 # The page's first figures. A new visitor's page used to ask for them with its load event, a
-# round trip behind Gradio's own start-up (~0.4 s with 8 runs training on 2 cores). After launch the
+# round trip behind Gradio's own start-up (docs/speed.md). After launch the
 # default pair's figures are put in the page itself (explorer/ui/server.py, serve_first_view), marked,
 # and drawn as soon as plotly.js is ready; the load event's identical figures are then not drawn
 # again. A page opened from a link (a query string) ignores them and waits for its own.
@@ -38,7 +38,7 @@ class PlotView(gr.HTML):
     by a fresh copy of the component, which gets a new id; the next value sent to the output then
     files that copy, and the value, under the new id, and nothing removes them. A live run sends
     the curves and histograms as values on one frame in five and skips them otherwise, so every
-    such frame kept a ~50 KB figure: about +100 MB in a 5,000-frame soak. A copy made for a
+    such frame kept a figure (docs/speed.md: how much a soak grew). A copy made for a
     session (render=False) takes the id of the view it copies, so it replaces that view's entry."""
 
     _ids: dict[str, int] = {}   # elem_id -> the id of the view built in the layout

@@ -36,7 +36,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     set_threads(args.threads)
     # torch releases the GIL in every op; a short switch interval hands it back to the training
-    # thread sooner when a request handler holds it (the default 5 ms cost live training ~10 %)
+    # thread sooner when a request handler holds it (the default 5 ms slowed live training: docs/speed.md)
     sys.setswitchinterval(0.001)
     page = build_page()
     page.blocks.queue(default_concurrency_limit=None).launch(
@@ -51,7 +51,7 @@ def main() -> None:
 def warm_up(page: Page) -> None:
     """Open the default pair once in a throwaway page while the first browser is still loading
     the page's scripts: the first visitor then finds plotly's subplot layout, torch's kernels and
-    the file cache warm (cold, their first page load took ~0.5 s more on this 2-core machine); and
+    the file cache warm (cold, their first page load was slower: docs/speed.md); and
     its figures become the first view of every page served after (FIRST_VIEW_MARK)."""
     state = PageState()
     try:

@@ -13,7 +13,7 @@ const draw = () => {
   drawn = value;
   // Charts are drawn one at a time, in the order their values came, each in its own task: the
   // browser shows each chart as soon as it is drawn (a new page's landscape before the side plots,
-  // ~0.4 s sooner on a busy machine). A value overtaken by a newer one before its turn is skipped.
+  // sooner: docs/speed.md). A value overtaken by a newer one before its turn is skipped.
   window.energylabDraws = (window.energylabDraws || Promise.resolve())
     .then(() => new Promise((resolve) => setTimeout(resolve, 0)))
     .then(() => {
