@@ -9,7 +9,7 @@ import pytest
 
 from explorer.config import options as opts
 from explorer.errors import UserInputError
-from explorer.page import compare, compare_view, exports, frame_view, lesson, points, runs, setup, shown_controls
+from explorer.page import compare, compare_view, downloads, frame_view, lesson, points, runs, setup, shown_controls
 from explorer.page.controls import CONTROL_NAMES, controls_from_options
 from explorer.page.state import PageState
 
@@ -181,16 +181,16 @@ def test_applying_a_setup_shows_a_pair_or_starts_a_run(state):
 # ---------------------------------------------------------------------------- exports and the Compare tab
 def test_exports_are_named_after_the_figure_step_and_dataset(state):
     with pytest.raises(UserInputError, match="no run yet"):
-        exports.history_csv(state)
+        downloads.history_csv(state)
     stepped(state, 10, 10)
     state.replay_cursor.move(state.live, 10)
-    assert exports.figure_step(state, "landscape") == 10 and exports.figure_step(state, "curves") == 20
-    path, note = exports.history_csv(state)
+    assert downloads.figure_step(state, "landscape") == 10 and downloads.figure_step(state, "curves") == 20
+    path, note = downloads.history_csv(state)
     assert path.endswith("energylab-ring-history-step20.csv") and note.endswith("(20 steps x 5 metrics)")
     with pytest.raises(UserInputError, match="choose a figure to export"):
-        exports.figure_html(state, "teapot", [])
+        downloads.figure_html(state, "teapot", [])
     figure = frame_view.newest(state).landscape
-    path, note = exports.figure_html(state, "landscape", [figure, None, None, None, None, None])
+    path, note = downloads.figure_html(state, "landscape", [figure, None, None, None, None, None])
     assert path.endswith("energylab-ring-landscape-step10.html") and "opens offline" in note
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from explorer.data import drawing
-from explorer.page import exports, frame_view, points, shown_controls
+from explorer.page import downloads, frame_view, points, shown_controls
 from explorer.page.controls import CONTROL_NAMES
 from explorer.page.state import PageState
 from explorer.ui import static
@@ -64,7 +64,7 @@ def create_draw_tab() -> DrawUI:
 
 def create_export_row() -> ExportUI:
     with gr.Row(elem_id="export-row"):
-        which = gr.Dropdown(list(exports.FIGURE_VIEWS), value="landscape", label="export figure", min_width=140,
+        which = gr.Dropdown(list(downloads.FIGURE_VIEWS), value="landscape", label="export figure", min_width=140,
                             scale=2)
         png_button = gr.Button("PNG (your browser draws it)", elem_id="export-png", scale=2)
         html_button = gr.Button("HTML (works offline)", elem_id="export-html", scale=2)
@@ -129,14 +129,14 @@ def draw_starter(name: str):
 @guarded()
 def export_html(page: Page, state: PageState, which: str, *shown):
     """The chosen figure, as the page shows it, as a standalone HTML file (plotly.js inline)."""
-    path, note = exports.figure_html(state, which, [without_first_view_mark(figure) for figure in shown])
+    path, note = downloads.figure_html(state, which, [without_first_view_mark(figure) for figure in shown])
     return only_status(page, state, note) | {page.export.file: gr.update(value=path, visible=True)}
 
 
 @guarded()
 def export_csv(page: Page, state: PageState):
     """The run's metric history: a step column and one column per metric, blank where not recorded."""
-    path, note = exports.history_csv(state)
+    path, note = downloads.history_csv(state)
     return only_status(page, state, note) | {page.export.file: gr.update(value=path, visible=True)}
 
 
@@ -158,8 +158,8 @@ def wire(page: Page) -> None:
     export, views = page.export, page.views
     export.png_button.click(None, [export.which], [export.note], js=static.event_js("export_png.js"), api_name=False)
     shown = [page.landscape.landscape, page.landscape.curves, page.landscape.histogram, views.gallery_plot,
-             views.interpolation_plot, views.embedding_plot]   # in exports.FIGURE_VIEWS order
+             views.interpolation_plot, views.embedding_plot]   # in downloads.FIGURE_VIEWS order
     export.html_button.click(bind(export_html, page), [state, export.which, *shown], frame + [export.file],
-                             js=static.event_js("chosen_figure.js", FIGURE_VIEWS=list(exports.FIGURE_VIEWS)),
+                             js=static.event_js("chosen_figure.js", FIGURE_VIEWS=list(downloads.FIGURE_VIEWS)),
                              api_name="export_html", **MANY)
     export.csv_button.click(bind(export_csv, page), [state], frame + [export.file], api_name="export_csv", **MANY)

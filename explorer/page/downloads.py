@@ -1,4 +1,4 @@
-"""The page's exports: a figure as a standalone HTML file, the run's metric history as a CSV, each
+"""The page's downloads: a figure as a standalone HTML file, the run's metric history as a CSV, each
 named after what it shows (the figure, the step, the dataset) and written to the page's download
 folder. The file formats are explorer/page/export.py's.
 """
