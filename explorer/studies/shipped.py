@@ -55,7 +55,7 @@ class ShippedStudy:
 def seed_text(seeds) -> str:
     """Seeds as the study command's --seeds takes them: '0-9' for consecutive ones, else '0,1,2,5'."""
     seeds = tuple(seeds)
-    if seeds == tuple(range(seeds[0], seeds[0] + len(seeds))):
+    if len(seeds) > 1 and seeds == tuple(range(seeds[0], seeds[0] + len(seeds))):
         return f"{seeds[0]}-{seeds[-1]}"
     return ",".join(str(s) for s in seeds)
 
