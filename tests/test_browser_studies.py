@@ -64,6 +64,11 @@ def test_a_small_study_shows_each_runs_dot_as_it_finishes(page):
     assert seen == sorted(seen) and len(set(seen)) >= 4, seen   # the dots came run by run, not all at the end
     assert "6 of 6 runs done" in page.inner_text("#study-status")
     assert "entropy weight 0" in page.inner_text("#study-own-table")
+    page.locator("#study-own-metric input").click()
+    page.get_by_role("option", name="NLL", exact=True).click()
+    wait_for(lambda: "NLL" in (page.locator("#study-own-dots .gtitle").first.text_content() or ""),
+             what="the small study's NLL dots")
+    assert dots(page, "study-own-dots") == 6 and "⚠️" not in page.inner_text("#study-status")
 
 
 def test_stop_ends_a_small_study(page):
