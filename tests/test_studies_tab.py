@@ -231,8 +231,9 @@ def test_the_status_says_how_many_runs_are_done_and_about_how_long_is_left():
     study = small_study.SmallStudy(small_study.small_study(tiny(), 3))
     study.started = 100.0
     assert "0 of 6 runs done; starting" in studies.progress(study, now=103.0)
-    study.records = [{"status": "done", "seed": 0, "method": "x"}] * 3
+    study.records, study.last_finished = [{"status": "done", "seed": 0, "method": "x"}] * 3, 110.0
     assert studies.progress(study, now=110.0) == "**running** · 3 of 6 runs done, ~10 s left"
-    study.records = [{"status": "done", "seed": 0, "method": "x"}] * 2
+    assert studies.progress(study, now=114.0) == "**running** · 3 of 6 runs done, ~6 s left"   # counts down
+    study.records, study.last_finished = [{"status": "done", "seed": 0, "method": "x"}] * 2, 400.0
     assert studies.progress(study, now=400.0) == "**running** · 2 of 6 runs done, ~10 min left"
     assert studies.duration(0.2) == "1 s" and studies.duration(89) == "89 s" and studies.duration(150) == "2 min"

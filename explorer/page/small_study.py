@@ -80,7 +80,8 @@ class SmallStudy:
         self.state = RUNNING
         self.error: str | None = None        # the study itself failed (not one run)
         self.metric: str | None = None       # the metric the page shows
-        self.started = self.ended = None
+        self.started = self.ended = None       # time.monotonic() of the study's start and end
+        self.last_finished: float | None = None   # ... and of its last run's end
         self.version = 0                     # grows with every record and at the end
         self._stop = threading.Event()
         self._changed = threading.Condition()
@@ -127,6 +128,7 @@ class SmallStudy:
         with self._changed:
             if record is not None:
                 self.records.append(record)
+                self.last_finished = time.monotonic()
             self.version += 1
             self._changed.notify_all()
 
@@ -182,12 +184,15 @@ class SmallStudy:
         return sum(1 for r in self.snapshot() if r["status"] == STATUS_DONE)
 
     def seconds_left(self, now: float | None = None) -> float | None:
-        """From the runs so far (the process's start included): None before the first one ends."""
+        """The runs left at the pace of those done (the process's start included), less the time the
+        run under way has had; None before the first run ends."""
         finished = len(self.snapshot())
         if not finished or self.started is None or self.state != RUNNING:
             return None
-        elapsed = (now if now is not None else time.monotonic()) - self.started
-        return elapsed / finished * (self.total - finished)
+        now = time.monotonic() if now is None else now
+        last = self.last_finished if self.last_finished is not None else now
+        per_run = (last - self.started) / finished
+        return max(0.0, per_run * (self.total - finished) - (now - last))
 
 
 def _end(process, conn, kill: bool) -> None:
