@@ -17,7 +17,7 @@ from explorer.figures.frame import LANDSCAPE_VIEWS
 
 LAYERS = ("data", "samples", "arrows", "latent")   # the landscape's layers, as the page's checkboxes
 # the page's tab ids without "-tab"
-TABS = ("landscape", "compare", "gallery", "interpolation", "embedding", "draw", "densities")
+TABS = ("landscape", "compare", "gallery", "interpolation", "embedding", "draw", "densities", "studies")
 VIEWS = tuple(LANDSCAPE_VIEWS)                    # the landscape's views: energy, density, log density
 
 

@@ -12,6 +12,7 @@ from explorer.page.compare import Comparison
 from explorer.page.densities import DensityState
 from explorer.page.points import PagePoints
 from explorer.page.replay_cursor import ReplayCursor
+from explorer.page.small_study import SmallStudy
 from explorer.page.views import ViewState
 from explorer.training.live import LiveSession
 
@@ -22,7 +23,8 @@ DEFAULT_VIEW = {"view": "energy", "show_data": True, "show_samples": True, "show
 class PageState:
     """A page's training session (`live`: its run and training thread) and what the page
     remembers: the chosen view, the points it brought, a folder for its downloads, the views'
-    caches, the Compare tab's two runs, the replay slider and the Densities tab's cache."""
+    caches, the Compare tab's two runs, the replay slider, the Densities tab's cache and the
+    Studies tab's small study."""
 
     def __init__(self, device: str = "auto"):
         self.live = LiveSession(device=device)
@@ -33,6 +35,7 @@ class PageState:
         self.comparison: Comparison | None = None
         self.replay_cursor = ReplayCursor()
         self.densities = DensityState()
+        self.small_study: SmallStudy | None = None
 
     def choose_view(self, view: str, layers) -> None:
         """The landscape's view and its layers (names of explorer/page/lesson.py LAYERS); the
@@ -62,11 +65,13 @@ class PageState:
         return source.removeprefix("pretrained: ") if source.startswith("pretrained: ") else None
 
     def close(self) -> None:
-        """The page is gone: stop its training, drop its pairs and caches, remove its downloads."""
+        """The page is gone: stop its training and its study, drop its pairs and caches, remove its downloads."""
         self.live.close()
         if self.comparison is not None:
             self.comparison.close()
             self.comparison = None
+        if self.small_study is not None:
+            self.small_study.close()
         self.views = ViewState()
         self.points = None
         shutil.rmtree(self.export_dir, ignore_errors=True)

@@ -12,7 +12,7 @@ from explorer.pairs import catalogue
 from explorer.ui.page import Page
 from explorer.ui.plot_view import PLOTLY_JS_DIR
 from explorer.ui.sessions import close_state
-from explorer.ui.tabs import compare, densities, landscape, lesson, studio, train, views
+from explorer.ui.tabs import compare, densities, landscape, lesson, studies, studio, train, views
 
 INTRO = """# EnergyLab
 **Deep directed generative models with energy-based probability estimation** (Kim & Bengio, 2016).
@@ -34,17 +34,18 @@ def build_page() -> Page:
             with gr.Column(scale=2):
                 lesson_ui = lesson.create_ui()
                 status = gr.Markdown("Loading…", elem_id="status")
-                with gr.Tabs() as tabs:
+                with gr.Tabs(overflow_behavior="wrap") as tabs:   # every tab in view, on two rows if need be
                     landscape_ui = landscape.create_ui()
                     compare_ui = compare.create_ui()
                     views_ui = views.create_ui()
                     draw_ui = studio.create_draw_tab()
                     densities_ui = densities.create_ui()
+                    studies_ui = studies.create_ui()
                 export_ui = studio.create_export_row()
         page = Page(blocks, state, status, tabs, train_ui, lesson_ui, landscape_ui, compare_ui, views_ui, draw_ui,
-                    densities_ui, export_ui)
+                    densities_ui, studies_ui, export_ui)
         # the lesson last: its link follows the events of the others, on the same triggers
-        for tab in (train, landscape, views, compare, studio, lesson, densities):
+        for tab in (train, landscape, views, compare, studio, lesson, densities, studies):
             tab.wire(page)
     return page
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from explorer.ui.tabs.densities import DensitiesUI
     from explorer.ui.tabs.landscape import LandscapeUI
     from explorer.ui.tabs.lesson import LessonUI
+    from explorer.ui.tabs.studies import StudiesUI
     from explorer.ui.tabs.studio import DrawUI, ExportUI
     from explorer.ui.tabs.train import TrainUI
     from explorer.ui.tabs.views import ViewsUI
@@ -35,6 +36,7 @@ class Page:
     views: ViewsUI           # gallery, interpolation, embedding
     draw: DrawUI
     densities: DensitiesUI
+    studies: StudiesUI       # the shipped studies and the page's small study
     export: ExportUI
 
     @property

@@ -51,8 +51,10 @@ class PlotView(gr.HTML):
             self._id = PlotView._ids[self.elem_id]
 
 
-def plotly_view(elem_id: str, height: int) -> PlotView:
-    return PlotView(None, html_template=f'<div class="energylab-plot" style="min-height:{height}px"></div>',
+def plotly_view(elem_id: str, height: int, value: str | None = None) -> PlotView:
+    """A view of `height` pixels; `value`: a figure's JSON to draw as soon as the page is up (by
+    keyword: Gradio's wrapper of a component's __init__ drops a subclass's positional arguments)."""
+    return PlotView(value=value, html_template=f'<div class="energylab-plot" style="min-height:{height}px"></div>',
                     js_on_load=static.on_load_js("plot_view.js", FIRST_VIEW=FIRST_VIEW_MARK), elem_id=elem_id,
                     min_height=height)
 
