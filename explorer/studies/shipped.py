@@ -52,6 +52,9 @@ class ShippedStudy:
         return f"python -m explorer.study {source}{seeds} --out assets/studies/{self.name}"
 
 
+SUITE_ORDER = ("scoreboard", "lesson", "robustness", "smoke")   # what the tab offers first
+
+
 def seed_text(seeds) -> str:
     """Seeds as the study command's --seeds takes them: '0-9' for consecutive ones, else '0,1,2,5'."""
     seeds = tuple(seeds)
@@ -61,8 +64,9 @@ def seed_text(seeds) -> str:
 
 
 def names(folder: Path = STUDIES_DIR) -> list[str]:
-    """The shipped suites (explorer/studies/suites) in their order, then other study folders."""
-    suites = suite_names()
+    """The shipped suites (explorer/studies/suites), the published comparison first and the smoke
+    test last, then other study folders."""
+    suites = sorted(suite_names(), key=lambda n: (SUITE_ORDER.index(n) if n in SUITE_ORDER else len(SUITE_ORDER), n))
     found = sorted(p.name for p in folder.iterdir() if p.is_dir() and NAME.match(p.name)
                    and (p / SPEC_FILE).is_file()) if folder.is_dir() else []
     return suites + [name for name in found if name not in suites]
