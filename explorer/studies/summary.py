@@ -82,7 +82,8 @@ def markdown(study: Study, summary: dict) -> str:
              "|---|---|---|" + "---|" * len(shown)]
     for group in summary["groups"]:
         failed = f" ({group['failed']} failed)" if group["failed"] else ""
-        lines.append(f"| {group['configuration']} | {group['method']} | {group['done']}{failed} | "
+        planned = f" of {group['runs']}" if group["done"] != group["runs"] else ""   # a study still running
+        lines.append(f"| {group['configuration']} | {group['method']} | {group['done']}{planned}{failed} | "
                      + " | ".join(_cell(group["metrics"].get(m), m) for m in shown) + " |")
     for configuration, tables in study.published.items():
         for table in tables:
