@@ -64,9 +64,8 @@ def _write(path: str, text: str) -> None:
 def main(argv=None) -> None:
     args = parse_args(argv)
     if args.list_suites:
-        from explorer.studies.spec import load_study as load
         for name in suite_names():
-            study = load(name)
+            study = load_study(name)
             print(f"{name:<12} {len(study.tasks):>5} runs  {study.description}")
         return
     if not args.spec:

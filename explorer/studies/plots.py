@@ -14,33 +14,22 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from explorer.figures.studies import label, metrics_shown, seed_values
 from explorer.studies.spec import Study
-from explorer.studies.summary import LABELS, latest_by_key
-from explorer.studies.worker import STATUS_DONE
+from explorer.studies.summary import describe
 
 PLOTLY_BUNDLE = Path(__file__).resolve().parents[2] / "assets" / "js" / "plotly-cartesian-4.1.1.min.js"
 DOT, MEAN = "#1f77b4", "#d62728"
 
 
-def points(study: Study, records: list[dict], metric: str) -> list[tuple[str, list[float], dict]]:
-    """[(group label, per-seed values, summary of the group)] for one metric, in the study's order."""
-    by_key = latest_by_key(records)
-    out = []
-    for configuration in study.configurations:
-        for method in study.methods:
-            values = [by_key[t.key]["metrics"].get(metric) for t in study.tasks
-                      if t.configuration == configuration and t.method == method
-                      and t.key in by_key and by_key[t.key]["status"] == STATUS_DONE]
-            out.append((f"{configuration} · {method}", [v for v in values if v is not None], {}))
-    return out
-
-
-def _shown(study: Study, records: list[dict]) -> list[str]:
-    return [m for m in study.metrics if any(values for _, values, _ in points(study, records, m))]
+def points(study: Study, records: list[dict], metric: str) -> list[tuple[str, list[float]]]:
+    """[(group label, per-seed values)] for one metric, in the study's order (the page's figure's
+    values: explorer/figures/studies.py, percentages in %)."""
+    return [(f"{configuration} · {method}", [value for _, value in values])
+            for configuration, method, values in seed_values(study, records, metric)]
 
 
 def _interval(values: list[float]) -> tuple[float, float, float] | None:
-    from explorer.studies.summary import describe
     stat = describe(values)
     if not stat.get("n"):
         return None
@@ -52,7 +41,7 @@ def write_png(study: Study, records: list[dict], path: str) -> str | None:
     import matplotlib
     matplotlib.use("Agg")   # no screen needed
     import matplotlib.pyplot as plt
-    metrics = _shown(study, records)
+    metrics = metrics_shown(study, records)
     if not metrics:
         return None
     groups = len(study.configurations) * len(study.methods)
@@ -61,15 +50,15 @@ def write_png(study: Study, records: list[dict], path: str) -> str | None:
     rng = np.random.default_rng(0)   # the dots' sideways jitter, the same every time
     for ax, metric in zip(axes[:, 0], metrics, strict=True):
         series = points(study, records, metric)
-        for i, (_, values, _) in enumerate(series):
+        for i, (_, values) in enumerate(series):
             ax.scatter(i + rng.uniform(-0.15, 0.15, len(values)), values, s=14, color=DOT, alpha=0.6, zorder=2)
             interval = _interval(values)
             if interval:
                 mean, low, high = interval
                 ax.errorbar(i + 0.3, mean, yerr=[[mean - low], [high - mean]], fmt="D", color=MEAN, ms=5,
                             capsize=3, zorder=3)
-        ax.set_ylabel(LABELS.get(metric, metric))
-        ax.set_xticks(range(len(series)), [label for label, _, _ in series], rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel(label(metric))
+        ax.set_xticks(range(len(series)), [name for name, _ in series], rotation=30, ha="right", fontsize=8)
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].set_title(f"study {study.name}: each seed a dot; red: mean and 95 % interval")
     fig.tight_layout()
@@ -79,24 +68,24 @@ def write_png(study: Study, records: list[dict], path: str) -> str | None:
 
 
 def figure(study: Study, records: list[dict]) -> go.Figure | None:
-    metrics = _shown(study, records)
+    metrics = metrics_shown(study, records)
     if not metrics:
         return None
     fig = make_subplots(rows=len(metrics), cols=1, shared_xaxes=True, vertical_spacing=0.04,
-                        subplot_titles=[LABELS.get(m, m) for m in metrics])
+                        subplot_titles=[label(m) for m in metrics])
     for row, metric in enumerate(metrics, start=1):
-        for label, values, _ in points(study, records, metric):
-            fig.add_trace(go.Scatter(x=[label] * len(values), y=values, mode="markers", name=label,
+        for group, values in points(study, records, metric):
+            fig.add_trace(go.Scatter(x=[group] * len(values), y=values, mode="markers", name=group,
                                      marker=dict(color=DOT, size=7, opacity=0.6), showlegend=False,
-                                     hovertemplate=f"{label}<br>%{{y:.4g}}<extra></extra>"), row=row, col=1)
+                                     hovertemplate=f"{group}<br>%{{y:.4g}}<extra></extra>"), row=row, col=1)
             interval = _interval(values)
             if interval:
                 mean, low, high = interval
-                fig.add_trace(go.Scatter(x=[label], y=[mean], mode="markers", showlegend=False,
+                fig.add_trace(go.Scatter(x=[group], y=[mean], mode="markers", showlegend=False,
                                          marker=dict(color=MEAN, size=10, symbol="diamond"),
                                          error_y=dict(type="data", symmetric=False, array=[high - mean],
                                                       arrayminus=[mean - low], color=MEAN),
-                                         hovertemplate=f"{label}: mean %{{y:.4g}} [{low:.4g}, {high:.4g}]"
+                                         hovertemplate=f"{group}: mean %{{y:.4g}} [{low:.4g}, {high:.4g}]"
                                                        "<extra></extra>"), row=row, col=1)
     fig.update_layout(template="plotly_white", height=260 * len(metrics) + 120, margin=dict(l=60, r=20, t=60, b=40),
                       title=f"study {study.name}: each seed a dot; red: mean and 95 % interval")
