@@ -97,8 +97,9 @@ def digits_classifier() -> metrics.DigitsClassifier:
 
 def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, dataset: Dataset | None,
                   *, samples: int = 2500, seed: int = 0, heldout: np.ndarray | None = None,
-                  bounds=None, resolution: int = QUADRATURE_RESOLUTION) -> dict:
-    """The metrics of DESIGN.md that apply to this pair and data.
+                  bounds=None, resolution: int = QUADRATURE_RESOLUTION, weights: bool = True) -> dict:
+    """The metrics of DESIGN.md that apply to this pair and data (`weights`: also the modes'
+    recovered weights, a pass over every grid cell that a live run's progress checks skip).
 
     Real data to score: `heldout` (points already standardised like the training data) when
     given; else fresh draws from a known mixture or shape (held out by construction); else the
@@ -144,16 +145,8 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
             grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)
             log_p_true = dataset.mixture.log_density(grid_points).reshape(quad["energy"].shape)
             result.update(metrics.grid_divergences(log_p_true, -quad["energy"], quad["cell_area"]))
-            # does the pair recover the modes' weights, not only the modes? (EGAN's 0.9 / 0.1 test)
-            mass = np.exp(-quad["energy"] - quad["log_z_total"]) * quad["cell_area"]
-            true_weights = dataset.mixture.weights
-            energy_weights = metrics.mode_weights(grid_points, dataset.mixture.centers, mass)
-            generator_weights = metrics.mode_weights(fake, dataset.mixture.centers)
-            result["weight_error_energy"] = float(0.5 * np.abs(energy_weights - true_weights).sum())
-            result["weight_error_generator"] = float(0.5 * np.abs(generator_weights - true_weights).sum())
-            if len(true_weights) <= 4:   # a few modes: the weights themselves read at a glance
-                result["weights_energy"] = [round(float(w), 4) for w in energy_weights]
-                result["weights_generator"] = [round(float(w), 4) for w in generator_weights]
+            if weights:
+                result.update(weight_errors(dataset.mixture, grid_points, quad, fake))
     elif dataset is not None and dataset.labels is not None:
         report = digits_classifier().class_report(fake)
         result.update({k: report[k] for k in ("classes_covered", "class_kl_uniform", "class_counts")})
@@ -162,4 +155,20 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
                                torch.Generator().manual_seed(seed + EVALUATION_NOISE_OFFSET)).numpy()
         result["energy_overlap_real_fake"] = metrics.histogram_overlap(energy_real, energy_fake)
         result["energy_noise_mean"] = float(energies(noise).mean())
+    return result
+
+
+def weight_errors(mixture, grid_points: np.ndarray, quad: dict, fake: np.ndarray) -> dict:
+    """Does the pair recover the modes' weights, not only the modes? (EGAN's 0.9 / 0.1 test):
+    the total variation between the true weights and p_E's mass per mode (each quadrature cell to
+    its nearest mode), and the generator's samples per mode."""
+    mass = np.exp(-quad["energy"] - quad["log_z_total"]) * quad["cell_area"]
+    true_weights = mixture.weights
+    energy_weights = metrics.mode_weights(grid_points, mixture.centers, mass)
+    generator_weights = metrics.mode_weights(fake, mixture.centers)
+    result = {"weight_error_energy": float(0.5 * np.abs(energy_weights - true_weights).sum()),
+              "weight_error_generator": float(0.5 * np.abs(generator_weights - true_weights).sum())}
+    if len(true_weights) <= 4:   # a few modes: the weights themselves read at a glance
+        result["weights_energy"] = [round(float(w), 4) for w in energy_weights]
+        result["weights_generator"] = [round(float(w), 4) for w in generator_weights]
     return result

@@ -126,7 +126,7 @@ class Run:
             # a Langevin-trained energy is evaluated with 500-step chains: 4x less often
             every = PROGRESS_EVERY * (4 if self.options["sampler"] == "langevin" else 1)
             if update == "both" and (self.step % every == 0 or self.done):
-                self.evaluate(samples=PROGRESS_SAMPLES, resolution=PROGRESS_RESOLUTION)
+                self.evaluate(samples=PROGRESS_SAMPLES, resolution=PROGRESS_RESOLUTION, weights=False)
                 self._record(self.entropy_record())
         if not self.paused:
             if all(torch.isfinite(p).all() for p in self._parameters()):
@@ -201,9 +201,9 @@ class Run:
         return evaluation.model_samples(self.energy, self.generator, self.options, n, seed, self.dataset.bounds)
 
     def evaluate(self, samples: int = 2500, seed: int = 0, resolution: int = evaluation.QUADRATURE_RESOLUTION,
-                 record: bool = True) -> dict:
+                 record: bool = True, weights: bool = True) -> dict:
         result = evaluation.evaluate_pair(self.energy, self.generator, self.options, self.dataset,
-                                          samples=samples, seed=seed, resolution=resolution)
+                                          samples=samples, seed=seed, resolution=resolution, weights=weights)
         if record:
             self._record({k: float(result[k]) for k in ("modes_covered", "high_quality_fraction", "nll",
                                                          "classes_covered", "class_kl_uniform") if k in result})
