@@ -47,6 +47,9 @@ def test_stepping_through_the_lesson_sets_up_each_step(open_page):
     wait_for(lambda: page.get_by_label("log density").is_checked(), what="step 2's view")
     assert page.locator("#lesson-text .katex").count() > 0   # the equations are typeset
     page.click("#lesson-next")
+    # a click while the last step is still setting up is dropped (the button triggers once at a time)
+    wait_for(lambda: "Step 3 of 7" in page.inner_text("#lesson-indicator"), what="step 3")
+    wait_for(lambda: "pretrained: ring" in status(page), what="step 3's pair")
     page.click("#lesson-next")
     wait_for(lambda: "pretrained: lesson-no-entropy" in status(page), what="step 4's pair")
     assert "lesson-no-entropy" in page.get_by_label("pretrained pair").input_value()
