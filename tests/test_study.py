@@ -10,7 +10,7 @@ from explorer.errors import UserInputError
 from explorer.measures import metrics
 from explorer.studies import engine
 from explorer.studies.spec import load_study, parse_seeds, suite_names
-from explorer.studies.summary import describe
+from explorer.studies.summary import describe, side_by_side, summarise
 
 # what differs between two runs of the same computation: the clock and the place
 VARIABLE = {"train_seconds", "steps_per_second", "seconds", "machine"}
@@ -135,6 +135,31 @@ def test_reverse_kl_of_the_mode_histogram_against_known_answers():
     skewed = np.concatenate([np.repeat(centers[:1], 90, axis=0), np.repeat(centers[1:], 10, axis=0)])
     assert metrics.mode_histogram_reverse_kl(skewed, centers, 0.1, np.array([0.9, 0.1])) == pytest.approx(0.0)
     assert metrics.mode_histogram_reverse_kl(np.full((5, 2), 5.0), centers, 0.1) is None
+
+
+def test_side_by_side_puts_our_seeds_above_each_cited_row():
+    study = load_study("scoreboard", seeds="0-1")
+    records = [{"key": t.key, "status": "done", "seed": t.seed,
+                "metrics": {"modes_covered": 7.0 + t.seed, "high_quality_fraction": 0.5, "reverse_kl": 0.25}}
+               for t in study.tasks if t.method == "batchnorm"]
+    lines = side_by_side(study, summarise(study, records)).splitlines()
+    # ring 7 and 8 modes: mean 7.5, standard error 0.5; the grid's cells the same; every row 2 + 6 cells
+    assert lines[2] == ("| batchnorm | EnergyLab, 2 seeds | 7.5 ± 0.5 | 50.0 ± 0.0 | 0.250 ± 0.000 "
+                        "| 7.5 ± 0.5 | 50.0 ± 0.0 | 0.250 ± 0.000 |")
+    assert lines[3].startswith("| knn | EnergyLab, 2 seeds | – |")
+    assert "| PacGAN4 | PacGAN (Lin et al. 2018) | 7.8 | 95.9 | 0.07 | 24.8 | 93.6 | 0.04 |" in lines
+    assert "| VEEGAN | VEEGAN (Srivastava et al. 2017) | 8 | 52.9 | – | 24.6 | 40 | – |" in lines
+    assert all(line.count("|") == 9 for line in lines)
+    one_seed = summarise(study, records[:1])   # a configuration still running says how far it got
+    assert "7.0 (1 of 2)" in side_by_side(study, one_seed)
+
+
+def test_the_readme_scoreboard_is_the_shipped_study():
+    from explorer.studies import shipped
+    shown = shipped.load("scoreboard")
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
+    block = readme.split("<!-- scoreboard -->\n", 1)[1].split("<!-- /scoreboard -->", 1)[0]
+    assert block == side_by_side(shown.study, shown.summary)
 
 
 def test_the_same_study_on_a_real_dask_cluster_agrees_run_for_run(smoke_folder, tmp_path):

@@ -92,7 +92,47 @@ def markdown(study: Study, summary: dict) -> str:
                       "| method | modes | high quality % | reverse KL |", "|---|---|---|---|"]
             lines += [f"| {name} | {modes:g} | {quality:g} | {'–' if kl is None else f'{kl:g}'} |"
                       for name, modes, quality, kl in rows]
+    if study.published:
+        lines += ["", "## Side by side", "", side_by_side(study, summary).rstrip("\n")]
     reasons = sorted({reason for g in summary["groups"] for reason in g["reasons"] if reason})
     if reasons:
         lines += ["", "Runs that failed or diverged, and why:", ""] + [f"- {r}" for r in reasons]
+    return "\n".join(lines) + "\n"
+
+
+SIDE_BY_SIDE = ("modes_covered", "high_quality_fraction", "reverse_kl")
+
+
+def side_by_side(study: Study, summary: dict) -> str:
+    """One table for the study's configurations that have published rows: each of our methods
+    (mean ± standard error over seeds) above each published method, per configuration its modes,
+    high-quality % and reverse KL. A published row is cited by its paper; a cell it lacks is '–'."""
+    configurations = list(study.published)
+    header = "| method | source | " + " | ".join(
+        f"{c} {LABELS[m]}" for c in configurations for m in SIDE_BY_SIDE) + " |"
+    lines = [header, "|---|---|" + "---|" * (len(configurations) * len(SIDE_BY_SIDE))]
+    groups = {(g["configuration"], g["method"]): g for g in summary["groups"]}
+    for method in study.methods:
+        cells = []
+        for configuration in configurations:
+            group = groups.get((configuration, method))
+            done = group["done"] if group else 0
+            planned = group["runs"] if group else 0
+            for name in SIDE_BY_SIDE:
+                cell = _cell(group["metrics"].get(name) if group else None, name)
+                cells.append(cell if done == planned or cell == "–" else f"{cell} ({done} of {planned})")
+        lines.append(f"| {method} | EnergyLab, {len(study.seeds)} seeds | " + " | ".join(cells) + " |")
+    sources: dict[str, dict[str, dict[str, tuple]]] = {}   # citation -> method -> configuration -> row
+    for configuration, tables in study.published.items():
+        for table in tables:
+            citation, _, rows = PUBLISHED[table]
+            for name, *values in rows:
+                sources.setdefault(citation, {}).setdefault(name, {})[configuration] = values
+    for citation, methods in sources.items():
+        for name, by_configuration in methods.items():
+            cells = []
+            for configuration in configurations:
+                values = by_configuration.get(configuration, (None, None, None))
+                cells += ["–" if v is None else f"{v:g}" for v in values]
+            lines.append(f"| {name} | {citation.split(',')[0]} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
