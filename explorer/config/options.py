@@ -66,7 +66,7 @@ OPTIONS: tuple[Option, ...] = (
     # regularisers of the energy (models/regularisers.py), after the paper; 0 / off: the paper's method
     Option("energy_magnitude", float, 0.0, 0.0, 100.0,
            help="alpha of the energies' magnitude penalty alpha * mean(E(data)^2 + E(negatives)^2), added to the "
-                "energy's loss (IGEBM, JEM; ~0.1 there); 0 = off", live=True),
+                "energy's loss (IGEBM, JEM); 0 = off", live=True),
     Option("gradient_penalty", float, 0.0, 0.0, 1000.0,
            help="gamma of the gradient penalty gamma * mean |grad_x E(data)|^2, added to the energy's loss "
                 "(MEG); 0 = off", live=True),
