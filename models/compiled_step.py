@@ -45,6 +45,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .entropy import LOG_2PI_E
+from .regularisers import REGULARISERS
 
 COVERED_ENTROPIES = ("batchnorm", "none")
 # the batch-norm surrogate's constant, under the name build_step reads: its source is fingerprinted
@@ -136,6 +137,13 @@ def uncovered(state, update: str = "both") -> str | None:
         return f"{cfg.entropy} entropy"
     if not state.generator.training:
         return "generator in evaluation mode"   # eager batch norm would use the running statistics
+    # the energy's regularisers (models/regularisers.py) are not in the graph; checked at every
+    # step, as the loss terms' weights may change between steps
+    regularised = [name for name in REGULARISERS if getattr(cfg, name) > 0]
+    if getattr(state.energy.config, "spectral_norm", False):
+        regularised.append("spectral_norm")
+    if regularised:
+        return f"energy regularisers {', '.join(regularised)}"
     layout = state.__dict__.get("_compiled_layout")
     if layout is None:   # the networks' structure never changes: checked once per state
         layout = _mlp_energy_layout(state.energy) or _generator_layout(state.generator) or ""

@@ -7,6 +7,7 @@ code; each softplus term is one "expert". The quadratic and linear terms are a G
 that keeps exp(-E) normalisable; images in [-1, 1] may drop it (`use_prior=False`).
 `unit` is a fixed change of units, E(x) = E'(x / unit), for data far from the unit scale.
 The density the model defines is p_E(x) = exp(-E(x)) / Z.
+`spectral_norm=True` uses each Linear/Conv weight W as W / s_max(W) (models/regularisers.py).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from . import regularisers
 
 
 @dataclass
@@ -28,6 +31,7 @@ class EnergyConfig:
     use_prior: bool = True       # keep the quadratic/linear Gaussian prior term
     init_sigma: float = 3.0      # initial prior scale; wide so the prior starts nearly flat on the data
     unit: float = 1.0            # the network works on x / unit (data spread over +-4: unit ~3 keeps it near +-1)
+    spectral_norm: bool = False  # every Linear/Conv weight divided by its top singular value
 
     def __post_init__(self):
         check_positive_ints(self, "data_dim", "hidden", "depth", "experts")
@@ -36,12 +40,19 @@ class EnergyConfig:
             raise ValueError(f"extractor must be 'mlp' or 'conv', got {self.extractor!r}")
         if not isinstance(self.use_prior, bool):
             raise ValueError(f"use_prior must be true or false, got {self.use_prior!r}")
+        if not isinstance(self.spectral_norm, bool):
+            raise ValueError(f"spectral_norm must be true or false, got {self.spectral_norm!r}")
         if not (isinstance(self.init_sigma, (int, float)) and 0 < self.init_sigma < 1e6):
             raise ValueError(f"init_sigma must be a positive number, got {self.init_sigma!r}")
         check_unit(self)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # spectral_norm written only when on: a pair without it keeps the config.json it had
+        # before the setting existed, readable by older EnergyLab too
+        values = asdict(self)
+        if not self.spectral_norm:
+            del values["spectral_norm"]
+        return values
 
 
 MAX_WIDTH = 4096  # a bound on any layer size, so a config cannot ask for gigabytes
@@ -104,6 +115,16 @@ class DeepEnergy(nn.Module):
             # sigma is learned through its log so it stays positive
             self.log_sigma = nn.Parameter(torch.tensor(math.log(config.init_sigma)))
             self.prior_bias = nn.Parameter(torch.zeros(config.data_dim))  # b
+        if config.spectral_norm:   # the feature extractor's and the experts' layers, not the prior
+            regularisers.add_spectral_norm(self.features, self.experts)
+            regularisers.freeze_power_iteration(self)
+
+    def train(self, mode: bool = True) -> DeepEnergy:
+        # spectral norms stay in eval mode whatever the energy's mode: energy_step alone moves
+        # their power iteration (models/regularisers.py, freeze_power_iteration)
+        super().train(mode)
+        regularisers.freeze_power_iteration(self)
+        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # E(x) = E'(x / unit): a fixed change of units, so that data spread over +-4 reaches the

@@ -7,6 +7,8 @@ with the model expectation taken over generator samples x' = G(z) instead of MCM
 Generator update (minimise KL(p_G || p_E) up to the constant log Z):
     L_G = mean E(G(z)) - lambda * H(p_G)             generator parameters only
 As in the first author's code: one generator step, then one energy step on the same z.
+Optional regularisers of the energy (models/regularisers.py; all 0 / off by default) add to L_E:
+    + alpha * mean(E(x_data)^2 + E(x_negative)^2) + gamma * mean |grad_x E(x_data)|^2 + lambda_w * sum W^2
 With `sampler="langevin"` the negatives come from persistent SGLD chains instead, and the
 generator is not used.
 """
@@ -17,12 +19,13 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import compiled_step
+from . import compiled_step, regularisers
 from .energy import DeepEnergy
 from .entropy import ESTIMATORS, entropy_estimate
 from .flat_adam import FlatAdam
 from .generator import Generator
 from .langevin import LangevinConfig, PersistentSampler
+from .regularisers import REGULARISERS
 
 SAMPLERS = ("generator", "langevin")
 
@@ -36,6 +39,9 @@ class TrainConfig:
     lr_generator: float = 1e-3      # Adam learning rate of the generator
     beta1: float = 0.5              # Adam beta1, the usual GAN setting
     compile: bool = False           # the whole iteration as one compiled graph (models/compiled_step.py)
+    energy_magnitude: float = 0.0    # alpha of the energies' magnitude penalty (0: off)
+    gradient_penalty: float = 0.0    # gamma of the data gradient penalty (0: off)
+    energy_weight_decay: float = 0.0  # lambda of the L2 on the energy's Linear/Conv weights (0: off)
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
     def __post_init__(self):
@@ -45,6 +51,14 @@ class TrainConfig:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {', '.join(SAMPLERS)}")
         if self.entropy not in ESTIMATORS:
             raise ValueError(f"unknown entropy estimator {self.entropy!r}; choose one of {', '.join(ESTIMATORS)}")
+        for name in REGULARISERS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+    def regularised(self) -> bool:
+        """Is any loss term of models/regularisers.py on?"""
+        return any(getattr(self, name) > 0 for name in REGULARISERS)
 
 
 class TrainingState:
@@ -130,15 +144,33 @@ def generator_step(state: TrainingState, z: torch.Tensor) -> dict:
 
 
 def energy_step(state: TrainingState, real: torch.Tensor, negatives: torch.Tensor) -> dict:
-    """L_E = mean E(x_data) - mean E(x_negative); steps the energy only."""
-    energy = state.energy
+    """L_E = mean E(x_data) - mean E(x_negative) (+ the regularisers that are on); steps the energy only.
+
+    Each regulariser's term (alpha * ..., as added to L_E) is reported, only when it is on, and
+    loss_energy is the whole L_E."""
+    energy, cfg = state.energy, state.config
     n = real.shape[0]
+    if energy.config.spectral_norm:
+        regularisers.power_iteration(energy)   # one per update, as Miyato et al.; before the forward
+    if cfg.gradient_penalty > 0:
+        real = real.detach().requires_grad_(True)   # grad_x E at the data
     energies = energy(torch.cat([real, negatives.detach()]))  # one pass over both halves
     energy_real, energy_fake = energies[:n].mean(), energies[n:].mean()
     loss = energy_real - energy_fake
+    penalties = {}
+    if cfg.energy_magnitude > 0:
+        magnitude = regularisers.magnitude_penalty(energies[:n], energies[n:])
+        penalties["penalty_magnitude"] = cfg.energy_magnitude * magnitude
+    if cfg.gradient_penalty > 0:
+        penalties["penalty_gradient"] = cfg.gradient_penalty * regularisers.gradient_penalty(energies[:n], real)
+    if cfg.energy_weight_decay > 0:
+        penalties["penalty_weight_decay"] = cfg.energy_weight_decay * regularisers.weight_decay(energy)
+    for penalty in penalties.values():
+        loss = loss + penalty
     optimiser = state.opt_energy
     optimiser.step(gradients(loss, optimiser.params))
-    return {"loss_energy": loss.detach(), "energy_real": energy_real.detach(), "energy_fake": energy_fake.detach()}
+    return {"loss_energy": loss.detach(), "energy_real": energy_real.detach(), "energy_fake": energy_fake.detach(),
+            **{name: value.detach() for name, value in penalties.items()}}
 
 
 @contextlib.contextmanager

@@ -136,6 +136,8 @@ TRAIN_FAILURES = [
     (["--steps", "-5"], "--steps"),
     (["--steps", "many"], "--steps"),
     (["--batch-size", "0"], "--batch-size"),
+    (["--energy-magnitude", "-1"], "--energy-magnitude"),
+    (["--spectral-norm", "maybe"], "--spectral-norm"),
     ("text", "not a number"),
     ("one-column", "columns"),
     ("empty", "empty"),

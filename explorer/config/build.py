@@ -25,7 +25,8 @@ def model_configs(options: dict, data_dim: int) -> tuple[EnergyConfig, Generator
     energy = EnergyConfig(data_dim=data_dim, hidden=energy_width, experts=energy_width,
                           extractor=options["extractor"] if images else "mlp",
                           # digits live in [-1, 1]: a wide prior would only be a nuisance there
-                          use_prior=not images, unit=unit)
+                          use_prior=not images, unit=unit,
+                          spectral_norm=bool(options.get("spectral_norm", False)))   # older options: off
     generator = GeneratorConfig(data_dim=data_dim, latent_dim=options["latent_dim"], hidden=options["hidden"],
                                 depth=options["generator_depth"], output="tanh" if images else "linear", unit=unit)
     return energy, generator
@@ -38,6 +39,9 @@ def train_config(options: dict, dataset: Dataset) -> TrainConfig:
         sampler=options["sampler"], entropy=options["entropy"], entropy_weight=options["entropy_weight"],
         lr_energy=options["lr_energy"], lr_generator=options["lr_generator"],
         compile=bool(options.get("compile", False)),   # options built before the setting existed: eager
+        # the energy's regularisers (models/regularisers.py); options from before they existed: off
+        energy_magnitude=options.get("energy_magnitude", 0.0), gradient_penalty=options.get("gradient_penalty", 0.0),
+        energy_weight_decay=options.get("energy_weight_decay", 0.0),
         langevin=LangevinConfig(steps=options["langevin_steps"], step_size=options["langevin_step_size"],
                                 init_low=low, init_high=high))
 

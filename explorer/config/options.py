@@ -63,6 +63,21 @@ OPTIONS: tuple[Option, ...] = (
            help="2-D data: the networks' unit of length (the energy sees x / UNIT, the generator outputs UNIT times "
                 "its net's output); 1 = data units"),
     Option("extractor", str, "mlp", choices=("mlp", "conv"), help="energy feature extractor (conv: digits)"),
+    # regularisers of the energy (models/regularisers.py), after the paper; 0 / off: the paper's method
+    Option("energy_magnitude", float, 0.0, 0.0, 100.0,
+           help="alpha of the energies' magnitude penalty alpha * mean(E(data)^2 + E(negatives)^2), added to the "
+                "energy's loss (IGEBM, JEM); 0 = off", live=True),
+    Option("gradient_penalty", float, 0.0, 0.0, 1000.0,
+           help="gamma of the gradient penalty gamma * mean |grad_x E(data)|^2, added to the energy's loss "
+                "(MEG); 0 = off", live=True),
+    Option("energy_weight_decay", float, 0.0, 0.0, 1.0,
+           help="lambda of an L2 penalty lambda * sum w^2 over the weights of the energy's Linear and Conv layers "
+                "(not their biases, nor the prior's sigma and b), added to the energy's loss (the first author's "
+                "scripts: 1e-5); 0 = off", live=True),
+    Option("spectral_norm", bool, False, 0, 1,
+           help="divide each weight of the energy's Linear and Conv layers by its largest singular value "
+                "(one power iteration per energy update), which bounds the slope of the experts' sum; "
+                "part of the network, saved with the pair"),
     Option("langevin_steps", int, 20, 1, 1000, help="Langevin steps per iteration (sampler langevin)"),
     Option("langevin_step_size", float, 1e-3, 1e-7, 1.0, help="Langevin step size eps"),
     Option("steps", int, 5000, 1, 1_000_000, help="training iterations", live=True),
@@ -127,6 +142,10 @@ class Experiment(Mapping):
     latent_dim: int
     unit: float
     extractor: str
+    energy_magnitude: float
+    gradient_penalty: float
+    energy_weight_decay: float
+    spectral_norm: bool
     langevin_steps: int
     langevin_step_size: float
     steps: int

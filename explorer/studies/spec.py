@@ -36,6 +36,9 @@ from explorer.studies.published import PUBLISHED
 SUITES_PACKAGE = "explorer.studies.suites"
 MAX_SEEDS = 10_000
 MAX_RUNS = 1_000_000
+# options added after studies were first run: keyed only when set off their default, so a run
+# recorded before they existed keeps its key (and a study resumes instead of running it again)
+KEYED_WHEN_SET = ("energy_magnitude", "gradient_penalty", "energy_weight_decay", "spectral_norm")
 DEFAULT_METRICS = ("modes_covered", "high_quality_fraction", "reverse_kl", "nll", "nll_gap", "classes_covered",
                    "class_kl_uniform")
 SPEC_KEYS = {"description", "seeds", "samples", "metrics", "base", "configurations", "methods", "published"}
@@ -54,7 +57,9 @@ class Task:
     @property
     def key(self) -> str:
         """Names the run and what it computes: a finished run with the same key is not run again."""
-        computed = {**self.options, **({"heldout": self.heldout} if self.heldout else {})}
+        computed = {name: value for name, value in self.options.items()
+                    if not (name in KEYED_WHEN_SET and value == OPTION_BY_NAME[name].default)}
+        computed |= {"heldout": self.heldout} if self.heldout else {}
         digest = hashlib.sha1(json.dumps(computed, sort_keys=True).encode()).hexdigest()[:10]
         return f"{self.configuration}/{self.method}/seed{self.seed}/{digest}/samples{self.samples}"
 
