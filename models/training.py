@@ -9,6 +9,15 @@ Generator update (minimise KL(p_G || p_E) up to the constant log Z):
 As in the first author's code: one generator step, then one energy step on the same z.
 With `sampler="langevin"` the negatives come from persistent SGLD chains instead, and the
 generator is not used.
+
+Two remedies of the paper's descendants, both off by default:
+- `refine` = K > 0 (CoopNets, models/langevin.py refine): the energy's negatives are G(z) moved by K
+  Langevin steps on E,  L_E = mean E(x_data) - mean E(x_K),  x_0 = G(z). The generator's own
+  update is unchanged (its KL with the entropy term, on its own samples): CoopNets' generator
+  regresses onto x_K instead, |G(z) - x_K|^2, with no entropy term, and that is exactly the term
+  that keeps this method from collapsing, so it is not taken over.
+- `ema` = decay > 0 (models/ema.py): an average of the generator's weights, updated after every
+  generator step and used to sample, never to train.
 """
 from __future__ import annotations
 
@@ -18,11 +27,12 @@ from dataclasses import dataclass, field
 import torch
 
 from . import compiled_step
+from .ema import GeneratorAverage
 from .energy import DeepEnergy
 from .entropy import ESTIMATORS, entropy_estimate
 from .flat_adam import FlatAdam
 from .generator import Generator
-from .langevin import LangevinConfig, PersistentSampler
+from .langevin import LangevinConfig, PersistentSampler, refine
 
 SAMPLERS = ("generator", "langevin")
 
@@ -36,6 +46,8 @@ class TrainConfig:
     lr_generator: float = 1e-3      # Adam learning rate of the generator
     beta1: float = 0.5              # Adam beta1, the usual GAN setting
     compile: bool = False           # the whole iteration as one compiled graph (models/compiled_step.py)
+    refine: int = 0                 # Langevin steps on the generator's samples before the energy sees them (CoopNets)
+    ema: float = 0.0                # decay of the generator's weight average (models/ema.py); 0: none
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
     def __post_init__(self):
@@ -45,10 +57,15 @@ class TrainConfig:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {', '.join(SAMPLERS)}")
         if self.entropy not in ESTIMATORS:
             raise ValueError(f"unknown entropy estimator {self.entropy!r}; choose one of {', '.join(ESTIMATORS)}")
+        if isinstance(self.refine, bool) or not isinstance(self.refine, int) or self.refine < 0:
+            raise ValueError(f"refine must be a whole number of steps, got {self.refine!r}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be a decay from 0 to below 1, got {self.ema!r}")
 
 
 class TrainingState:
-    """The models, their optimisers, the seeded random stream and (for Langevin) the chains."""
+    """The models, their optimisers, the seeded random stream, (for Langevin) the chains and (ema) the
+    generator's weight average."""
 
     def __init__(self, energy: DeepEnergy, generator: Generator, config: TrainConfig, seed: int):
         self.energy = energy
@@ -60,6 +77,8 @@ class TrainingState:
         self.langevin = None
         if config.sampler == "langevin":
             self.langevin = PersistentSampler(config.langevin, energy.config.data_dim, self.rng, device)
+        # made once, from the generator as it starts; not rebuilt when the config is (the decay is not live)
+        self.ema = GeneratorAverage(generator, config.ema) if config.ema > 0 and config.sampler == "generator" else None
         self.step = 0
         self.compiled_steps = 0   # iterations the compiled step ran (TrainConfig.compile)
 
@@ -168,6 +187,8 @@ def train_step(state: TrainingState, real: torch.Tensor, update: str = "both", l
         # step); None: eager below (uncovered, or compiling failed once: one warning, then eager)
         metrics = compiled_step.compiled_train_step(state, real, update, losses)
         if metrics is not None:
+            if state.ema is not None:   # the compiled step covers update "both" only: the generator stepped
+                state.ema.update(state.generator)
             return metrics
     metrics: dict = {}
     if cfg.sampler == "langevin":
@@ -179,9 +200,13 @@ def train_step(state: TrainingState, real: torch.Tensor, update: str = "both", l
     z = state.generator.sample_latent(real.shape[0], state.rng)
     if update != "energy":
         metrics.update(generator_step(state, z))
+        if state.ema is not None:
+            state.ema.update(state.generator)   # theta_ema <- d theta_ema + (1 - d) theta
     if update != "generator":
         with torch.no_grad(), frozen_batchnorm_statistics(state.generator):
             negatives = state.generator(z)  # the same z through the updated generator, as in the author's code
+        if cfg.refine:   # x_K: K Langevin steps on E from G(z), the noise from the run's own stream
+            negatives = refine(state.energy, negatives, cfg.refine, cfg.langevin.step_size, state.rng)
         metrics.update(energy_step(state, real, negatives))
     state.step += 1
     return metrics
