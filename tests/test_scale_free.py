@@ -280,3 +280,16 @@ def test_the_command_line_takes_all_three(tmp_path, repo_root):
                             cwd=repo_root, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["modes_total"] == 8
+
+
+def test_the_pullaway_term_reads_the_energys_features_in_its_own_frame():
+    """EBGAN's term on f(x) must see x as E does, (x - centre) / unit: then it is scale-free too."""
+    from models import DeepEnergy, entropy_estimate
+    torch.manual_seed(0)
+    plain = DeepEnergy(EnergyConfig(hidden=16, experts=16))
+    framed = DeepEnergy(EnergyConfig(hidden=16, experts=16, unit=8.0, centre=(3.0, -5.0)))
+    framed.load_state_dict(plain.state_dict())
+    x = torch.randn(64, 2)
+    generator = Generator(GeneratorConfig(hidden=8))
+    assert torch.equal(entropy_estimate("pullaway", generator, x, plain),
+                       entropy_estimate("pullaway", generator, 8.0 * x + torch.tensor([3.0, -5.0]), framed))
