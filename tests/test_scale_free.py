@@ -293,3 +293,21 @@ def test_the_pullaway_term_reads_the_energys_features_in_its_own_frame():
     generator = Generator(GeneratorConfig(hidden=8))
     assert torch.equal(entropy_estimate("pullaway", generator, x, plain),
                        entropy_estimate("pullaway", generator, 8.0 * x + torch.tensor([3.0, -5.0]), framed))
+
+
+def test_recorded_study_runs_keep_their_keys():
+    """A study's run is found by a digest of its options: the new options, at their defaults, must not
+    change the keys of the runs recorded before they existed (resuming, summaries and plots)."""
+    from explorer.studies.spec import Task
+    records = [json.loads(line) for path in sorted(PAIRS_DIR.parent.glob("studies/*/runs.jsonl"))
+               for line in path.read_text().splitlines() if line.strip()]
+    assert records
+    for record in records:
+        assert "standardise" not in record["options"]
+        options = dict(resolve(None, {k: v for k, v in record["options"].items() if v is not None}))
+        samples = int(record["key"].rsplit("samples", 1)[1])
+        task = Task(record["configuration"], record["method"], record["seed"], options, samples,
+                    record.get("heldout"))
+        assert task.key == record["key"]
+    standardised = Task("c", "m", 0, {**options, "standardise": True}, samples)
+    assert standardised.key != task.key

@@ -38,6 +38,8 @@ MAX_SEEDS = 10_000
 MAX_RUNS = 1_000_000
 DEFAULT_METRICS = ("modes_covered", "high_quality_fraction", "reverse_kl", "nll", "nll_gap", "classes_covered",
                    "class_kl_uniform")
+# options that did not exist when the shipped studies were recorded, all off by default (see Task.key)
+LATER_OPTIONS = ("standardise", "refine", "ema")
 SPEC_KEYS = {"description", "seeds", "samples", "metrics", "base", "configurations", "methods", "published"}
 
 
@@ -53,8 +55,13 @@ class Task:
 
     @property
     def key(self) -> str:
-        """Names the run and what it computes: a finished run with the same key is not run again."""
-        computed = {**self.options, **({"heldout": self.heldout} if self.heldout else {})}
+        """Names the run and what it computes: a finished run with the same key is not run again.
+        Options added after runs were first recorded (LATER_OPTIONS) count only when not at their
+        default, so a run recorded before they existed keeps its key: a study resumes, and its
+        summary and plots still find it."""
+        options = {name: value for name, value in self.options.items()
+                   if not (name in LATER_OPTIONS and value == OPTION_BY_NAME[name].default)}
+        computed = {**options, **({"heldout": self.heldout} if self.heldout else {})}
         digest = hashlib.sha1(json.dumps(computed, sort_keys=True).encode()).hexdigest()[:10]
         return f"{self.configuration}/{self.method}/seed{self.seed}/{digest}/samples{self.samples}"
 
