@@ -23,3 +23,6 @@ EVALUATION_NOISE_OFFSET = 2      # uniform noise over the box, for the energy me
 
 # from the seed of a gallery (explorer/measures/gallery.py; its latents use the seed itself)
 GALLERY_REAL_OFFSET = 1          # which real points are shown beside the samples
+
+# not from any seed: a property of the data, the same for every run (explorer/config/build.py data_frame)
+FRAME_SEED = 104729              # the draws that measure a shape's mean and spread for `standardise`

@@ -28,8 +28,9 @@ Learning rates, bias corrections and lambda enter as tensors, so changing them n
 A step whose losses nobody reads (`losses=False`: Run.advance reads them every 10th step) runs a
 second graph without them: the gradients need only softplus' derivative, a sigmoid, so its
 exp-and-log1p values (the energy's largest elementwise cost: docs/speed.md) are left out.
-A configuration this does not cover (other estimators, Langevin, conv energy, tanh output, a
-single-network update) runs eager; so does every step after compiling failed once (one warning).
+A configuration this does not cover (other estimators, Langevin, refined negatives, a centred
+frame, conv energy, tanh output, a single-network update) runs eager; so does every step after
+compiling failed once (one warning).
 """
 from __future__ import annotations
 
@@ -88,6 +89,9 @@ def _mlp_energy_layout(energy) -> str | None:
     cfg = energy.config
     if cfg.extractor != "mlp":
         return f"{cfg.extractor} energy"
+    if cfg.centre is not None:
+        # a subtraction the graph could make, but build_step's source is fingerprinted (its seed study)
+        return "a centred frame (standardise)"
     layers = list(energy.features)
     if len(layers) != 2 * cfg.depth:
         return "unexpected energy layers"
@@ -107,6 +111,8 @@ def _generator_layout(generator) -> str | None:
     cfg = generator.config
     if cfg.output != "linear":
         return f"{cfg.output} generator output"
+    if cfg.centre is not None:
+        return "a centred frame (standardise)"
     layers = list(generator.net)
     if len(layers) != 3 * cfg.depth + 1 or type(layers[-1]) is not nn.Linear:
         return "unexpected generator layers"
@@ -135,6 +141,8 @@ def uncovered(state, update: str = "both") -> str | None:
         return f"{cfg.sampler} sampler"
     if cfg.entropy not in COVERED_ENTROPIES:
         return f"{cfg.entropy} entropy"
+    if cfg.refine:
+        return "refined negatives (Langevin steps)"   # the weight average (ema) is updated outside: covered
     if not state.generator.training:
         return "generator in evaluation mode"   # eager batch norm would use the running statistics
     # the energy's regularisers (models/regularisers.py) are not in the graph; checked at every

@@ -5,7 +5,10 @@
 `f` is a deep feature extractor whose last layer is bounded by tanh, as in the first author's
 code; each softplus term is one "expert". The quadratic and linear terms are a Gaussian prior
 that keeps exp(-E) normalisable; images in [-1, 1] may drop it (`use_prior=False`).
-`unit` is a fixed change of units, E(x) = E'(x / unit), for data far from the unit scale.
+`centre` and `unit` are a fixed change of frame, E(x) = E'((x - centre) / unit), for data far from
+the origin or from the unit scale (explorer's `standardise` sets them from the data: its mean and
+pooled standard deviation); the prior term then lives in that frame. Everything outside the
+network (log Z by quadrature, NLL, Langevin, figures) calls E(x) in data units, unaware of it.
 The density the model defines is p_E(x) = exp(-E(x)) / Z.
 `spectral_norm=True` uses each Linear/Conv weight W as W / s_max(W) (models/regularisers.py).
 """
@@ -32,6 +35,7 @@ class EnergyConfig:
     init_sigma: float = 3.0      # initial prior scale; wide so the prior starts nearly flat on the data
     unit: float = 1.0            # the network works on x / unit (data spread over +-4: unit ~3 keeps it near +-1)
     spectral_norm: bool = False  # every Linear/Conv weight divided by its top singular value
+    centre: tuple[float, ...] | None = None   # and on x - centre first (data_dim numbers); None: the origin
 
     def __post_init__(self):
         check_positive_ints(self, "data_dim", "hidden", "depth", "experts")
@@ -45,11 +49,12 @@ class EnergyConfig:
         if not (isinstance(self.init_sigma, (int, float)) and 0 < self.init_sigma < 1e6):
             raise ValueError(f"init_sigma must be a positive number, got {self.init_sigma!r}")
         check_unit(self)
+        check_centre(self)
 
     def to_dict(self) -> dict:
         # spectral_norm written only when on: a pair without it keeps the config.json it had
         # before the setting existed, readable by older EnergyLab too
-        values = asdict(self)
+        values = frame_dict(self)
         if not self.spectral_norm:
             del values["spectral_norm"]
         return values
@@ -70,6 +75,33 @@ def check_positive_ints(config, *names: str) -> None:
 def check_unit(config) -> None:
     if isinstance(config.unit, bool) or not (isinstance(config.unit, (int, float)) and 1e-3 <= config.unit <= 1e3):
         raise ValueError(f"unit must be a number from 0.001 to 1000, got {config.unit!r}")
+
+
+MAX_CENTRE = 1e6   # |centre| bound: a config from a stranger cannot hold inf or absurd offsets
+
+
+def check_centre(config) -> None:
+    """None, or data_dim finite numbers (a JSON list or a tuple), stored as a tuple of floats."""
+    centre = config.centre
+    if centre is None:
+        return
+    if (not isinstance(centre, (list, tuple)) or len(centre) != config.data_dim
+            or not all(isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c)
+                       and abs(c) <= MAX_CENTRE for c in centre)):
+        raise ValueError(f"centre must be None or {config.data_dim} finite numbers of size at most "
+                         f"{MAX_CENTRE:g}, got {str(centre)[:80]}")
+    config.centre = tuple(float(c) for c in centre)
+
+
+def frame_dict(config) -> dict:
+    """The config as a dict for config.json; `centre` left out when None (the origin), so a pair in
+    data units writes the same config.json as before the field existed."""
+    values = asdict(config)
+    if values.get("centre") is None:
+        values.pop("centre", None)
+    else:
+        values["centre"] = list(values["centre"])
+    return values
 
 
 def check_depth(config) -> None:
@@ -115,6 +147,8 @@ class DeepEnergy(nn.Module):
             # sigma is learned through its log so it stays positive
             self.log_sigma = nn.Parameter(torch.tensor(math.log(config.init_sigma)))
             self.prior_bias = nn.Parameter(torch.zeros(config.data_dim))  # b
+        if config.centre is not None:   # not persistent: the frame is in config.json, not among the weights
+            self.register_buffer("centre", torch.tensor(config.centre, dtype=torch.float32), persistent=False)
         if config.spectral_norm:   # the feature extractor's and the experts' layers, not the prior
             regularisers.add_spectral_norm(self.features, self.experts)
             regularisers.freeze_power_iteration(self)
@@ -126,11 +160,19 @@ class DeepEnergy(nn.Module):
         regularisers.freeze_power_iteration(self)
         return self
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # E(x) = E'(x / unit): a fixed change of units, so that data spread over +-4 reaches the
-        # network near +-1, where its initial weights put their kinks (unit 1: unchanged)
+    def to_network(self, x: torch.Tensor) -> torch.Tensor:
+        """(x - centre) / unit: data units -> the network's frame, so that data spread over +-4 (or
+        centred far from the origin) reaches the network near +-1, where its initial weights put
+        their kinks (centre None and unit 1: x itself, unchanged)."""
+        if self.config.centre is not None:
+            x = x - self.centre
         if self.config.unit != 1.0:
             x = x / self.config.unit
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # E(x) = E'((x - centre) / unit): a fixed change of frame
+        x = self.to_network(x)
         # sum_i softplus(w_i . f(x) + c_i)
         expert_sum = F.softplus(self.experts(self.features(x))).sum(dim=1)
         if not self.config.use_prior:

@@ -13,7 +13,8 @@ H(p_G) of a deep generator is intractable, so it is estimated:
   to its k-th nearest neighbour, V_d the volume of the unit d-ball:
       H ~= psi(N) - psi(k) + log V_d + (d / N) * sum_i log r_i.
   Consistent for a density, but biased on small batches and in high dimension.
-- "pullaway" (EBGAN's pull-away term) on the energy's features s_i = f(x_i):
+- "pullaway" (EBGAN's pull-away term) on the energy's features s_i = f(x_i), x_i in the energy's
+  own frame (x - centre) / unit, as E itself sees it (models/energy.py):
       PT = 1 / (N (N - 1)) * sum_{i != j} (s_i . s_j / (|s_i| |s_j|))^2,
   returned as -PT: a diversity bonus, not an entropy (its value is not in nats).
 - "none": 0, the mode-collapse setting.
@@ -74,7 +75,7 @@ def entropy_estimate(name: str, generator: Generator, samples: torch.Tensor, ene
     if name == "knn":
         return knn_entropy(samples)
     if name == "pullaway":
-        return -pullaway_term(energy.features(samples))
+        return -pullaway_term(energy.features(energy.to_network(samples)))
     if name == "none":
         return torch.zeros((), device=samples.device)
     raise ValueError(f"unknown entropy estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")

@@ -5,12 +5,12 @@ are what the paper's entropy estimate is made of (see models/entropy.py).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .energy import check_depth, check_positive_ints, check_unit
+from .energy import check_centre, check_depth, check_positive_ints, check_unit, frame_dict
 
 
 @dataclass
@@ -20,19 +20,21 @@ class GeneratorConfig:
     hidden: int = 128        # width of each hidden layer
     depth: int = 2           # number of Linear-BN-ReLU layers
     output: str = "linear"   # "linear" for points, "tanh" for images in [-1, 1]
-    unit: float = 1.0        # x = unit * net(z): the energy's change of units, undone (linear output only)
+    unit: float = 1.0        # x = centre + unit * net(z): the energy's change of frame, undone (linear output only)
+    centre: tuple[float, ...] | None = None   # data_dim numbers; None: the origin
 
     def __post_init__(self):
         check_positive_ints(self, "data_dim", "latent_dim", "hidden", "depth")
         check_depth(self)
         check_unit(self)
+        check_centre(self)
         if self.output not in ("linear", "tanh"):
             raise ValueError(f"output must be 'linear' or 'tanh', got {self.output!r}")
-        if self.output == "tanh" and self.unit != 1.0:
-            raise ValueError("unit must be 1 for a tanh output (images in [-1, 1])")
+        if self.output == "tanh" and (self.unit != 1.0 or self.centre is not None):
+            raise ValueError("unit must be 1 and centre None for a tanh output (images in [-1, 1])")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return frame_dict(self)
 
 
 class Generator(nn.Module):
@@ -48,6 +50,8 @@ class Generator(nn.Module):
         if config.output == "tanh":
             layers.append(nn.Tanh())
         self.net = nn.Sequential(*layers)
+        if config.centre is not None:   # not persistent: the frame is in config.json, not among the weights
+            self.register_buffer("centre", torch.tensor(config.centre, dtype=torch.float32), persistent=False)
 
     def sample_latent(self, n: int, rng: torch.Generator | None = None) -> torch.Tensor:
         """z ~ U(-1, 1)^latent_dim, drawn from the given seeded generator."""
@@ -56,8 +60,13 @@ class Generator(nn.Module):
         return 2.0 * z - 1.0
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        # x = centre + unit * net(z): the network's frame -> data units (the energy's to_network, undone)
         x = self.net(z)
-        return x * self.config.unit if self.config.unit != 1.0 else x
+        if self.config.unit != 1.0:
+            x = x * self.config.unit
+        if self.config.centre is not None:
+            x = x + self.centre
+        return x
 
     def batchnorm_layers(self) -> list[nn.BatchNorm1d]:
         return [m for m in self.net if isinstance(m, nn.BatchNorm1d)]

@@ -4,6 +4,11 @@ Unadjusted Langevin dynamics with step size eps targets p_E(x) ∝ exp(-E(x)):
     x_{t+1} = x_t - (eps / 2) * grad_x E(x_t) + sqrt(eps) * noise,   noise ~ N(0, I).
 Short chains mix poorly, so chains persist between training iterations in a buffer, and a small
 fraction restarts from uniform noise each iteration (Du & Mordatch, 2019).
+
+The same dynamics started from the generator's samples instead of noise is CoopNets' refinement
+(Xie et al., "Cooperative learning of energy-based model and latent variable model via MCMC
+teaching", 2018): a few steps move a sample that fell between two modes into one, at the cost of
+`steps` energy gradients per sample (`refine`).
 """
 from __future__ import annotations
 
@@ -36,6 +41,19 @@ def langevin_chain(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: f
         # x <- x - (eps/2) grad E(x) + sqrt(eps) * noise
         x = (x - 0.5 * step_size * grad + noise_scale * noise).detach()
     return x
+
+
+def refine(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float,
+           rng: torch.Generator | None = None) -> torch.Tensor:
+    """Generator-initialised short-run Langevin (CoopNets): `steps` updates of
+        x <- x - (eps / 2) grad_x E(x) + sqrt(eps) * noise,    x_0 = G(z),
+    with eps = `step_size` in data units and the noise from `rng` (the caller's seeded stream, so a
+    run stays deterministic). Returns the revised samples, detached; steps = 0 returns x as it is.
+    Gradients are switched on here: a caller drawing samples under torch.no_grad() still refines."""
+    if steps == 0:
+        return x
+    with torch.enable_grad():
+        return langevin_chain(energy, x, steps, step_size, rng)
 
 
 class PersistentSampler:

@@ -11,6 +11,15 @@ Optional regularisers of the energy (models/regularisers.py; all 0 / off by defa
     + alpha * mean(E(x_data)^2 + E(x_negative)^2) + gamma * mean |grad_x E(x_data)|^2 + lambda_w * sum W^2
 With `sampler="langevin"` the negatives come from persistent SGLD chains instead, and the
 generator is not used.
+
+Two remedies of the paper's descendants, both off by default:
+- `refine` = K > 0 (CoopNets, models/langevin.py refine): the energy's negatives are G(z) moved by K
+  Langevin steps on E,  L_E = mean E(x_data) - mean E(x_K),  x_0 = G(z). The generator's own
+  update is unchanged (its KL with the entropy term, on its own samples): CoopNets' generator
+  regresses onto x_K instead, |G(z) - x_K|^2, with no entropy term, and that is exactly the term
+  that keeps this method from collapsing, so it is not taken over.
+- `ema` = decay > 0 (models/ema.py): an average of the generator's weights, updated after every
+  generator step and used to sample, never to train.
 """
 from __future__ import annotations
 
@@ -20,11 +29,12 @@ from dataclasses import dataclass, field
 import torch
 
 from . import compiled_step, regularisers
+from .ema import GeneratorAverage
 from .energy import DeepEnergy
 from .entropy import ESTIMATORS, entropy_estimate
 from .flat_adam import FlatAdam
 from .generator import Generator
-from .langevin import LangevinConfig, PersistentSampler
+from .langevin import LangevinConfig, PersistentSampler, refine
 from .regularisers import REGULARISERS
 
 SAMPLERS = ("generator", "langevin")
@@ -42,6 +52,8 @@ class TrainConfig:
     energy_magnitude: float = 0.0    # alpha of the energies' magnitude penalty (0: off)
     gradient_penalty: float = 0.0    # gamma of the data gradient penalty (0: off)
     energy_weight_decay: float = 0.0  # lambda of the L2 on the energy's Linear/Conv weights (0: off)
+    refine: int = 0                 # Langevin steps on the generator's samples before the energy sees them (CoopNets)
+    ema: float = 0.0                # decay of the generator's weight average (models/ema.py); 0: none
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
     def __post_init__(self):
@@ -51,6 +63,10 @@ class TrainConfig:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {', '.join(SAMPLERS)}")
         if self.entropy not in ESTIMATORS:
             raise ValueError(f"unknown entropy estimator {self.entropy!r}; choose one of {', '.join(ESTIMATORS)}")
+        if isinstance(self.refine, bool) or not isinstance(self.refine, int) or self.refine < 0:
+            raise ValueError(f"refine must be a whole number of steps, got {self.refine!r}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be a decay from 0 to below 1, got {self.ema!r}")
         for name in REGULARISERS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
@@ -62,7 +78,8 @@ class TrainConfig:
 
 
 class TrainingState:
-    """The models, their optimisers, the seeded random stream and (for Langevin) the chains."""
+    """The models, their optimisers, the seeded random stream, (for Langevin) the chains and (ema) the
+    generator's weight average."""
 
     def __init__(self, energy: DeepEnergy, generator: Generator, config: TrainConfig, seed: int):
         self.energy = energy
@@ -74,6 +91,8 @@ class TrainingState:
         self.langevin = None
         if config.sampler == "langevin":
             self.langevin = PersistentSampler(config.langevin, energy.config.data_dim, self.rng, device)
+        # made once, from the generator as it starts; not rebuilt when the config is (the decay is not live)
+        self.ema = GeneratorAverage(generator, config.ema) if config.ema > 0 and config.sampler == "generator" else None
         self.step = 0
         self.compiled_steps = 0   # iterations the compiled step ran (TrainConfig.compile)
 
@@ -200,6 +219,8 @@ def train_step(state: TrainingState, real: torch.Tensor, update: str = "both", l
         # step); None: eager below (uncovered, or compiling failed once: one warning, then eager)
         metrics = compiled_step.compiled_train_step(state, real, update, losses)
         if metrics is not None:
+            if state.ema is not None:   # the compiled step covers update "both" only: the generator stepped
+                state.ema.update(state.generator)
             return metrics
     metrics: dict = {}
     if cfg.sampler == "langevin":
@@ -211,9 +232,13 @@ def train_step(state: TrainingState, real: torch.Tensor, update: str = "both", l
     z = state.generator.sample_latent(real.shape[0], state.rng)
     if update != "energy":
         metrics.update(generator_step(state, z))
+        if state.ema is not None:
+            state.ema.update(state.generator)   # theta_ema <- d theta_ema + (1 - d) theta
     if update != "generator":
         with torch.no_grad(), frozen_batchnorm_statistics(state.generator):
             negatives = state.generator(z)  # the same z through the updated generator, as in the author's code
+        if cfg.refine:   # x_K: K Langevin steps on E from G(z), the noise from the run's own stream
+            negatives = refine(state.energy, negatives, cfg.refine, cfg.langevin.step_size, state.rng)
         metrics.update(energy_step(state, real, negatives))
     state.step += 1
     return metrics

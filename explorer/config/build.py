@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from explorer.config.options import OPTION_BY_NAME
 from explorer.data.datasets import Dataset, make_dataset
 from explorer.errors import UserInputError
+from explorer.seeds import FRAME_SEED
 from models import DeepEnergy, EnergyConfig, Generator, GeneratorConfig, LangevinConfig, TrainConfig
 
 
@@ -16,23 +18,80 @@ def build_dataset(options: dict) -> Dataset:
     return make_dataset(name, **{k: v for k, v in params.items() if v is not None})
 
 
-def model_configs(options: dict, data_dim: int) -> tuple[EnergyConfig, GeneratorConfig]:
+FRAME_SAMPLES = 100_000   # draws that measure a shape's mean and spread (no closed form; a mixture has one)
+Frame = tuple[tuple[float, ...] | None, float]   # (centre, unit): the networks' frame in data units
+
+
+def data_moments(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The training data's mean and per-axis variance, float64 (2,): exact for a mixture,
+        mean = sum_k w_k mu_k,    var = sum_k w_k (mu_k - mean)^2 + std^2    (per axis);
+    of the points themselves for a finite set; of FRAME_SAMPLES draws (a fixed stream, FRAME_SEED:
+    a property of the data, the same for every run's seed) for a shape."""
+    if dataset.mixture is not None:
+        mixture = dataset.mixture
+        mean = mixture.weights @ mixture.centers
+        return mean, mixture.weights @ (mixture.centers - mean) ** 2 + mixture.std ** 2
+    points = dataset.points if dataset.points is not None else dataset.sample(
+        FRAME_SAMPLES, np.random.default_rng(FRAME_SEED))
+    points = np.asarray(points, dtype=np.float64)
+    return points.mean(axis=0), points.var(axis=0)
+
+
+def data_frame(options: dict, dataset: Dataset) -> Frame:
+    """The networks' frame (centre, unit): with `standardise`, from the training data, centre = its
+    mean and unit = its pooled standard deviation sqrt(mean_d var_d); otherwise the origin and --unit.
+
+    Pooled, not per axis: one unit for both axes makes the change of frame a similarity (a shift and
+    one scale), so the networks see the data's own shape: a ring stays a ring and a grid a square,
+    where dividing each axis by its own std would stretch a wide ring into another shape (and change
+    the distances between its modes that the energy's wells and the kNN entropy measure)."""
+    if not options.get("standardise"):
+        return None, options.get("unit") or 1.0   # pairs saved before the option existed: data units
+    if dataset.dim != 2:
+        raise UserInputError("--standardise applies to 2-D data only (images already lie in [-1, 1])")
+    mean, variance = data_moments(dataset)
+    unit = float(np.sqrt(variance.mean()))
+    low, high = OPTION_BY_NAME["unit"].low, OPTION_BY_NAME["unit"].high   # as models/energy.py check_unit
+    if not low <= unit <= high:
+        raise UserInputError(f"--standardise: the data's standard deviation is {unit:.3g}, outside the networks' "
+                             f"units {low:g} to {high:g}; rescale the data")
+    return tuple(float(m) for m in mean), unit
+
+
+def langevin_step_in_data_units(options: dict, unit: float) -> float:
+    """--langevin-step-size as a step in data units. With `standardise` the step is eps' in the
+    networks' frame y = (x - centre) / unit; Langevin there,
+        y <- y - (eps'/2) grad_y E + sqrt(eps') n,    grad_y E = unit * grad_x E,
+    is in data units x <- x - (unit^2 eps' / 2) grad_x E + unit sqrt(eps') n: the same dynamics with
+    eps = unit^2 eps'. Without it the step is in data units, as before the option existed."""
+    eps = options["langevin_step_size"]
+    return eps * unit ** 2 if options.get("standardise") else eps
+
+
+def model_configs(options: dict, data_dim: int, frame: Frame | None = None) -> tuple[EnergyConfig, GeneratorConfig]:
+    """The networks' configs; `frame` (data_frame's (centre, unit)) is needed with `standardise`."""
     images = data_dim > 2
-    unit = options.get("unit") or 1.0   # pairs saved before the option existed: data units
+    if frame is None:
+        if options.get("standardise"):
+            raise ValueError("a standardised experiment's networks need the data's frame (data_frame)")
+        frame = (None, options.get("unit") or 1.0)   # pairs saved before the option existed: data units
+    centre, unit = frame
     if images and unit != 1.0:
         raise UserInputError("--unit applies to 2-D data only (images already lie in [-1, 1])")
     energy_width = options["energy_hidden"] or options["hidden"]
     energy = EnergyConfig(data_dim=data_dim, hidden=energy_width, experts=energy_width,
                           extractor=options["extractor"] if images else "mlp",
                           # digits live in [-1, 1]: a wide prior would only be a nuisance there
-                          use_prior=not images, unit=unit,
+                          use_prior=not images, unit=unit, centre=centre,
                           spectral_norm=bool(options.get("spectral_norm", False)))   # older options: off
     generator = GeneratorConfig(data_dim=data_dim, latent_dim=options["latent_dim"], hidden=options["hidden"],
-                                depth=options["generator_depth"], output="tanh" if images else "linear", unit=unit)
+                                depth=options["generator_depth"], output="tanh" if images else "linear", unit=unit,
+                                centre=centre)
     return energy, generator
 
 
-def train_config(options: dict, dataset: Dataset) -> TrainConfig:
+def train_config(options: dict, dataset: Dataset, unit: float = 1.0) -> TrainConfig:
+    """`unit`: the networks' unit (data_frame), which scales the Langevin step with `standardise`."""
     # Langevin chains (re)start from uniform noise over the data's box ([-1, 1] for digits)
     low, high = (min(dataset.bounds), max(dataset.bounds)) if dataset.bounds else (-1.0, 1.0)
     return TrainConfig(
@@ -42,13 +101,15 @@ def train_config(options: dict, dataset: Dataset) -> TrainConfig:
         # the energy's regularisers (models/regularisers.py); options from before they existed: off
         energy_magnitude=options.get("energy_magnitude", 0.0), gradient_penalty=options.get("gradient_penalty", 0.0),
         energy_weight_decay=options.get("energy_weight_decay", 0.0),
-        langevin=LangevinConfig(steps=options["langevin_steps"], step_size=options["langevin_step_size"],
-                                init_low=low, init_high=high))
+        # options built before these settings existed: off
+        refine=options.get("refine") or 0, ema=options.get("ema") or 0.0,
+        langevin=LangevinConfig(steps=options["langevin_steps"],
+                                step_size=langevin_step_in_data_units(options, unit), init_low=low, init_high=high))
 
 
-def build_models(options: dict, data_dim: int, device: str) -> tuple[DeepEnergy, Generator]:
-    """Fresh networks, initialised from the experiment's seed."""
-    energy_config, generator_config = model_configs(options, data_dim)
+def build_models(options: dict, data_dim: int, device: str, frame: Frame | None = None) -> tuple[DeepEnergy, Generator]:
+    """Fresh networks, initialised from the experiment's seed, in `frame` (data_frame; needed with standardise)."""
+    energy_config, generator_config = model_configs(options, data_dim, frame)
     torch.manual_seed(options["seed"])  # weight initialisation is the one draw not from our own stream
     return DeepEnergy(energy_config).to(device), Generator(generator_config).to(device)
 

@@ -62,6 +62,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("unit", float, 1.0, 0.001, 1000.0,
            help="2-D data: the networks' unit of length (the energy sees x / UNIT, the generator outputs UNIT times "
                 "its net's output); 1 = data units"),
+    # pooled, not per axis (explorer/config/build.py data_frame): one unit for both axes keeps a ring a ring
+    Option("standardise", bool, False, 0, 1,
+           help="2-D data: set the networks' frame from the training data: the energy sees (x - mean) / s and the "
+                "generator outputs mean + s times its net's output, s the data's pooled standard deviation, so the "
+                "method does not depend on where the data lie or on their scale; --langevin-step-size is then in "
+                "these units; not with --unit, which it replaces"),
     Option("extractor", str, "mlp", choices=("mlp", "conv"), help="energy feature extractor (conv: digits)"),
     # regularisers of the energy (models/regularisers.py), after the paper; 0 / off: the paper's method
     Option("energy_magnitude", float, 0.0, 0.0, 100.0,
@@ -79,7 +85,17 @@ OPTIONS: tuple[Option, ...] = (
                 "(one power iteration per energy update), which bounds the slope of the experts' sum; "
                 "part of the network, saved with the pair"),
     Option("langevin_steps", int, 20, 1, 1000, help="Langevin steps per iteration (sampler langevin)"),
-    Option("langevin_step_size", float, 1e-3, 1e-7, 1.0, help="Langevin step size eps"),
+    Option("langevin_step_size", float, 1e-3, 1e-7, 1.0,
+           help="Langevin step size eps (data units; with --standardise, the networks' units: eps times s^2 in data "
+                "units)"),
+    Option("refine", int, 0, 0, 100,
+           help="generator sampler: Langevin steps on E (step size --langevin-step-size) that refine each generator "
+                "sample, as CoopNets does: the energy's negatives in training and the samples of a trained pair; "
+                "0 = off"),
+    Option("ema", float, 0.0, 0.0, 0.9999,
+           help="generator sampler: decay of an exponential moving average of the generator's weights, which "
+                "samples, evaluates and is drawn (the trained generator still trains) and is saved as the pair's "
+                "generator; 0 = off"),
     Option("steps", int, 5000, 1, 1_000_000, help="training iterations", live=True),
     Option("seed", int, 0, 0, 2**31 - 1, help="seed of every random draw"),
     Option("compile", bool, False, 0, 1,
@@ -121,7 +137,7 @@ class Experiment(Mapping):
     Immutable: a change is a new Experiment (`changed`). It reads like the dict of options it
     replaced (experiment["dataset"], .get, .items(), {**experiment}, dict(experiment)), keyed and
     ordered as OPTIONS, and equals any mapping of the same settings. None: not used, or (energy_hidden)
-    the generator's width."""
+    the generator's width, or (unit, with standardise) set from the data."""
     dataset: str
     modes: int | None
     radius: float | None
@@ -140,7 +156,8 @@ class Experiment(Mapping):
     energy_hidden: int | None
     generator_depth: int
     latent_dim: int
-    unit: float
+    unit: float | None
+    standardise: bool
     extractor: str
     energy_magnitude: float
     gradient_penalty: float
@@ -148,6 +165,8 @@ class Experiment(Mapping):
     spectral_norm: bool
     langevin_steps: int
     langevin_step_size: float
+    refine: int
+    ema: float
     steps: int
     seed: int
     compile: bool
@@ -264,4 +283,15 @@ def resolve(preset: Mapping | None = None, given: Mapping | None = None) -> Expe
                              f"got {options['modes']}")
     if dataset == "points" and not options["points"]:
         raise UserInputError("the points dataset needs --points FILE (a .csv or .npy of N x 2 numbers)")
+    if options["standardise"]:
+        # the data set the unit (explorer/config/build.py data_frame); a dataset's or preset's unit
+        # gives way to it, a unit the user names is refused rather than silently overridden
+        if "unit" in given:
+            raise UserInputError("--unit and --standardise both set the networks' unit of length: give one "
+                                 "(--standardise takes it from the data)")
+        options["unit"] = None
+    if options["sampler"] != "generator":
+        named = [OPTION_BY_NAME[name].flag for name in ("refine", "ema") if options[name]]
+        if named:
+            raise UserInputError(f"{' and '.join(named)} apply to the generator sampler only")
     return Experiment(**options)

@@ -213,7 +213,7 @@ def copy_pair(run) -> PairCopy:
     chains = None
     if langevin is not None and (run.chains_live or run.step == 0):   # at step 0: the chains' uniform start
         chains = langevin.buffer[:GENERATOR_SAMPLES].detach().cpu().numpy().copy()
-    generator = copy.deepcopy(run.generator) if run.options["sampler"] == "generator" else None
+    generator = copy.deepcopy(run.sampling_generator) if run.options["sampler"] == "generator" else None
     return PairCopy(copy.deepcopy(run.energy), generator, dict(run.options), run.dataset, run.step,
                     run.probe_seed, chains)
 
@@ -224,7 +224,9 @@ def model_samples(pair: PairCopy, n: int = GENERATOR_SAMPLES) -> tuple[np.ndarra
     chains from noise, a few seconds)."""
     seed = pair.seed + DENSITY_SAMPLES_OFFSET
     if pair.generator is not None:
-        return evaluation.model_samples(pair.energy, pair.generator, pair.options, n, seed), f"{n:,} generator samples"
+        refined = pair.options.get("refine") or 0
+        what = f"{n:,} generator samples" + (f", each refined by {refined} Langevin steps" if refined else "")
+        return evaluation.model_samples(pair.energy, pair.generator, pair.options, n, seed), what
     if pair.chains is not None:
         return pair.chains[:n], f"the {len(pair.chains[:n]):,} persistent Langevin chains"
     chains = evaluation.model_samples(pair.energy, None, pair.options, LOADED_CHAINS, seed, pair.dataset.bounds)

@@ -12,10 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
+from explorer.config.build import langevin_step_in_data_units
 from explorer.data.datasets import Dataset
 from explorer.measures import metrics
 from explorer.seeds import EVALUATION_NOISE_OFFSET, HELDOUT_OFFSET
-from models import DeepEnergy, Generator, langevin_chain
+from models import DeepEnergy, Generator, langevin_chain, refine
 
 LANGEVIN_EVAL_STEPS = 500   # long-run chains from uniform noise, for a Langevin-trained energy
 QUADRATURE_RESOLUTION = 400  # cells per side of the grid that normalises the energy in 2-D
@@ -73,17 +74,25 @@ def uniform_in_box(n: int, dim: int, bounds, generator) -> torch.Tensor:
 
 def model_samples(energy: DeepEnergy, generator: Generator, options: dict, n: int, seed: int,
                   bounds=None) -> np.ndarray:
-    """n samples of the trained model: G(z) for the paper's method; for the Langevin baseline,
-    long-run chains (LANGEVIN_EVAL_STEPS steps) started from uniform noise over the data box."""
+    """n samples of the trained model: G(z) for the paper's method, with `refine` = K moved by K
+    Langevin steps on E as in training (models/langevin.py refine; the noise from the same seeded
+    stream, after the latents); for the Langevin baseline, long-run chains (LANGEVIN_EVAL_STEPS
+    steps) started from uniform noise over the data box. Every caller's cost includes the
+    refinement: K energy gradients per sample, ~K times a generator pass (train_to_completion's
+    evaluate_seconds, a frame's own time)."""
     device = next(energy.parameters()).device
     rng = torch.Generator(device=device).manual_seed(seed)
+    # the step in data units: with `standardise` --langevin-step-size is in the networks' units
+    step_size = langevin_step_in_data_units(options, energy.config.unit)
     if options["sampler"] == "generator":
-        return generator.sample(n, rng).cpu().numpy()
+        x = generator.sample(n, rng)
+        steps = options.get("refine") or 0   # options saved before the setting existed: none
+        return refine(energy, x, steps, step_size, rng).cpu().numpy()
     start = uniform_in_box(n, energy.config.data_dim, bounds, rng)
     was_training = energy.training
     energy.eval()
     try:
-        x = langevin_chain(energy, start, LANGEVIN_EVAL_STEPS, options["langevin_step_size"], rng)
+        x = langevin_chain(energy, start, LANGEVIN_EVAL_STEPS, step_size, rng)
     finally:
         energy.train(was_training)
     return x.cpu().numpy()

@@ -44,7 +44,8 @@ def gallery(session: LiveSession, state: ViewState, n: int, seed: int, sort_by_e
     run = _run(session)
     check_gallery_size(n)
     with session.lock:
-        generator = run.generator if run.options["sampler"] == "generator" else None
+        # the generator's own map G(z) (the weight average with ema), not refined: latents stay paired with samples
+        generator = run.sampling_generator if run.options["sampler"] == "generator" else None
         samples = None if generator is not None else run.samples(n, seed)
         state.gallery = make_gallery(run.energy, generator, run.probe_real, n, seed, sort_by_energy, samples=samples)
         bounds = run.dataset.bounds
@@ -70,7 +71,7 @@ def interpolation(session: LiveSession, state: ViewState, endpoints: str, first:
     else:
         z0, z1 = draw_latents(latent_dim, 2, seed)
     with session.lock:
-        path = interpolate(run.energy, run.generator, z0, z1, steps, method)
+        path = interpolate(run.energy, run.sampling_generator, z0, z1, steps, method)
         bounds = run.dataset.bounds
     return interpolation_figure(path, _landscape(session), bounds)
 

@@ -36,11 +36,11 @@ from explorer.studies.published import PUBLISHED
 SUITES_PACKAGE = "explorer.studies.suites"
 MAX_SEEDS = 10_000
 MAX_RUNS = 1_000_000
-# options added after studies were first run: keyed only when set off their default, so a run
-# recorded before they existed keeps its key (and a study resumes instead of running it again)
-KEYED_WHEN_SET = ("energy_magnitude", "gradient_penalty", "energy_weight_decay", "spectral_norm")
 DEFAULT_METRICS = ("modes_covered", "high_quality_fraction", "reverse_kl", "nll", "nll_gap", "classes_covered",
                    "class_kl_uniform")
+# options that did not exist when the shipped studies were recorded, all off by default (see Task.key)
+LATER_OPTIONS = ("energy_magnitude", "gradient_penalty", "energy_weight_decay", "spectral_norm", "standardise",
+                 "refine", "ema")
 SPEC_KEYS = {"description", "seeds", "samples", "metrics", "base", "configurations", "methods", "published"}
 
 
@@ -56,10 +56,13 @@ class Task:
 
     @property
     def key(self) -> str:
-        """Names the run and what it computes: a finished run with the same key is not run again."""
-        computed = {name: value for name, value in self.options.items()
-                    if not (name in KEYED_WHEN_SET and value == OPTION_BY_NAME[name].default)}
-        computed |= {"heldout": self.heldout} if self.heldout else {}
+        """Names the run and what it computes: a finished run with the same key is not run again.
+        Options added after runs were first recorded (LATER_OPTIONS) count only when not at their
+        default, so a run recorded before they existed keeps its key: a study resumes, and its
+        summary and plots still find it."""
+        options = {name: value for name, value in self.options.items()
+                   if not (name in LATER_OPTIONS and value == OPTION_BY_NAME[name].default)}
+        computed = {**options, **({"heldout": self.heldout} if self.heldout else {})}
         digest = hashlib.sha1(json.dumps(computed, sort_keys=True).encode()).hexdigest()[:10]
         return f"{self.configuration}/{self.method}/seed{self.seed}/{digest}/samples{self.samples}"
 

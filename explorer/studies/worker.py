@@ -58,7 +58,7 @@ def heldout_metrics(run: Run, heldout: str, samples: int) -> dict:
     if dataset.offset is not None:
         points = (points - dataset.offset) / dataset.scale
     points = points.astype(np.float32)
-    result = evaluation.evaluate_pair(run.energy, run.generator, run.options, None, samples=samples, seed=0,
+    result = evaluation.evaluate_pair(run.energy, run.sampling_generator, run.options, None, samples=samples, seed=0,
                                       heldout=points, bounds=dataset.bounds)
     out = {"nll": result.get("nll"), "log_z": result.get("log_z"), "mass_outside": result.get("mass_outside")}
     if dataset.points is not None and out["nll"] is not None:

@@ -4,6 +4,12 @@ The `Run` owns everything mutable (models, optimisers, random streams, metric hi
 command line and each browser session of the app simply hold one. It steps, pauses and resumes,
 takes hyperparameter changes between steps, catches divergence, and hands out frozen numpy
 `Frame`s (explorer/measures/probes.py) that the figures are drawn from.
+
+With `ema` the run holds two generators: `generator`, the one trained, and the average of its
+weights (models/ema.py), which everything shown or measured samples from (`sampling_generator`:
+frames, evaluations, entropies, galleries, the densities view, model selection) and which is saved
+as the pair's generator. A saved pair therefore holds the average alone; training a loaded pair
+further starts both from it (as it restarts Adam: optimiser moments are not saved either).
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from explorer.config.build import build_dataset, build_models, data_record, pick_device, train_config
+from explorer.config.build import build_dataset, build_models, data_frame, data_record, pick_device, train_config
 from explorer.config.options import LIVE_SETTINGS, Experiment, as_experiment, resolve
 from explorer.errors import UserInputError
 from explorer.measures import entropies, evaluation, probes
@@ -40,9 +46,11 @@ METRICS_NAME = "metrics.json"
 
 
 class Run:
-    def __init__(self, options: Experiment | dict, device: str = "cpu", dataset=None):
+    def __init__(self, options: Experiment | dict, device: str = "cpu", dataset=None, frame=None):
         """A fresh run of `options` (an Experiment, or a mapping of settings checked into one).
-        `dataset`: the data, already built (points a page has parsed); else built from the options."""
+        `dataset`: the data, already built (points a page has parsed); else built from the options.
+        `frame`: the networks' (centre, unit) when already known (a saved pair's); else from the
+        options and, with `standardise`, the training data (explorer/config/build.py data_frame)."""
         self.options = as_experiment(options)
         self.device = pick_device(device)
         seed = self.options["seed"]
@@ -50,8 +58,9 @@ class Run:
         self.dataset, validation = split_validation(dataset, seed)
         # small point sets: keep the pair with the best validation NLL (explorer/training/early_stopping.py)
         self.selector = BestOnValidation(validation, self.dataset.bounds) if validation is not None else None
-        self.energy, self.generator = build_models(self.options, self.dataset.dim, self.device)
-        self.state = TrainingState(self.energy, self.generator, train_config(self.options, self.dataset), seed)
+        self.network_frame = frame if frame is not None else data_frame(self.options, self.dataset)
+        self.energy, self.generator = build_models(self.options, self.dataset.dim, self.device, self.network_frame)
+        self.state = TrainingState(self.energy, self.generator, self._train_config(), seed)
         self.data_rng = np.random.default_rng(seed)
         self._pool: torch.Tensor | None = None
         self._pool_next = 0
@@ -72,6 +81,14 @@ class Run:
     @property
     def done(self) -> bool:
         return self.step >= self.options["steps"]
+
+    @property
+    def sampling_generator(self):
+        """The generator that samples: the average of the trained one's weights with `ema`, else itself."""
+        return self.state.ema.model if self.state.ema is not None else self.generator
+
+    def _train_config(self):
+        return train_config(self.options, self.dataset, self.network_frame[1])   # the unit scales Langevin's step
 
     def _batch(self) -> torch.Tensor:
         size = self.options["batch_size"]
@@ -122,7 +139,8 @@ class Run:
                     break
                 self._record(values)
             if self.selector is not None and update == "both" and (self.step % VALIDATE_EVERY == 0 or self.done):
-                self._record({"validation_nll": self.selector.check(self.step, self.energy, self.generator)})
+                self._record({"validation_nll": self.selector.check(self.step, self.energy,
+                                                                     self.sampling_generator)})
             # a Langevin-trained energy is evaluated with 500-step chains: 4x less often
             every = PROGRESS_EVERY * (4 if self.options["sampler"] == "langevin" else 1)
             if update == "both" and (self.step % every == 0 or self.done):
@@ -148,11 +166,12 @@ class Run:
         return [*self.energy.parameters(), *self.generator.parameters()]
 
     def _copy_state(self) -> dict:
-        langevin = self.state.langevin
+        langevin, ema = self.state.langevin, self.state.ema
         return {"energy": copy.deepcopy(self.energy.state_dict()),
                 "generator": copy.deepcopy(self.generator.state_dict()), "step": self.step,
                 "optimisers": copy.deepcopy(self.state.optimiser_states()),
-                "chains": langevin.buffer.clone() if langevin is not None else None}
+                "chains": langevin.buffer.clone() if langevin is not None else None,
+                "ema": ema.state_dict() if ema is not None else None}
 
     def _diverged(self, values: dict) -> None:
         """Restore the last good state, pause, and say what happened and what to try."""
@@ -164,6 +183,8 @@ class Run:
         self.state.restore_optimisers(good["optimisers"])
         if good["chains"] is not None:  # diverged chains would break the run again at once
             self.state.langevin.buffer = good["chains"].clone()
+        if good["ema"] is not None:     # and so would an average that took in the diverged weights
+            self.state.ema.load_state_dict(copy.deepcopy(good["ema"]))
         self.state.step = good["step"]
         self.history.truncate(good["step"])
         self.paused = True
@@ -181,7 +202,7 @@ class Run:
         if self.options.live_settings() == options.live_settings():
             return False
         self.options = replace(self.options, **options.live_settings())
-        self.state.config = train_config(self.options, self.dataset)
+        self.state.config = self._train_config()
         return True
 
     def update_settings(self, **changes) -> None:
@@ -194,15 +215,17 @@ class Run:
     def finish(self) -> int | None:
         """End of a run: for small point sets, restore the pair with the best validation NLL
         and return its step; otherwise keep the last pair and return None."""
-        return self.selector.restore(self.energy, self.generator) if self.selector else None
+        return self.selector.restore(self.energy, self.sampling_generator) if self.selector else None
 
     # ------------------------------------------------------------------ read-outs
     def samples(self, n: int, seed: int) -> np.ndarray:
-        return evaluation.model_samples(self.energy, self.generator, self.options, n, seed, self.dataset.bounds)
+        """n samples of the model (with `refine`, refined: evaluation.model_samples)."""
+        return evaluation.model_samples(self.energy, self.sampling_generator, self.options, n, seed,
+                                        self.dataset.bounds)
 
     def evaluate(self, samples: int = 2500, seed: int = 0, resolution: int = evaluation.QUADRATURE_RESOLUTION,
                  record: bool = True, weights: bool = True) -> dict:
-        result = evaluation.evaluate_pair(self.energy, self.generator, self.options, self.dataset,
+        result = evaluation.evaluate_pair(self.energy, self.sampling_generator, self.options, self.dataset,
                                           samples=samples, seed=seed, resolution=resolution, weights=weights)
         if record:
             self._record({k: float(result[k]) for k in ("modes_covered", "high_quality_fraction", "nll",
@@ -216,7 +239,7 @@ class Run:
         chains = langevin.buffer if langevin is not None and self.chains_live else None
         if langevin is not None and chains is None:
             return {}
-        return entropies.entropy_record(self.energy, self.generator, self.options, self.probe_seed, chains)
+        return entropies.entropy_record(self.energy, self.sampling_generator, self.options, self.probe_seed, chains)
 
     def frame(self, fine: bool = False, info: dict | None = None, arrows: bool = True,
               latent: bool = True) -> probes.Frame:
@@ -234,7 +257,7 @@ class Run:
         details = {"steps_per_second": self.steps_per_second, "device": self.device, "paused": self.paused,
                    "warning": self.warning, "sampler": self.options["sampler"], **(info or {})}
         return probes.make_frame(step=self.step, total_steps=self.options["steps"], energy=self.energy,
-                                 generator=self.generator if self.options["sampler"] == "generator" else None,
+                                 generator=self.sampling_generator if self.options["sampler"] == "generator" else None,
                                  real=self.probe_real, fake=fake, history=history, bounds=self.dataset.bounds,
                                  fine=fine, noise_seed=self.probe_seed + PROBE_NOISE_OFFSET, arrows=arrows,
                                  latent=latent, info=details)
@@ -260,10 +283,14 @@ class Run:
         if points_path is not None and saved.get("dataset") == "points":
             saved = {**saved, "points": points_path}
         options = resolve(None, saved)
-        run = cls(options, device=device, dataset=points if options["dataset"] == "points" else None)
+        # a standardised pair's frame is the one saved with its networks, not measured again
+        frame = (energy.config.centre, energy.config.unit) if options["standardise"] else None
+        run = cls(options, device=device, dataset=points if options["dataset"] == "points" else None, frame=frame)
         try:
             run.energy.load_state_dict(energy.state_dict(), strict=True)
             run.generator.load_state_dict(generator.state_dict(), strict=True)
+            if run.state.ema is not None:   # the saved generator is the average: both start from it
+                run.state.ema.model.load_state_dict(generator.state_dict(), strict=True)
         except RuntimeError as e:
             raise CheckpointError(f"{folder}: the weights do not fit the saved options: {e}") from None
         step = config.get("step", 0)
@@ -273,12 +300,13 @@ class Run:
         return run
 
     def save(self, folder: str, metrics: dict | None = None, step: int | None = None) -> None:
-        """Write the pair; `step` is the step its weights come from (default: the current one)."""
+        """Write the pair; `step` is the step its weights come from (default: the current one).
+        With `ema` the generator saved is the average (sampling_generator), the one that samples."""
         extra = {"options": dict(self.options), "data": data_record(self.dataset),
                  "step": self.step if step is None else step}
         if metrics is not None:
             extra["metrics"] = metrics
-        save_pair(folder, self.energy, self.generator, extra)
+        save_pair(folder, self.energy, self.sampling_generator, extra)
 
 
 def _read_history(path: str) -> MetricHistory:

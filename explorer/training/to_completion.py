@@ -28,9 +28,17 @@ def train_to_completion(run: Run, progress: Callable[[int], None] | None = None,
             progress(done)
         if run.warning:
             raise UserInputError(run.warning)
+    # train_seconds (and steps_per_second): every iteration, with `refine` its K Langevin steps on
+    # the negatives, and the progress evaluations (whose samples are refined too)
     seconds = time.perf_counter() - start
     selected_step = run.finish()
+    start = time.perf_counter()
     metrics = run.evaluate(samples=samples, record=False)
+    if run.options["refine"]:
+        # what sampling a refined pair costs: the final evaluation's seconds, refining its samples
+        # included (K energy gradients each). Only then: a timing in every run's metrics would be
+        # one more value that differs between two runs of one seed
+        metrics["evaluate_seconds"] = round(time.perf_counter() - start, 2)
     if selected_step is not None:
         metrics["selected_step"] = selected_step  # the pair kept: best validation NLL
     metrics.update({"train_seconds": round(seconds, 2), "steps": run.step,
