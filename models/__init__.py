@@ -1,11 +1,11 @@
 """The method itself, in torch alone: networks, entropy estimators, training step, checkpoints."""
 from .checkpoint import CheckpointError, load_pair, read_config, save_pair
 from .energy import DeepEnergy, EnergyConfig
-from .entropy import ESTIMATORS, entropy_estimate
+from .entropy import BATCH_ESTIMATORS, ESTIMATORS, NOISY_ESTIMATORS, entropy_estimate
 from .generator import Generator, GeneratorConfig
 from .langevin import LangevinConfig, PersistentSampler, langevin_chain
 from .training import SAMPLERS, TrainConfig, TrainingState, train_step
 
-__all__ = ["CheckpointError", "load_pair", "read_config", "save_pair", "DeepEnergy", "EnergyConfig", "ESTIMATORS",
-           "entropy_estimate", "Generator", "GeneratorConfig", "LangevinConfig", "PersistentSampler",
-           "langevin_chain", "SAMPLERS", "TrainConfig", "TrainingState", "train_step"]
+__all__ = ["CheckpointError", "load_pair", "read_config", "save_pair", "DeepEnergy", "EnergyConfig", "BATCH_ESTIMATORS",
+           "ESTIMATORS", "NOISY_ESTIMATORS", "entropy_estimate", "Generator", "GeneratorConfig", "LangevinConfig",
+           "PersistentSampler", "langevin_chain", "SAMPLERS", "TrainConfig", "TrainingState", "train_step"]
