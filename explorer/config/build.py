@@ -6,7 +6,7 @@ import torch
 
 from explorer.data.datasets import Dataset, make_dataset
 from explorer.errors import UserInputError
-from models import DeepEnergy, EnergyConfig, Generator, GeneratorConfig, LangevinConfig, TrainConfig
+from models import NOISY_ESTIMATORS, DeepEnergy, EnergyConfig, Generator, GeneratorConfig, LangevinConfig, TrainConfig
 
 
 def build_dataset(options: dict) -> Dataset:
@@ -27,7 +27,9 @@ def model_configs(options: dict, data_dim: int) -> tuple[EnergyConfig, Generator
                           # digits live in [-1, 1]: a wide prior would only be a nuisance there
                           use_prior=not images, unit=unit)
     generator = GeneratorConfig(data_dim=data_dim, latent_dim=options["latent_dim"], hidden=options["hidden"],
-                                depth=options["generator_depth"], output="tanh" if images else "linear", unit=unit)
+                                depth=options["generator_depth"], output="tanh" if images else "linear", unit=unit,
+                                # VERA's estimator needs a generator with learned output noise (models/entropy_vera.py)
+                                noise=options["entropy"] in NOISY_ESTIMATORS)
     return energy, generator
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from explorer.config.build import build_dataset, build_models, data_record, pick_device, train_config
-from explorer.config.options import LIVE_SETTINGS, Experiment, as_experiment, resolve
+from explorer.config.options import LIVE_SETTINGS, Experiment, as_experiment, generator_noise, resolve
 from explorer.errors import UserInputError
 from explorer.measures import entropies, evaluation, probes
 from explorer.seeds import PROBE_NOISE_OFFSET, PROBE_OFFSET
@@ -164,6 +164,7 @@ class Run:
         self.state.restore_optimisers(good["optimisers"])
         if good["chains"] is not None:  # diverged chains would break the run again at once
             self.state.langevin.buffer = good["chains"].clone()
+        self.state.estimators.clear()   # and so would a diverged critic: vera's and mi's state start afresh
         self.state.step = good["step"]
         self.history.truncate(good["step"])
         self.paused = True
@@ -180,6 +181,10 @@ class Run:
         from them by the function that built it at the start. Returns whether anything changed."""
         if self.options.live_settings() == options.live_settings():
             return False
+        if generator_noise(self.options) != generator_noise(options):
+            raise UserInputError(f"the estimator cannot change from {self.options['entropy']} to {options['entropy']} "
+                                 "during a run: vera's generator has learned output noise, the others' has not; "
+                                 "press Reset to start a new run")
         self.options = replace(self.options, **options.live_settings())
         self.state.config = train_config(self.options, self.dataset)
         return True
