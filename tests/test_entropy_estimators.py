@@ -109,8 +109,8 @@ def test_vera_score_matches_the_true_score(prior, k):
     true = model.true_score(x)
     relative = float((estimate - true).norm() / true.norm())
     cosine = torch.nn.functional.cosine_similarity(estimate, true, dim=1)
-    # measured (seeds fixed), normal k = 2 / normal k = 4 / uniform: relative 0.05 / 0.13 / 0.07,
-    # cosine 0.998 / 0.93 / 0.999
+    # measured (seeds fixed), normal k = 2 / normal k = 4 / uniform: relative 0.05 / 0.14 / 0.06,
+    # cosine 0.997 / 0.92 / 1.000
     assert relative < 0.2
     if prior == "uniform":   # inside the box the true score is ~0 and its direction noise: the points near an edge
         cosine = cosine[true.norm(dim=1) > true.norm(dim=1).median()]
@@ -136,7 +136,7 @@ def test_vera_entropy_value_is_close_to_the_true_entropy():
     _, log_q = importance_score(model.mean_map, z, x, model.sigma, proposal, rng, learn=False)
     C = model.A @ model.A.T + SIGMA ** 2 * torch.eye(2)
     true = 0.5 * torch.logdet(2 * math.pi * math.e * C)
-    # by Jensen's inequality an over-estimate on average: measured +0.20 nats (of 2.6)
+    # by Jensen's inequality an over-estimate on average: measured +0.21 nats (of 2.6)
     assert 0.0 < float(-log_q.mean() - true) < 0.4
 
 
@@ -160,9 +160,9 @@ def test_vera_gradient_points_along_the_true_entropy_gradient(k):
     grad_A, grad_sigma = surrogate_gradients(model, proposal, rng, A, sigma)
     C_inv = torch.linalg.inv(model.A @ model.A.T + SIGMA ** 2 * torch.eye(2))
     cosine = torch.nn.functional.cosine_similarity(grad_A.flatten(), (C_inv @ model.A).flatten(), dim=0)
-    assert float(cosine) > 0.8                                 # measured 0.99 (k = 2), 0.89 (k = 4)
+    assert float(cosine) > 0.8                                 # measured 0.99 (k = 2), 0.90 (k = 4)
     # dH/dsigma has the right sign, but a proposal centred on the z that made x leaks part of
-    # -eps / sigma into the score: measured 2.1x (k = 2) and 4.4x (k = 4) the true 1.3 and 0.4
+    # -eps / sigma into the score: measured 2.1x (k = 2) and 4.3x (k = 4) the true 1.3 and 0.4
     true_sigma = SIGMA * float(torch.trace(C_inv))
     assert 0 < true_sigma < float(grad_sigma) < 6 * true_sigma
 
@@ -187,7 +187,7 @@ def test_vera_gradient_on_the_uniform_box_matches_the_quadrature():
     true_a = torch.tensor([(box_entropy(aj + h, SIGMA) - box_entropy(aj - h, SIGMA)) / (2 * h)
                            for aj in model.a.tolist()])
     true_sigma = sum((box_entropy(aj, SIGMA + h) - box_entropy(aj, SIGMA - h)) / (2 * h) for aj in model.a.tolist())
-    assert torch.allclose(grad_a, true_a.float(), rtol=0.3), (grad_a, true_a)   # measured 18 % and 7 % under
+    assert torch.allclose(grad_a, true_a.float(), rtol=0.3), (grad_a, true_a)   # measured 17 % and 7 % under
     # sigma's: measured 2.9 against 1.9 (see the Gaussian case's note)
     assert 0 < true_sigma < float(grad_sigma) < 6 * true_sigma
 
