@@ -17,7 +17,20 @@ H(p_G) of a deep generator is intractable, so it is estimated:
   own frame (x - centre) / unit, as E itself sees it (models/energy.py):
       PT = 1 / (N (N - 1)) * sum_{i != j} (s_i . s_j / (|s_i| |s_j|))^2,
   returned as -PT: a diversity bonus, not an entropy (its value is not in nats).
+- "vera" (VERA, Grathwohl et al. 2021; models/entropy_vera.py): the generator gets learned output
+  noise, x = G(z) + sigma * eps, which gives it a density q; the gradient of H(q) comes from the
+  score grad_x log q(x), estimated by importance sampling of the posterior p(z | x):
+      dH/dtheta = -E[grad_x log q(x) . dx/dtheta],  grad_x log q(x) = E_{p(z|x)}[(g(z) - x) / sigma^2].
+  A real entropy gradient; its value is an importance-sampled estimate of H in nats.
+- "mi" (MEG, Kumar et al. 2019; models/entropy_mi.py): H(G(z)) grows with the mutual information
+  between z and x = G(z), estimated by a Jensen-Shannon (Deep InfoMax) critic T(z, x) trained
+  alongside:  I_JS = -[mean softplus(-T(z, x)) + mean softplus(T(z~, x))],  z~ shuffled per
+  coordinate. A bound on a divergence, from -2 log 2 to 0: not in nats.
 - "none": 0, the mode-collapse setting.
+
+batchnorm, knn, pullaway and none read one batch of samples (and the networks) alone
+(entropy_estimate); vera needs the latents that made the batch and a generator with noise, mi
+its critic: the training step calls them (models/training.py, entropy_term).
 """
 from __future__ import annotations
 
@@ -28,7 +41,9 @@ import torch
 from .energy import DeepEnergy
 from .generator import Generator
 
-ESTIMATORS = ("batchnorm", "knn", "pullaway", "none")
+BATCH_ESTIMATORS = ("batchnorm", "knn", "pullaway", "none")   # what entropy_estimate computes from a batch
+ESTIMATORS = BATCH_ESTIMATORS + ("vera", "mi")
+NOISY_ESTIMATORS = ("vera",)   # those that need the generator's output noise (GeneratorConfig.noise)
 LOG_2PI_E = math.log(2.0 * math.pi * math.e)   # a 1-D Gaussian of std s has entropy 0.5 * (LOG_2PI_E + log s^2)
 
 
@@ -78,4 +93,7 @@ def entropy_estimate(name: str, generator: Generator, samples: torch.Tensor, ene
         return -pullaway_term(energy.features(energy.to_network(samples)))
     if name == "none":
         return torch.zeros((), device=samples.device)
+    if name in ESTIMATORS:
+        raise ValueError(f"the {name} estimator needs the latents and the training state: "
+                         "models/training.py entropy_term computes it")
     raise ValueError(f"unknown entropy estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")

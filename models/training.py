@@ -9,6 +9,10 @@ Generator update (minimise KL(p_G || p_E) up to the constant log Z):
 As in the first author's code: one generator step, then one energy step on the same z.
 Optional regularisers of the energy (models/regularisers.py; all 0 / off by default) add to L_E:
     + alpha * mean(E(x_data)^2 + E(x_negative)^2) + gamma * mean |grad_x E(x_data)|^2 + lambda_w * sum W^2
+With a noisy generator the energy step uses the same output noise eps too. The estimators "vera"
+and "mi" hold state of their own (a posterior proposal, a critic), made at their first step in
+the TrainingState, seeded from the run's seed and stepped inside the generator step; it is not
+saved with a pair.
 With `sampler="langevin"` the negatives come from persistent SGLD chains instead, and the
 generator is not used.
 
@@ -32,6 +36,8 @@ from . import compiled_step, regularisers
 from .ema import GeneratorAverage
 from .energy import DeepEnergy
 from .entropy import ESTIMATORS, entropy_estimate
+from .entropy_mi import MutualInformation
+from .entropy_vera import PosteriorProposal, vera_entropy
 from .flat_adam import FlatAdam
 from .generator import Generator
 from .langevin import LangevinConfig, PersistentSampler, refine
@@ -93,8 +99,24 @@ class TrainingState:
             self.langevin = PersistentSampler(config.langevin, energy.config.data_dim, self.rng, device)
         # made once, from the generator as it starts; not rebuilt when the config is (the decay is not live)
         self.ema = GeneratorAverage(generator, config.ema) if config.ema > 0 and config.sampler == "generator" else None
+        self.seed = seed
         self.step = 0
         self.compiled_steps = 0   # iterations the compiled step ran (TrainConfig.compile)
+        self.estimators: dict = {}   # "vera": its PosteriorProposal, "mi": its MutualInformation critic
+
+    def estimator(self, name: str):
+        """The state the estimator `name` keeps between steps (vera's proposal, mi's critic), made
+        the first time it is needed, from the run's seed."""
+        if name not in self.estimators:
+            g = self.generator.config
+            device = next(self.generator.parameters()).device
+            if name == "vera":
+                self.estimators[name] = PosteriorProposal(g.latent_dim, device)
+            elif name == "mi":
+                self.estimators[name] = MutualInformation(g.latent_dim, g.data_dim, g.unit, self.seed, device)
+            else:
+                raise ValueError(f"the {name} estimator keeps no state")
+        return self.estimators[name]
 
     # The optimisers are made at the first step that needs them: a pair that is only looked at
     # never builds one, and keeps its parameters as separate tensors.
@@ -150,12 +172,24 @@ def gradients(loss: torch.Tensor, params: list[torch.Tensor]) -> list[torch.Tens
     return [next(found) if p.requires_grad else None for p in params]
 
 
-def generator_step(state: TrainingState, z: torch.Tensor) -> dict:
-    """L_G = mean E(G(z)) - lambda * H(p_G); steps the generator only."""
+def entropy_term(state: TrainingState, z: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """The configured estimate of H(p_G) for the batch fake = G(z) (models/entropy.py); vera and mi
+    also take one step of their own state (the proposal's std, the critic)."""
+    name = state.config.entropy
+    if name == "vera":
+        return vera_entropy(state.generator, z, fake, state.estimator("vera"), state.rng)
+    if name == "mi":
+        return state.estimator("mi").entropy(z, fake, state.rng)
+    return entropy_estimate(name, state.generator, fake, state.energy)
+
+
+def generator_step(state: TrainingState, z: torch.Tensor, noise: torch.Tensor | None = None) -> dict:
+    """L_G = mean E(G(z)) - lambda * H(p_G); steps the generator only (and vera's or mi's own state).
+    `noise`: the output noise eps of a noisy generator."""
     energy, generator, cfg = state.energy, state.generator, state.config
-    fake = generator(z)
+    fake = generator(z, noise)
     energy_fake = energy(fake).mean()
-    entropy = entropy_estimate(cfg.entropy, generator, fake, energy)
+    entropy = entropy_term(state, z, fake)
     loss = energy_fake - cfg.entropy_weight * entropy
     optimiser = state.opt_generator
     optimiser.step(gradients(loss, optimiser.params))
@@ -230,13 +264,16 @@ def train_step(state: TrainingState, real: torch.Tensor, update: str = "both", l
         state.step += 1
         return metrics
     z = state.generator.sample_latent(real.shape[0], state.rng)
+    # a noisy generator's eps: drawn after z, and only for one, so other runs draw what they always drew
+    noise = state.generator.sample_noise(real.shape[0], state.rng) if state.generator.config.noise else None
     if update != "energy":
-        metrics.update(generator_step(state, z))
+        metrics.update(generator_step(state, z, noise))
         if state.ema is not None:
             state.ema.update(state.generator)   # theta_ema <- d theta_ema + (1 - d) theta
     if update != "generator":
         with torch.no_grad(), frozen_batchnorm_statistics(state.generator):
-            negatives = state.generator(z)  # the same z through the updated generator, as in the author's code
+            # the same z (and eps) through the updated generator, as in the author's code
+            negatives = state.generator(z, noise)
         if cfg.refine:   # x_K: K Langevin steps on E from G(z), the noise from the run's own stream
             negatives = refine(state.energy, negatives, cfg.refine, cfg.langevin.step_size, state.rng)
         metrics.update(energy_step(state, real, negatives))

@@ -141,7 +141,8 @@ def test_learning_rate_change_takes_effect_without_recompiling(compiled_run):
     assert 5e-3 < moved < 0.1                             # one step of about lr = 1e-2
 
 
-@pytest.mark.parametrize("given", [{"entropy": "knn"}, {"sampler": "langevin"}, {"energy_magnitude": 0.1},
+@pytest.mark.parametrize("given", [{"entropy": "knn"}, {"entropy": "vera"}, {"entropy": "mi"}, {"sampler": "langevin"},
+                                   {"energy_magnitude": 0.1},
                                    {"gradient_penalty": 0.1}, {"energy_weight_decay": 1e-4}, {"spectral_norm": True},
                                    {"dataset": "digits", "extractor": "conv", "hidden": 16, "batch_size": 8}])
 def test_an_uncovered_configuration_runs_eager(given, monkeypatch):

@@ -59,8 +59,8 @@ def stock_energy_step(state, real, negatives):   # the energy step before flat A
 def stock_or_flat(monkeypatch):
     """train_step takes the stock steps for a StockState, the flat ones otherwise."""
     flat_generator_step, flat_energy_step = training.generator_step, training.energy_step
-    monkeypatch.setattr(training, "generator_step", lambda state, z: (
-        stock_generator_step if isinstance(state, StockState) else flat_generator_step)(state, z))
+    monkeypatch.setattr(training, "generator_step", lambda state, z, noise=None: (
+        stock_generator_step(state, z) if isinstance(state, StockState) else flat_generator_step(state, z, noise)))
     monkeypatch.setattr(training, "energy_step", lambda state, real, negatives: (
         stock_energy_step if isinstance(state, StockState) else flat_energy_step)(state, real, negatives))
 

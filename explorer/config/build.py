@@ -8,7 +8,7 @@ from explorer.config.options import OPTION_BY_NAME
 from explorer.data.datasets import Dataset, make_dataset
 from explorer.errors import UserInputError
 from explorer.seeds import FRAME_SEED
-from models import DeepEnergy, EnergyConfig, Generator, GeneratorConfig, LangevinConfig, TrainConfig
+from models import NOISY_ESTIMATORS, DeepEnergy, EnergyConfig, Generator, GeneratorConfig, LangevinConfig, TrainConfig
 
 
 def build_dataset(options: dict) -> Dataset:
@@ -86,7 +86,9 @@ def model_configs(options: dict, data_dim: int, frame: Frame | None = None) -> t
                           spectral_norm=bool(options.get("spectral_norm", False)))   # older options: off
     generator = GeneratorConfig(data_dim=data_dim, latent_dim=options["latent_dim"], hidden=options["hidden"],
                                 depth=options["generator_depth"], output="tanh" if images else "linear", unit=unit,
-                                centre=centre)
+                                centre=centre,
+                                # VERA's estimator needs a generator with learned output noise (models/entropy_vera.py)
+                                noise=options["entropy"] in NOISY_ESTIMATORS)
     return energy, generator
 
 

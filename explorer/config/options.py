@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from explorer.data.datasets import DATASET_NAMES
 from explorer.data.mixtures import MAX_MODES, MIXTURE_PARAMETERS, is_square_number
 from explorer.errors import UserInputError
-from models import ESTIMATORS, SAMPLERS
+from models import ESTIMATORS, NOISY_ESTIMATORS, SAMPLERS
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,10 @@ OPTIONS: tuple[Option, ...] = (
                                       "(iris, wine, breast-cancer, diabetes)"),
     Option("sampler", str, "generator", choices=SAMPLERS,
            help="negative samples from the generator (the paper) or from Langevin chains (baseline)"),
-    Option("entropy", str, "batchnorm", choices=ESTIMATORS, help="estimator of the generator's entropy", live=True),
+    Option("entropy", str, "batchnorm", choices=ESTIMATORS, live=True,
+           help="estimator of the generator's entropy: batchnorm (the paper's surrogate), knn, pullaway, none, "
+                "vera (learned output noise + importance-sampled score; a change to or from it needs a new run), "
+                "mi (MEG's mutual-information critic)"),
     Option("entropy_weight", float, 1.0, 0.0, 100.0, help="weight of the entropy term (1 = the paper's KL)", live=True),
     Option("lr_energy", float, 1e-3, 1e-6, 1.0, help="Adam learning rate of the energy", live=True),
     Option("lr_generator", float, 1e-3, 1e-6, 1.0, help="Adam learning rate of the generator", live=True),
@@ -191,8 +194,15 @@ class Experiment(Mapping):
 
     def shapes_differ(self, other: Mapping) -> bool:
         """Does `other` differ in a setting that shapes a run (data, networks, sampler, seed), one
-        that a run cannot take between steps?"""
-        return any(self.get(name) != value for name, value in other.items() if name not in LIVE_SETTINGS)
+        that a run cannot take between steps? The estimator is live, but a change to or from one that
+        gives the generator output noise (vera) changes the generator's network."""
+        return (any(self.get(name) != value for name, value in other.items() if name not in LIVE_SETTINGS)
+                or generator_noise(self) != generator_noise(other))
+
+
+def generator_noise(options: Mapping) -> bool:
+    """Does the generator of these options have learned output noise (the vera estimator's)?"""
+    return options.get("entropy") in NOISY_ESTIMATORS
 
 
 def as_experiment(options: Mapping) -> Experiment:

@@ -24,13 +24,14 @@ import numpy as np
 import torch
 
 from explorer.seeds import ENTROPY_OFFSET
-from models import ESTIMATORS, entropy_estimate
+from models import BATCH_ESTIMATORS, entropy_estimate
 
 ENTROPY_SAMPLES = 10_000     # generator samples per grid estimate (its cost: docs/speed.md)
 FINEST_CELLS = 1024          # cells per side of the finest grid tried; each next one is ~1/sqrt(2) as fine
 MIN_PER_CELL = 8.0           # mean samples per occupied cell the chosen grid must keep
-# each estimator's history key ("none" reports nothing)
-ESTIMATOR_KEYS = {name: f"entropy_{name}" for name in ESTIMATORS if name != "none"}
+# each estimator's history key: those that read one batch ("none" reports nothing; vera and mi need
+# the training state, and report their value as the run's "entropy")
+ESTIMATOR_KEYS = {name: f"entropy_{name}" for name in BATCH_ESTIMATORS if name != "none"}
 # the estimators that read the samples alone: batchnorm reads a generator's BN gammas
 SAMPLE_ESTIMATORS = tuple(name for name in ESTIMATOR_KEYS if name != "batchnorm")
 

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from explorer.config.build import build_dataset, build_models, data_frame, data_record, pick_device, train_config
-from explorer.config.options import LIVE_SETTINGS, Experiment, as_experiment, resolve
+from explorer.config.options import LIVE_SETTINGS, Experiment, as_experiment, generator_noise, resolve
 from explorer.errors import UserInputError
 from explorer.measures import entropies, evaluation, probes
 from explorer.seeds import PROBE_NOISE_OFFSET, PROBE_OFFSET
@@ -185,6 +185,7 @@ class Run:
             self.state.langevin.buffer = good["chains"].clone()
         if good["ema"] is not None:     # and so would an average that took in the diverged weights
             self.state.ema.load_state_dict(copy.deepcopy(good["ema"]))
+        self.state.estimators.clear()   # and so would a diverged critic: vera's and mi's state start afresh
         self.state.step = good["step"]
         self.history.truncate(good["step"])
         self.paused = True
@@ -201,6 +202,10 @@ class Run:
         from them by the function that built it at the start. Returns whether anything changed."""
         if self.options.live_settings() == options.live_settings():
             return False
+        if generator_noise(self.options) != generator_noise(options):
+            raise UserInputError(f"the estimator cannot change from {self.options['entropy']} to {options['entropy']} "
+                                 "during a run: vera's generator has learned output noise, the others' has not; "
+                                 "press Reset to start a new run")
         self.options = replace(self.options, **options.live_settings())
         self.state.config = self._train_config()
         return True

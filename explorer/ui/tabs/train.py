@@ -87,7 +87,9 @@ def create_ui(pretrained_pairs) -> TrainUI:
                                    label="negative samples from",
                                    info=OPTION_BY_NAME["sampler"].help)
         made["entropy"] = gr.Dropdown(list(OPTION_BY_NAME["entropy"].choices), value=initial["entropy"],
-                                      label="entropy estimator", info="batchnorm: the paper's surrogate")
+                                      label="entropy estimator",
+                                      info="batchnorm: the paper's surrogate; vera, mi: its descendants' "
+                                           "(vera adds noise to the generator: a change to or from it needs Reset)")
         made["entropy_weight"] = gr.Slider(0, 5, value=1.0, step=0.05, label="entropy weight",
                                            info="1 = the paper's KL; 0 = no entropy term (collapse)")
         made["lr_energy"] = number("lr_energy", value=initial["lr_energy"])
