@@ -7,7 +7,7 @@ from .generator import Generator, GeneratorConfig
 from .langevin import LangevinConfig, PersistentSampler, langevin_chain, refine
 from .training import SAMPLERS, TrainConfig, TrainingState, train_step
 
-__all__ = ["CheckpointError", "load_pair", "read_config", "save_pair", "DeepEnergy", "EnergyConfig", "BATCH_ESTIMATORS",
-           "ESTIMATORS", "NOISY_ESTIMATORS", "entropy_estimate", "Generator", "GeneratorConfig", "GeneratorAverage",
-           "LangevinConfig", "PersistentSampler", "langevin_chain", "refine", "SAMPLERS", "TrainConfig", "TrainingState",
-           "train_step"]
+__all__ = ["CheckpointError", "load_pair", "read_config", "save_pair", "DeepEnergy", "EnergyConfig",
+           "BATCH_ESTIMATORS", "ESTIMATORS", "NOISY_ESTIMATORS", "entropy_estimate", "Generator", "GeneratorConfig",
+           "GeneratorAverage", "LangevinConfig", "PersistentSampler", "langevin_chain", "refine", "SAMPLERS",
+           "TrainConfig", "TrainingState", "train_step"]
