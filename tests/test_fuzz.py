@@ -19,6 +19,7 @@ from explorer.ui.layout import build_page
 from explorer.ui.tabs import compare as compare_tab
 from explorer.ui.tabs import train as train_tab
 from explorer.ui.tabs import views as views_tab
+from models import ESTIMATORS
 
 EXPECTED = expected_errors()
 ANY = st.one_of(
@@ -30,7 +31,7 @@ ANY = st.one_of(
 VALID = {"dataset": st.sampled_from(["ring", "grid", "moons", "spirals", "digits"]), "modes": st.integers(1, 30),
          "radius": st.floats(0.1, 10), "spacing": st.floats(0.1, 10), "std": st.floats(0.01, 2),
          "sampler": st.sampled_from(["generator", "langevin"]),
-         "entropy": st.sampled_from(["batchnorm", "knn", "pullaway", "none"]), "entropy_weight": st.floats(0, 100),
+         "entropy": st.sampled_from(list(ESTIMATORS)), "entropy_weight": st.floats(0, 100),
          "lr_energy": st.floats(1e-6, 1), "lr_generator": st.floats(1e-6, 1), "batch_size": st.integers(2, 64),
          "hidden": st.integers(4, 32), "energy_hidden": st.integers(0, 32), "latent_dim": st.integers(1, 16),
          "steps": st.integers(300, 10**6), "seed": st.integers(0, 2**31 - 1)}
