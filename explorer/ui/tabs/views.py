@@ -9,6 +9,7 @@ import gradio as gr
 
 from explorer.figures import views as view_figures
 from explorer.page import views
+from explorer.config.options import OPTION_BY_NAME
 from explorer.page.controls import status_markdown, whole_number
 from explorer.page.state import PageState
 from explorer.ui.guard import guarded
@@ -84,6 +85,11 @@ def create_ui() -> ViewsUI:
                    colour_by, embed_button, embedding_plot)
 
 
+def view_seed(seed) -> int:
+    """The views' seed, within the bounds of every seed (numpy refuses a negative one)."""
+    return whole_number(seed, "seed", 0, int(OPTION_BY_NAME["seed"].high))
+
+
 def shown(page: Page, state: PageState, plot: gr.HTML, figure, note: str) -> dict:
     return {plot: figure.to_json(), page.status: status_markdown(state.live.latest()[0], note), page.state: state}
 
@@ -92,7 +98,7 @@ def shown(page: Page, state: PageState, plot: gr.HTML, figure, note: str) -> dic
 @guarded()
 def draw_gallery(page: Page, state: PageState, size, seed, sort, progress=gr.Progress()):
     started = time.perf_counter()
-    figure = views.gallery(state.live, state.views, whole_number(size, "samples"), whole_number(seed, "seed"),
+    figure = views.gallery(state.live, state.views, whole_number(size, "samples"), view_seed(seed),
                            bool(sort))
     return shown(page, state, page.views.gallery_plot, figure, f"gallery in {time.perf_counter() - started:.2f} s")
 
@@ -106,7 +112,7 @@ def draw_interpolation(page: Page, state: PageState, endpoints, first, second, s
                        progress=gr.Progress()):
     started = time.perf_counter()
     figure = views.interpolation(state.live, state.views, endpoints, whole_number(first, "sample #"),
-                                 whole_number(second, "sample #"), whole_number(seed, "seed"),
+                                 whole_number(second, "sample #"), view_seed(seed),
                                  whole_number(steps, "steps"), method)
     return shown(page, state, page.views.interpolation_plot, figure,
                  f"interpolation in {time.perf_counter() - started:.2f} s")
