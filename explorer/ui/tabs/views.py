@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from explorer.config.options import OPTION_BY_NAME
 from explorer.figures import views as view_figures
 from explorer.page import views
-from explorer.config.options import OPTION_BY_NAME
 from explorer.page.controls import status_markdown, whole_number
 from explorer.page.state import PageState
 from explorer.ui.guard import guarded
