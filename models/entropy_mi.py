@@ -12,7 +12,7 @@ and the estimate is I_JS = -L_JS: from -2 log 2 (x tells nothing of z) up toward
 bound on a Jensen-Shannon divergence, not the mutual information in nats, so its scale, and the
 entropy weight that balances it against the energy, are not the paper's KL.
 
-The critic T is a small MLP on (z, x / unit), with its own Adam, trained each iteration inside the
+The critic T is a small MLP on (z, (x - centre) / unit), with its own Adam, trained each iteration inside the
 generator's step: one step on L_JS of the batch (x held fixed), then the generator's entropy term
 is -L_JS of the same pairs under the updated critic, whose gradient reaches x. As in MEG, the
 critic and the generator both maximise I_JS. The critic is seeded from the run's seed
@@ -60,20 +60,20 @@ def js_loss(critic: Critic, z: torch.Tensor, negatives: torch.Tensor, x: torch.T
 class MutualInformation:
     """The critic and its optimiser, as a run's training state holds them."""
 
-    def __init__(self, latent_dim: int, data_dim: int, unit: float, seed: int, device,
+    def __init__(self, latent_dim: int, data_dim: int, to_network, seed: int, device,
                  hidden: int = CRITIC_HIDDEN, lr: float = CRITIC_LR):
         with torch.random.fork_rng(devices=[]):   # seeded weights, without touching the global stream
             torch.manual_seed(seed + CRITIC_SEED_OFFSET)
             self.critic = Critic(latent_dim, data_dim, hidden)
         self.critic.to(device)
-        self.unit = unit
+        self.to_network = to_network   # data units -> the generator's frame (centre, unit), where T reads x
         self.optimiser = torch.optim.Adam(self.critic.parameters(), lr=lr, betas=CRITIC_BETAS)
 
     def entropy(self, z: torch.Tensor, x: torch.Tensor, rng: torch.Generator | None,
                 learn: bool = True) -> torch.Tensor:
         """I_JS of the batch (z, x = G(z)) under the critic after one step of it (learn); differentiable in x."""
         z = z.detach()
-        y = x / self.unit if self.unit != 1.0 else x
+        y = self.to_network(x)
         negatives = shuffle_per_dimension(z, rng)
         if learn:
             loss = js_loss(self.critic, z, negatives, y.detach())

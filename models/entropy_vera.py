@@ -138,7 +138,7 @@ def vera_entropy(generator, z: torch.Tensor, x: torch.Tensor, proposal: Posterio
     if not generator.config.noise:
         raise ValueError("the vera estimator needs a generator with output noise (GeneratorConfig.noise)")
     unit = generator.config.unit
-    y = x / unit if unit != 1.0 else x
+    y = generator.to_network(x)   # g(z') + sigma * eps lives in the network's frame: centred and scaled
     score, log_q = importance_score(generator.mean_map_at(z), z, y, generator.sigma(), proposal, rng,
                                     samples, learn)
     surrogate = -(score * y).sum(dim=1).mean()                                   # H_s: gradient dH/dtheta

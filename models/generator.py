@@ -75,6 +75,14 @@ class Generator(nn.Module):
         if config.noise:   # made after the net, and drawing nothing: the net's initial weights are as without
             self.log_sigma = nn.Parameter(torch.full((config.data_dim,), math.log(SIGMA_INIT - SIGMA_FLOOR)))
 
+    def to_network(self, x: torch.Tensor) -> torch.Tensor:
+        """(x - centre) / unit: a sample in data units back into the network's frame (forward, undone)."""
+        if self.config.centre is not None:
+            x = x - self.centre
+        if self.config.unit != 1.0:
+            x = x / self.config.unit
+        return x
+
     def sigma(self) -> torch.Tensor:
         """The output noise's standard deviation per dimension, in the network's units (noise only)."""
         return SIGMA_FLOOR + self.log_sigma.exp()

@@ -113,7 +113,8 @@ class TrainingState:
             if name == "vera":
                 self.estimators[name] = PosteriorProposal(g.latent_dim, device)
             elif name == "mi":
-                self.estimators[name] = MutualInformation(g.latent_dim, g.data_dim, g.unit, self.seed, device)
+                to_network = self.generator.to_network
+                self.estimators[name] = MutualInformation(g.latent_dim, g.data_dim, to_network, self.seed, device)
             else:
                 raise ValueError(f"the {name} estimator keeps no state")
         return self.estimators[name]

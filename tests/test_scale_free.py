@@ -15,7 +15,7 @@ from explorer.data.datasets import make_dataset
 from explorer.errors import UserInputError
 from explorer.pairs.catalogue import PAIRS_DIR
 from explorer.training.run import Run
-from models import EnergyConfig, Generator, GeneratorAverage, GeneratorConfig, load_pair, refine
+from models import CheckpointError, EnergyConfig, Generator, GeneratorAverage, GeneratorConfig, load_pair, refine
 
 RING = {"dataset": "ring", "batch_size": 64, "hidden": 32}
 
@@ -123,6 +123,42 @@ def test_a_standardised_pair_saves_and_loads_its_frame(tmp_path):
     loaded = Run.from_checkpoint(folder)
     assert loaded.network_frame == run.network_frame
     np.testing.assert_array_equal(loaded.samples(200, 1), run.samples(200, 1))
+
+
+def test_a_pair_whose_frame_disagrees_with_its_options_is_refused(tmp_path):
+    run = trained(30, radius=5.0, std=0.2, standardise=True)
+    folder = str(tmp_path / "pair")
+    run.save(folder)
+    path = os.path.join(folder, "config.json")
+    config = json.loads(open(path).read())
+    config["options"]["standardise"] = False   # the centre is no weight: strict loading alone would drop it
+    config["options"]["unit"] = config["energy"]["unit"]
+    open(path, "w").write(json.dumps(config))
+    with pytest.raises(CheckpointError, match="do not match"):
+        Run.from_checkpoint(folder)
+
+
+def test_a_huge_number_in_a_frame_is_a_clear_error():
+    with pytest.raises(ValueError, match="centre"):
+        EnergyConfig(centre=[10**400, 0])
+
+
+def test_the_estimators_read_samples_in_the_generators_frame():
+    """vera's score and mi's critic see (x - centre) / unit: a shifted, scaled frame changes nothing."""
+    from models.entropy_vera import PosteriorProposal, vera_entropy
+    plain = Generator(GeneratorConfig(hidden=8, noise=True))
+    moved = Generator(GeneratorConfig(hidden=8, noise=True, centre=(5.0, -3.0), unit=2.0))
+    moved.load_state_dict(plain.state_dict())
+    z = plain.sample_latent(64, torch.Generator().manual_seed(0))
+    eps = plain.sample_noise(64, torch.Generator().manual_seed(1))
+    values = []
+    for generator in (plain, moved):
+        x = generator(z, eps)
+        value = vera_entropy(generator, z, x, PosteriorProposal(4, "cpu"), torch.Generator().manual_seed(2),
+                             learn=False)
+        values.append(float(value))
+        np.testing.assert_allclose(generator.to_network(x).detach(), plain(z, eps).detach(), atol=1e-5)
+    assert values[1] == pytest.approx(values[0] + 2 * np.log(2.0), abs=1e-3)   # H(2 x + c) = H(x) + d log 2
 
 
 def test_a_frame_in_a_config_is_checked():
@@ -302,8 +338,8 @@ def test_recorded_study_runs_keep_their_keys():
     records = [json.loads(line) for path in sorted(PAIRS_DIR.parent.glob("studies/*/runs.jsonl"))
                for line in path.read_text().splitlines() if line.strip()]
     assert records
+    assert any("standardise" not in record["options"] for record in records)   # some made before it existed
     for record in records:
-        assert "standardise" not in record["options"]
         options = dict(resolve(None, {k: v for k, v in record["options"].items() if v is not None}))
         samples = int(record["key"].rsplit("samples", 1)[1])
         task = Task(record["configuration"], record["method"], record["seed"], options, samples,

@@ -78,7 +78,8 @@ OPTIONS: tuple[Option, ...] = (
                 "energy's loss (IGEBM, JEM); 0 = off", live=True),
     Option("gradient_penalty", float, 0.0, 0.0, 1000.0,
            help="gamma of the gradient penalty gamma * mean |grad_x E(data)|^2, added to the energy's loss "
-                "(MEG); 0 = off", live=True),
+                "(MEG), the gradient in data units (so its effect scales as 1 / unit^2 with --standardise); 0 = off",
+           live=True),
     Option("energy_weight_decay", float, 0.0, 0.0, 1.0,
            help="lambda of an L2 penalty lambda * sum w^2 over the weights of the energy's Linear and Conv layers "
                 "(not their biases, nor the prior's sigma and b), added to the energy's loss (the first author's "

@@ -291,6 +291,9 @@ class Run:
         # a standardised pair's frame is the one saved with its networks, not measured again
         frame = (energy.config.centre, energy.config.unit) if options["standardise"] else None
         run = cls(options, device=device, dataset=points if options["dataset"] == "points" else None, frame=frame)
+        if run.energy.config != energy.config or run.generator.config != generator.config:
+            # the frame (centre) is not among the weights: a config that disagrees with its options is refused
+            raise CheckpointError(f"{folder}: the networks in config.json do not match its training options")
         try:
             run.energy.load_state_dict(energy.state_dict(), strict=True)
             run.generator.load_state_dict(generator.state_dict(), strict=True)
