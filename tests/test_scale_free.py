@@ -156,7 +156,7 @@ def test_the_estimators_read_samples_in_the_generators_frame():
         x = generator(z, eps)
         value = vera_entropy(generator, z, x, PosteriorProposal(4, "cpu"), torch.Generator().manual_seed(2),
                              learn=False)
-        values.append(float(value))
+        values.append(float(value.detach()))
         np.testing.assert_allclose(generator.to_network(x).detach(), plain(z, eps).detach(), atol=1e-5)
     assert values[1] == pytest.approx(values[0] + 2 * np.log(2.0), abs=1e-3)   # H(2 x + c) = H(x) + d log 2
 
