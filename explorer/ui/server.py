@@ -18,6 +18,7 @@ from explorer.command_line import set_threads
 from explorer.figures import frame as figures
 from explorer.page.state import PageState
 from explorer.training.capacity import NewPagesFirst
+from explorer.ui import static
 from explorer.ui.layout import build_page
 from explorer.ui.page import Page
 from explorer.ui.plot_view import FIRST_VIEW_MARK, FIRST_VIEWS, PLOTLY_HEAD
@@ -41,7 +42,8 @@ def main() -> None:
     page = build_page()
     page.blocks.queue(default_concurrency_limit=None).launch(
         share=args.share, inbrowser=not (os.environ.get("SPACE_ID") or os.environ.get("ENERGYLAB_NO_BROWSER")),
-        theme=gr.themes.Soft(), head=PLOTLY_HEAD, show_error=False, max_file_size=MAX_UPLOAD_BYTES,
+        theme=gr.themes.Soft(), css=static.text("page.css"), head=PLOTLY_HEAD, show_error=False,
+        max_file_size=MAX_UPLOAD_BYTES,
         prevent_thread_lock=True,
         app_kwargs={"middleware": [Middleware(NewPagesFirst)]})   # a new visitor's page before other runs' chunks
     warm_up(page)
