@@ -104,6 +104,16 @@ def frame_dict(config) -> dict:
     return values
 
 
+def into_frame(network: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """(x - centre) / unit for a network whose config has `centre` (held as its `centre` buffer) and
+    `unit`: data units -> its frame. The energy's input and the generator's output, undone."""
+    if network.config.centre is not None:
+        x = x - network.centre
+    if network.config.unit != 1.0:
+        x = x / network.config.unit
+    return x
+
+
 def check_depth(config) -> None:
     if config.depth > MAX_DEPTH:
         raise ValueError(f"depth must be at most {MAX_DEPTH}, got {config.depth}")
@@ -164,11 +174,7 @@ class DeepEnergy(nn.Module):
         """(x - centre) / unit: data units -> the network's frame, so that data spread over +-4 (or
         centred far from the origin) reaches the network near +-1, where its initial weights put
         their kinks (centre None and unit 1: x itself, unchanged)."""
-        if self.config.centre is not None:
-            x = x - self.centre
-        if self.config.unit != 1.0:
-            x = x / self.config.unit
-        return x
+        return into_frame(self, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # E(x) = E'((x - centre) / unit): a fixed change of frame

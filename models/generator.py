@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .energy import check_centre, check_depth, check_positive_ints, check_unit, frame_dict
+from .energy import check_centre, check_depth, check_positive_ints, check_unit, frame_dict, into_frame
 
 
 @dataclass
@@ -77,11 +77,7 @@ class Generator(nn.Module):
 
     def to_network(self, x: torch.Tensor) -> torch.Tensor:
         """(x - centre) / unit: a sample in data units back into the network's frame (forward, undone)."""
-        if self.config.centre is not None:
-            x = x - self.centre
-        if self.config.unit != 1.0:
-            x = x / self.config.unit
-        return x
+        return into_frame(self, x)
 
     def sigma(self) -> torch.Tensor:
         """The output noise's standard deviation per dimension, in the network's units (noise only)."""
