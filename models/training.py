@@ -16,12 +16,15 @@ saved with a pair.
 With `sampler="langevin"` the negatives come from persistent SGLD chains instead, and the
 generator is not used.
 
-Two remedies of the paper's descendants, both off by default:
+Remedies, all off by default:
 - `refine` = K > 0 (CoopNets, models/langevin.py refine): the energy's negatives are G(z) moved by K
   Langevin steps on E,  L_E = mean E(x_data) - mean E(x_K),  x_0 = G(z). The generator's own
   update is unchanged (its KL with the entropy term, on its own samples): CoopNets' generator
   regresses onto x_K instead, |G(z) - x_K|^2, with no entropy term, and that is exactly the term
   that keeps this method from collapsing, so it is not taken over.
+- `importance` = power > 0 (models/importance.py): the negatives' term of L_E weighted towards
+  p_E,  L_E = mean E(x_data) - sum_i w_i E(x'_i),  w_i ∝ (exp(-E(x'_i)) / q_kNN(x'_i))^power, so that
+  the wells' depths follow the data's mode weights. A third remedy, this project's own.
 - `ema` = decay > 0 (models/ema.py): an average of the generator's weights, updated after every
   generator step and used to sample, never to train.
 """
@@ -40,6 +43,7 @@ from .entropy_mi import MutualInformation
 from .entropy_vera import PosteriorProposal, vera_entropy
 from .flat_adam import FlatAdam
 from .generator import Generator
+from .importance import negative_weights
 from .langevin import LangevinConfig, PersistentSampler, refine
 from .regularisers import REGULARISERS
 
@@ -60,6 +64,7 @@ class TrainConfig:
     energy_weight_decay: float = 0.0  # lambda of the L2 on the energy's Linear/Conv weights (0: off)
     refine: int = 0                 # Langevin steps on the generator's samples before the energy sees them (CoopNets)
     ema: float = 0.0                # decay of the generator's weight average (models/ema.py); 0: none
+    importance: float = 0.0         # power of the negatives' importance weights (models/importance.py); 0: plain mean
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
     def __post_init__(self):
@@ -71,6 +76,9 @@ class TrainConfig:
             raise ValueError(f"unknown entropy estimator {self.entropy!r}; choose one of {', '.join(ESTIMATORS)}")
         if isinstance(self.refine, bool) or not isinstance(self.refine, int) or self.refine < 0:
             raise ValueError(f"refine must be a whole number of steps, got {self.refine!r}")
+        if isinstance(self.importance, bool) or not isinstance(self.importance, (int, float)) \
+                or not 0.0 <= self.importance <= 1.0:
+            raise ValueError(f"importance must be a power from 0 to 1, got {self.importance!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be a decay from 0 to below 1, got {self.ema!r}")
         for name in REGULARISERS:
@@ -209,7 +217,12 @@ def energy_step(state: TrainingState, real: torch.Tensor, negatives: torch.Tenso
     if cfg.gradient_penalty > 0:
         real = real.detach().requires_grad_(True)   # grad_x E at the data
     energies = energy(torch.cat([real, negatives.detach()]))  # one pass over both halves
-    energy_real, energy_fake = energies[:n].mean(), energies[n:].mean()
+    energy_real = energies[:n].mean()
+    if cfg.importance > 0:   # E_{p_E}[E(x')] by self-normalised importance weights (models/importance.py)
+        weights = negative_weights(negatives, energies[n:], cfg.importance)
+        energy_fake = (weights * energies[n:]).sum()
+    else:
+        energy_fake = energies[n:].mean()
     loss = energy_real - energy_fake
     penalties = {}
     if cfg.energy_magnitude > 0:

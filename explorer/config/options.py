@@ -96,6 +96,10 @@ OPTIONS: tuple[Option, ...] = (
            help="generator sampler: Langevin steps on E (step size --langevin-step-size) that refine each generator "
                 "sample, as CoopNets does: the energy's negatives in training and the samples of a trained pair; "
                 "0 = off"),
+    Option("importance", float, 0.0, 0.0, 1.0,
+           help="generator sampler: weight the energy's negatives towards p_E by self-normalised importance "
+                "weights (exp(-E) over the negatives' nearest-neighbour density) raised to this power, so the "
+                "wells' depths follow the data's mode weights; 1 = the plain estimate, 0 = off", live=True),
     Option("ema", float, 0.0, 0.0, 0.9999,
            help="generator sampler: decay of an exponential moving average of the generator's weights, which "
                 "samples, evaluates and is drawn (the trained generator still trains) and is saved as the pair's "
@@ -170,6 +174,7 @@ class Experiment(Mapping):
     langevin_steps: int
     langevin_step_size: float
     refine: int
+    importance: float
     ema: float
     steps: int
     seed: int
@@ -302,7 +307,7 @@ def resolve(preset: Mapping | None = None, given: Mapping | None = None) -> Expe
                                  "(--standardise takes it from the data)")
         options["unit"] = None
     if options["sampler"] != "generator":
-        named = [OPTION_BY_NAME[name].flag for name in ("refine", "ema") if options[name]]
+        named = [OPTION_BY_NAME[name].flag for name in ("refine", "importance", "ema") if options[name]]
         if named:
             raise UserInputError(f"{' and '.join(named)} apply to the generator sampler only")
     return Experiment(**options)

@@ -1,0 +1,45 @@
+"""Importance weights for the energy's negatives: the model expectation of the energy's gradient
+taken under p_E, not under whatever distribution the negatives happen to have.
+
+The energy's maximum-likelihood gradient needs samples of p_E (models/training.py):
+    d/dtheta -log p_E(x) = dE(x)/dtheta - E_{x'~p_E}[dE(x')/dtheta].
+The negatives x'_i come from the generator (refined or not), with some density q. Where q puts
+the same mass on every mode as the data do, L_E does not see how deep each well is: the data's
+pull down and the negatives' push up cancel mode by mode whatever the wells' depths, so the
+depths drift and p_E ends up with its mass on a few modes (the remedies study's weight errors).
+Self-normalised importance sampling corrects the expectation:
+    E_{p_E}[f] ~ sum_i w_i f(x'_i),   w_i = u_i / sum_j u_j,   u_i = p_E(x'_i) / q(x'_i) = exp(-E(x'_i)) / (Z q(x'_i)),
+Z cancelling in the normalisation. q is unknown (G is an implicit sampler), so it is estimated
+from the batch itself by its k-nearest-neighbour density, as the knn entropy does:
+    q(x'_i) ~ k / (N V_d r_k(x'_i)^d)   =>   log u_i = -E(x'_i) + d log r_k(x'_i) + const.
+A deeper well now draws larger weights on the negatives in it, and so a larger push up: the
+depths are held to the data's mode weights.
+The weights are tempered, u_i^power with power in (0, 1]: 1 is the estimate above; below 1 it
+leans towards the plain mean (power 0). The batch's estimate is noisy, a few negatives carry most
+of the weight, and those in a flat plateau between modes, where exp(-E) is small, carry almost
+none, so nothing would push the plateau up; tempering keeps some pressure on every negative.
+"""
+from __future__ import annotations
+
+import torch
+
+NEIGHBOURS = 5   # k of the density estimate: larger smooths q (biased at peaks), smaller is noisier
+
+
+def negative_weights(negatives: torch.Tensor, energies: torch.Tensor, power: float,
+                     k: int = NEIGHBOURS) -> torch.Tensor:
+    """Self-normalised weights w_i ∝ (exp(-E(x'_i)) r_k(x'_i)^d)^power of the N negatives (N, d),
+    their energies (N,), detached; they sum to 1. power 0 gives the plain mean's 1 / N."""
+    x = negatives.detach()
+    n, d = x.shape
+    if n < 2:
+        return torch.ones(n, dtype=energies.dtype, device=energies.device)
+    k = min(k, n - 1)
+    with torch.no_grad():
+        # centred, and without the mm shortcut: float32 loses a tight cluster's distances (as knn_entropy)
+        centred = x - x.mean(dim=0)
+        dist = torch.cdist(centred, centred, compute_mode="donot_use_mm_for_euclid_dist")
+        dist = dist + torch.diag(torch.full((n,), float("inf"), device=x.device, dtype=x.dtype))
+        r_k = dist.topk(k, dim=1, largest=False).values[:, -1]
+        log_u = -energies.detach() + d * torch.log(r_k.to(energies.dtype) + 1e-12)
+        return torch.softmax(power * log_u, dim=0)

@@ -1,0 +1,116 @@
+"""The negatives' importance weights (models/importance.py) against known answers, the energy step
+that uses them against its formula, and the option's plumbing (bounds, live change, compile, study keys)."""
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from explorer.config.options import resolve
+from explorer.config.presets import preset_options
+from explorer.errors import UserInputError
+from explorer.studies.spec import load_study
+from explorer.train import parse_args
+from explorer.training.run import Run
+from models import DeepEnergy, EnergyConfig, Generator, GeneratorConfig, TrainConfig, training
+from models.compiled_step import uncovered
+from models.importance import negative_weights
+
+
+def ring(**given):
+    return resolve(preset_options("ring"), {"steps": 300, "batch_size": 64, **given})
+
+
+def gaussian_draws(n, std, seed, shift=(0.0, 0.0)):
+    g = torch.Generator().manual_seed(seed)
+    return (std * torch.randn(n, 2, generator=g, dtype=torch.float64) + torch.tensor(shift, dtype=torch.float64))
+
+
+# ----------------------------------------------------------------------------- known answers
+
+
+def test_weights_turn_draws_from_a_wide_gaussian_into_moments_of_the_narrow_one():
+    # q = N(0, 2^2 I), E(x) = |x|^2 / 2, so p_E = N(0, I): E_pE |x|^2 = 2, E_q |x|^2 = 8
+    x = gaussian_draws(4000, 2.0, seed=0)
+    energies = 0.5 * x.square().sum(1)
+    w = negative_weights(x, energies, power=1.0)
+    assert w.sum().item() == pytest.approx(1.0) and (w >= 0).all()
+    assert (w * x.square().sum(1)).sum().item() == pytest.approx(2.0, abs=0.3)
+    plain = negative_weights(x, energies, power=0.0)
+    assert torch.allclose(plain, torch.full_like(plain, 1 / 4000))
+    assert (plain * x.square().sum(1)).sum().item() == pytest.approx(8.0, abs=0.5)
+
+
+def test_weights_give_a_deeper_well_its_share_of_the_mass():
+    # negatives: half in each of two far-apart modes; p_E: the same modes, weights 0.9 and 0.1
+    a, b = gaussian_draws(1000, 0.1, seed=1, shift=(-3.0, 0.0)), gaussian_draws(1000, 0.1, seed=2, shift=(3.0, 0.0))
+    x = torch.cat([a, b])
+    log_density = lambda centre: -((x - torch.tensor(centre, dtype=x.dtype)).square().sum(1)) / (2 * 0.01)  # noqa: E731
+    energies = -torch.logaddexp(math.log(0.9) + log_density((-3.0, 0.0)), math.log(0.1) + log_density((3.0, 0.0)))
+    w = negative_weights(x, energies, power=1.0)
+    assert w[:1000].sum().item() == pytest.approx(0.9, abs=0.05)
+    # tempered: between the plain half and the full correction
+    half = negative_weights(x, energies, power=0.5)[:1000].sum().item()
+    assert 0.55 < half < 0.85
+
+
+def test_the_energy_step_takes_the_weighted_mean_of_the_negatives():
+    torch.manual_seed(0)
+    energy = DeepEnergy(EnergyConfig(hidden=8, experts=4))
+    generator = Generator(GeneratorConfig(hidden=8, latent_dim=2))
+    state = training.TrainingState(energy, generator, TrainConfig(importance=0.7), seed=0)
+    real, negatives = torch.randn(32, 2), 2 * torch.randn(32, 2)
+    # the expected gradient, from the formula: L_E = mean E(real) - sum_i w_i E(neg_i), w held fixed
+    weights = negative_weights(negatives, energy(negatives).detach(), 0.7)
+    expected_loss = energy(real).mean() - (weights * energy(negatives)).sum()
+    expected = torch.autograd.grad(expected_loss, list(energy.parameters()))
+    before = [p.detach().clone() for p in energy.parameters()]
+    seen = {}
+    original = state.opt_energy.step
+    state.opt_energy.step = lambda grads: seen.setdefault("grads", grads) and original(grads)
+    metrics = training.energy_step(state, real, negatives)
+    assert metrics["loss_energy"].item() == pytest.approx(expected_loss.item(), rel=1e-5)
+    for got, want in zip(seen["grads"], expected, strict=True):
+        assert torch.allclose(got, want, atol=1e-6)
+    assert any(not torch.equal(b, p) for b, p in zip(before, energy.parameters(), strict=True))
+
+
+# ----------------------------------------------------------------------------- the option
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, "heavy"])
+def test_out_of_bounds_powers_are_refused_naming_the_flag(value):
+    with pytest.raises(UserInputError, match="--importance"):
+        resolve(None, {"importance": value})
+    with pytest.raises(ValueError):
+        TrainConfig(importance=-1.0)
+
+
+def test_the_command_line_reads_it_and_the_langevin_sampler_refuses_it():
+    assert parse_args(["--importance", "0.5"]).importance == 0.5
+    assert Run(ring(importance=0.5, steps=1)).state.config.importance == 0.5
+    with pytest.raises(UserInputError, match="--importance"):
+        resolve(None, {"sampler": "langevin", "importance": 0.5})
+
+
+def test_it_changes_live_and_the_compiled_step_declines_it():
+    run = Run(ring(steps=10))
+    run.advance(2)
+    run.update_settings(importance=0.5)
+    assert run.state.config.importance == 0.5
+    run.advance(2)
+    assert "importance" in uncovered(Run(ring(compile=True, importance=0.5)).state)
+
+
+def test_study_keys_leave_it_out_at_its_default():
+    task = load_study("smoke").tasks[0]
+    assert "importance" in task.options and task.options["importance"] == 0.0
+    assert replace(task, options={**task.options, "importance": 0.5}).key != task.key
+
+
+def test_a_short_ring_run_with_weighted_negatives_stays_finite():
+    run = Run(ring(importance=0.5, entropy="knn", standardise=True))
+    assert run.advance(300) == 300 and run.warning is None
+    for tensor in [*run.energy.state_dict().values(), *run.generator.state_dict().values()]:
+        assert torch.isfinite(tensor.float()).all()
+    assert math.isfinite(run.evaluate(samples=500, resolution=100, record=False, weights=False)["nll"])
