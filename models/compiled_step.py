@@ -141,8 +141,8 @@ def uncovered(state, update: str = "both") -> str | None:
         return f"{cfg.sampler} sampler"
     if cfg.entropy not in COVERED_ENTROPIES:
         return f"{cfg.entropy} entropy"
-    if cfg.importance:
-        return "importance-weighted negatives"
+    if cfg.importance or cfg.uniform_negatives:
+        return "importance-weighted or uniform negatives"
     if cfg.refine:
         return "refined negatives (Langevin steps)"   # the weight average (ema) is updated outside: covered
     if not state.generator.training:

@@ -18,6 +18,11 @@ The weights are tempered, u_i^power with power in (0, 1]: 1 is the estimate abov
 leans towards the plain mean (power 0). The batch's estimate is noisy, a few negatives carry most
 of the weight, and those in a flat plateau between modes, where exp(-E) is small, carry almost
 none, so nothing would push the plateau up; tempering keeps some pressure on every negative.
+
+The same weights, untempered, turn the generator into a sampler of p_E (`resample`, sampling-
+importance-resampling, Rubin 1988): draw M n candidates from G, keep n of them drawn with
+probability w_i. A candidate in a bridge between modes, where G puts mass and p_E does not, is
+rarely kept, and modes get p_E's weights instead of G's, as far as G reaches them.
 """
 from __future__ import annotations
 
@@ -26,20 +31,42 @@ import torch
 NEIGHBOURS = 5   # k of the density estimate: larger smooths q (biased at peaks), smaller is noisier
 
 
+ROWS = 256   # candidates a block when measuring neighbour distances: memory ROWS x N, not N x N
+
+
+def log_density_ratio(x: torch.Tensor, energies: torch.Tensor, k: int = NEIGHBOURS) -> torch.Tensor:
+    """log(exp(-E(x_i)) / q(x_i)) up to a constant, q the kNN density of the points x (N, d) themselves:
+    -E(x_i) + d log r_k(x_i), r_k the distance to the k-th nearest other point. No gradients."""
+    n, d = x.shape
+    k = min(k, n - 1)
+    with torch.no_grad():
+        # centred, and without the mm shortcut: float32 loses a tight cluster's distances (as knn_entropy)
+        centred = x.detach() - x.detach().mean(dim=0)
+        r_k = torch.empty(n, dtype=centred.dtype, device=x.device)
+        for start in range(0, n, ROWS):
+            block = torch.cdist(centred[start:start + ROWS], centred, compute_mode="donot_use_mm_for_euclid_dist")
+            rows = torch.arange(block.shape[0], device=x.device)
+            block[rows, rows + start] = float("inf")   # not its own neighbour
+            r_k[start:start + ROWS] = block.topk(k, dim=1, largest=False).values[:, -1]
+        return -energies.detach() + d * torch.log(r_k.to(energies.dtype) + 1e-12)
+
+
 def negative_weights(negatives: torch.Tensor, energies: torch.Tensor, power: float,
                      k: int = NEIGHBOURS) -> torch.Tensor:
     """Self-normalised weights w_i ∝ (exp(-E(x'_i)) r_k(x'_i)^d)^power of the N negatives (N, d),
     their energies (N,), detached; they sum to 1. power 0 gives the plain mean's 1 / N."""
-    x = negatives.detach()
-    n, d = x.shape
+    n = negatives.shape[0]
     if n < 2:
         return torch.ones(n, dtype=energies.dtype, device=energies.device)
-    k = min(k, n - 1)
-    with torch.no_grad():
-        # centred, and without the mm shortcut: float32 loses a tight cluster's distances (as knn_entropy)
-        centred = x - x.mean(dim=0)
-        dist = torch.cdist(centred, centred, compute_mode="donot_use_mm_for_euclid_dist")
-        dist = dist + torch.diag(torch.full((n,), float("inf"), device=x.device, dtype=x.dtype))
-        r_k = dist.topk(k, dim=1, largest=False).values[:, -1]
-        log_u = -energies.detach() + d * torch.log(r_k.to(energies.dtype) + 1e-12)
-        return torch.softmax(power * log_u, dim=0)
+    return torch.softmax(power * log_density_ratio(negatives, energies, k), dim=0)
+
+
+def resample(candidates: torch.Tensor, energies: torch.Tensor, n: int, rng: torch.Generator,
+             k: int = NEIGHBOURS) -> torch.Tensor:
+    """n of the candidates (N, d), drawn with replacement with probability w_i ∝ exp(-E(x_i)) / q(x_i)
+    (the candidates' kNN density q), from the seeded stream `rng`."""
+    if candidates.shape[0] < 2:
+        return candidates[:n]
+    weights = torch.softmax(log_density_ratio(candidates, energies, k).double(), dim=0)
+    index = torch.multinomial(weights.to(rng.device), n, replacement=True, generator=rng)
+    return candidates[index.to(candidates.device)]

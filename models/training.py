@@ -24,7 +24,9 @@ Remedies, all off by default:
   that keeps this method from collapsing, so it is not taken over.
 - `importance` = power > 0 (models/importance.py): the negatives' term of L_E weighted towards
   p_E,  L_E = mean E(x_data) - sum_i w_i E(x'_i),  w_i ∝ (exp(-E(x'_i)) / q_kNN(x'_i))^power, so that
-  the wells' depths follow the data's mode weights. A third remedy, this project's own.
+  the wells' depths follow the data's mode weights. A third remedy, this project's own. With
+  `uniform_negatives` = f > 0, round(f N) points uniform over the data's box join the negatives
+  (before any refinement), so that the weights also see wells the generator never visits.
 - `ema` = decay > 0 (models/ema.py): an average of the generator's weights, updated after every
   generator step and used to sample, never to train.
 """
@@ -65,6 +67,7 @@ class TrainConfig:
     refine: int = 0                 # Langevin steps on the generator's samples before the energy sees them (CoopNets)
     ema: float = 0.0                # decay of the generator's weight average (models/ema.py); 0: none
     importance: float = 0.0         # power of the negatives' importance weights (models/importance.py); 0: plain mean
+    uniform_negatives: float = 0.0  # extra negatives drawn uniformly over the data's box, a fraction of the batch
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
     def __post_init__(self):
@@ -79,6 +82,9 @@ class TrainConfig:
         if isinstance(self.importance, bool) or not isinstance(self.importance, (int, float)) \
                 or not 0.0 <= self.importance <= 1.0:
             raise ValueError(f"importance must be a power from 0 to 1, got {self.importance!r}")
+        if isinstance(self.uniform_negatives, bool) or not isinstance(self.uniform_negatives, (int, float)) \
+                or not 0.0 <= self.uniform_negatives <= 1.0:
+            raise ValueError(f"uniform_negatives must be a fraction from 0 to 1, got {self.uniform_negatives!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be a decay from 0 to below 1, got {self.ema!r}")
         for name in REGULARISERS:
@@ -254,6 +260,17 @@ def frozen_batchnorm_statistics(generator: Generator):
             bn.momentum = momentum
 
 
+def uniform_negatives(state: TrainingState, negatives: torch.Tensor) -> torch.Tensor:
+    """round(fraction * N) points uniform over the data's box (the Langevin chains' restart box), from
+    the run's stream: with importance weights, a well the generator never reaches is still seen
+    (as Du & Mordatch restart a few chains from noise)."""
+    cfg = state.config
+    m = max(1, round(cfg.uniform_negatives * negatives.shape[0]))
+    low, high = cfg.langevin.init_low, cfg.langevin.init_high
+    u = torch.rand(m, negatives.shape[1], generator=state.rng, device=state.rng.device)
+    return (low + (high - low) * u).to(negatives)
+
+
 def train_step(state: TrainingState, real: torch.Tensor, update: str = "both", losses: bool = True) -> dict:
     """One iteration on the data batch `real`. `update`: "both", "energy" or "generator" alone.
 
@@ -288,6 +305,8 @@ def train_step(state: TrainingState, real: torch.Tensor, update: str = "both", l
         with torch.no_grad(), frozen_batchnorm_statistics(state.generator):
             # the same z (and eps) through the updated generator, as in the author's code
             negatives = state.generator(z, noise)
+        if cfg.uniform_negatives:
+            negatives = torch.cat([negatives, uniform_negatives(state, negatives)])
         if cfg.refine:   # x_K: K Langevin steps on E from G(z), the noise from the run's own stream
             negatives = refine(state.energy, negatives, cfg.refine, cfg.langevin.step_size, state.rng)
         metrics.update(energy_step(state, real, negatives))

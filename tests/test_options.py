@@ -78,7 +78,7 @@ def test_numbers_are_converted_to_their_kind():
 
 def test_every_preset_resolves():
     for name in PRESETS:
-        needs_file = PRESETS[name][1]["dataset"] == "points"  # resolve checks the flag, not the file
+        needs_file = PRESETS[name][1].get("dataset") == "points"  # resolve checks the flag, not the file
         options = resolve(preset_options(name), {"points": "points.csv"} if needs_file else None)
         for key, value in PRESETS[name][1].items():
             assert options[key] == value
@@ -191,7 +191,7 @@ def test_an_experiment_reads_like_the_dict_of_options_and_cannot_be_changed_in_p
 def test_a_change_is_checked_and_only_live_settings_leave_the_run_as_it_is():
     assert LIVE_SETTINGS == ("entropy", "entropy_weight", "lr_energy", "lr_generator", "lr_decay",
                              "lr_final_generator", "energy_magnitude", "gradient_penalty", "energy_weight_decay",
-                             "steps")
+                             "importance", "uniform_negatives", "steps")
     options = resolve()
     changed = options.changed(entropy_weight=0, steps="300")
     assert changed.entropy_weight == 0.0 and type(changed.entropy_weight) is float and changed.steps == 300

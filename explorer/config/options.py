@@ -100,6 +100,13 @@ OPTIONS: tuple[Option, ...] = (
            help="generator sampler: weight the energy's negatives towards p_E by self-normalised importance "
                 "weights (exp(-E) over the negatives' nearest-neighbour density) raised to this power, so the "
                 "wells' depths follow the data's mode weights; 1 = the plain estimate, 0 = off", live=True),
+    Option("uniform_negatives", float, 0.0, 0.0, 1.0,
+           help="generator sampler: this fraction of a batch of extra negatives drawn uniformly over the data's "
+                "box, so that --importance also sees wells the generator never visits; 0 = off", live=True),
+    Option("resample", int, 0, 0, 16,
+           help="generator sampler: draw M times as many generator samples as asked and keep each with "
+                "probability proportional to exp(-E) over their nearest-neighbour density (sampling-importance-"
+                "resampling), so samples follow p_E rather than G; 0 or 1 = off"),
     Option("ema", float, 0.0, 0.0, 0.9999,
            help="generator sampler: decay of an exponential moving average of the generator's weights, which "
                 "samples, evaluates and is drawn (the trained generator still trains) and is saved as the pair's "
@@ -175,6 +182,8 @@ class Experiment(Mapping):
     langevin_step_size: float
     refine: int
     importance: float
+    uniform_negatives: float
+    resample: int
     ema: float
     steps: int
     seed: int
@@ -307,7 +316,8 @@ def resolve(preset: Mapping | None = None, given: Mapping | None = None) -> Expe
                                  "(--standardise takes it from the data)")
         options["unit"] = None
     if options["sampler"] != "generator":
-        named = [OPTION_BY_NAME[name].flag for name in ("refine", "importance", "ema") if options[name]]
+        named = [OPTION_BY_NAME[name].flag for name in ("refine", "importance", "uniform_negatives", "resample", "ema")
+                 if options[name]]
         if named:
             raise UserInputError(f"{' and '.join(named)} apply to the generator sampler only")
     return Experiment(**options)

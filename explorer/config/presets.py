@@ -25,6 +25,14 @@ PRESETS: dict[str, tuple[str, dict]] = {
     "points": ("points you bring (--points FILE), standardised; small networks, kNN entropy",
                {"dataset": "points", "hidden": 16, "latent_dim": 2, "entropy": "knn", "batch_size": 128,
                 "steps": 3000, "lr_energy": 5e-4, "lr_generator": 5e-4}),
+    # issue 18's candidate method, on any 2-D data (docs/method.md, docs/studies.md: the remedies and
+    # calibration suites): a frame from the data, a real entropy estimate, CoopNets' refinement, and
+    # negatives weighted towards p_E (plus a few uniform ones) so the wells' depths follow the data;
+    # samples resampled from 4x as many generator draws towards p_E
+    "calibrated": ("any 2-D data: standardised frame, kNN entropy, refined and importance-weighted negatives, "
+                   "resampled samples",
+                   {"entropy": "knn", "standardise": True, "refine": 10, "importance": 0.5,
+                    "uniform_negatives": 0.1, "resample": 4}),
     "digits": ("scikit-learn's 8 x 8 digits, MLP energy and generator, batch-norm entropy",
                {"dataset": "digits"}),
     # the lesson on digits: as on the ring, collapse needs a generator that outruns its energy;

@@ -17,6 +17,7 @@ from explorer.data.datasets import Dataset
 from explorer.measures import metrics
 from explorer.seeds import EVALUATION_NOISE_OFFSET, HELDOUT_OFFSET
 from models import DeepEnergy, Generator, langevin_chain, refine
+from models.importance import resample
 
 LANGEVIN_EVAL_STEPS = 500   # long-run chains from uniform noise, for a Langevin-trained energy
 QUADRATURE_RESOLUTION = 400  # cells per side of the grid that normalises the energy in 2-D
@@ -85,9 +86,14 @@ def model_samples(energy: DeepEnergy, generator: Generator, options: dict, n: in
     # the step in data units: with `standardise` --langevin-step-size is in the networks' units
     step_size = langevin_step_in_data_units(options, energy.config.unit)
     if options["sampler"] == "generator":
-        x = generator.sample(n, rng)
-        steps = options.get("refine") or 0   # options saved before the setting existed: none
-        return refine(energy, x, steps, step_size, rng).cpu().numpy()
+        candidates = options.get("resample") or 1   # options saved before the setting existed: none
+        x = generator.sample(n * candidates, rng)
+        steps = options.get("refine") or 0
+        x = refine(energy, x, steps, step_size, rng)
+        if candidates > 1:   # keep n of the n M candidates, drawn with weights towards p_E (models/importance.py)
+            with torch.no_grad():
+                x = resample(x, energy(x), n, rng)
+        return x.cpu().numpy()
     start = uniform_in_box(n, energy.config.data_dim, bounds, rng)
     was_training = energy.training
     energy.eval()
