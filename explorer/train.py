@@ -25,6 +25,28 @@ from explorer.training.run import Run
 from explorer.training.to_completion import train_to_completion
 
 
+def number(value, kind) -> str:
+    return f"{int(value):,}" if kind is int else f"{value:g}"
+
+
+def help_text(option) -> str:
+    """The option's help with what it takes: its choices or range, and its default."""
+    if option.choices:
+        takes = "one of: " + ", ".join(map(str, option.choices))
+    elif option.kind in (int, float) and option.low is not None:
+        takes = f"{number(option.low, option.kind)} to {number(option.high, option.kind)}"
+    else:
+        takes = ""
+    if option.default is None:
+        default = "none" if option.kind is str else "set by the dataset"
+    elif option.kind is bool:
+        default = str(option.default).lower()
+    else:
+        default = number(option.default, option.kind) if option.kind in (int, float) else option.default
+    text = f"{option.help} ({takes + '; ' if takes else ''}default {default})"
+    return text.replace("%", "%%")   # argparse %-formats help
+
+
 def parse_args(argv=None):
     parser = ArgumentParser(prog="explorer.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", help="a named configuration (see --list-presets); later flags override it")
@@ -33,12 +55,12 @@ def parse_args(argv=None):
         # every default is None here so that "not given" can be told apart; options.resolve fills them
         if option.kind is bool:   # `--compile` alone turns it on; `--compile false` too is understood
             parser.add_argument(option.flag, dest=option.name, nargs="?", const="true", default=None,
-                                metavar="true|false", help=option.help.replace("%", "%%"))
+                                metavar="true|false", help=help_text(option))
             continue
         kind = str if option.kind is str else float  # ints are checked as whole numbers by resolve
         parser.add_argument(option.flag, dest=option.name, type=kind, default=None,
-                            metavar=option.name.upper(), help=option.help.replace("%", "%%"))  # argparse %-formats help
-    parser.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+                            metavar=option.name.upper(), help=help_text(option))
+    parser.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda (default auto)")
     parser.add_argument("--out", help="output folder (default runs/<preset or dataset>-seed<seed>)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_threads_flag()

@@ -14,7 +14,7 @@ from explorer.train import parse_args
 from explorer.training.run import Run
 from models import DeepEnergy, EnergyConfig, Generator, GeneratorConfig, TrainConfig, training
 from models.compiled_step import uncovered
-from models.importance import negative_weights
+from models.importance import negative_weights, resample
 
 
 def ring(**given):
@@ -54,6 +54,15 @@ def test_weights_give_a_deeper_well_its_share_of_the_mass():
     assert 0.55 < half < 0.85
 
 
+def test_resampling_draws_from_a_wide_gaussian_follow_the_narrow_one():
+    x = gaussian_draws(8000, 2.0, seed=3)
+    kept = resample(x, 0.5 * x.square().sum(1), 2000, torch.Generator().manual_seed(0))
+    assert kept.shape == (2000, 2)
+    assert kept.square().sum(1).mean().item() == pytest.approx(2.0, abs=0.3)   # E_pE |x|^2 for N(0, I)
+    again = resample(x, 0.5 * x.square().sum(1), 2000, torch.Generator().manual_seed(0))
+    assert torch.equal(kept, again)   # the seeded stream decides
+
+
 def test_the_energy_step_takes_the_weighted_mean_of_the_negatives():
     torch.manual_seed(0)
     energy = DeepEnergy(EnergyConfig(hidden=8, experts=4))
@@ -75,22 +84,56 @@ def test_the_energy_step_takes_the_weighted_mean_of_the_negatives():
     assert any(not torch.equal(b, p) for b, p in zip(before, energy.parameters(), strict=True))
 
 
-# ----------------------------------------------------------------------------- the option
+# ----------------------------------------------------------------------------- the options
 
 
-@pytest.mark.parametrize("value", [-0.1, 1.5, "heavy"])
-def test_out_of_bounds_powers_are_refused_naming_the_flag(value):
-    with pytest.raises(UserInputError, match="--importance"):
-        resolve(None, {"importance": value})
+def test_uniform_negatives_join_the_batch_inside_the_data_box():
+    run = Run(ring(uniform_negatives=0.25, importance=0.5, batch_size=64))
+    seen = {}
+    original = training.energy_step
+    training.energy_step = lambda state, real, negatives: seen.setdefault("n", negatives) is None or original(
+        state, real, negatives)
+    try:
+        run.advance(1)
+    finally:
+        training.energy_step = original
+    negatives = seen["n"]
+    assert negatives.shape == (64 + 16, 2)
+    low, high = run.state.config.langevin.init_low, run.state.config.langevin.init_high
+    assert ((negatives[64:] >= low) & (negatives[64:] <= high)).all()
+
+
+def test_a_resampling_pair_samples_n_points_closer_to_its_modes():
+    plain = Run(ring(steps=300, entropy="knn", standardise=True, importance=0.5, uniform_negatives=0.1))
+    plain.advance(300)
+    resampling = Run(ring(steps=300, entropy="knn", standardise=True, importance=0.5, uniform_negatives=0.1,
+                          resample=4))
+    resampling.advance(300)   # the same training (resample acts on sampling only): the same weights
+    for name, value in plain.energy.state_dict().items():
+        assert torch.equal(value, resampling.energy.state_dict()[name]), name
+    raw, kept = plain.samples(1000, 0), resampling.samples(1000, 0)
+    assert kept.shape == raw.shape == (1000, 2)
+    assert resampling.evaluate(samples=1000, resolution=100, record=False, weights=False)["high_quality_fraction"] >= \
+        plain.evaluate(samples=1000, resolution=100, record=False, weights=False)["high_quality_fraction"]
+
+
+@pytest.mark.parametrize("name, value", [("importance", -0.1), ("importance", 1.5), ("importance", "heavy"),
+                                         ("uniform_negatives", 2.0), ("resample", 17), ("resample", 0.5)])
+def test_out_of_bounds_settings_are_refused_naming_the_flag(name, value):
+    with pytest.raises(UserInputError, match="--" + name.replace("_", "-")):
+        resolve(None, {name: value})
     with pytest.raises(ValueError):
         TrainConfig(importance=-1.0)
+    with pytest.raises(ValueError):
+        TrainConfig(uniform_negatives=1.5)
 
 
 def test_the_command_line_reads_it_and_the_langevin_sampler_refuses_it():
     assert parse_args(["--importance", "0.5"]).importance == 0.5
     assert Run(ring(importance=0.5, steps=1)).state.config.importance == 0.5
-    with pytest.raises(UserInputError, match="--importance"):
-        resolve(None, {"sampler": "langevin", "importance": 0.5})
+    for name, value in (("importance", 0.5), ("uniform_negatives", 0.1), ("resample", 4)):
+        with pytest.raises(UserInputError, match="--" + name.replace("_", "-")):
+            resolve(None, {"sampler": "langevin", name: value})
 
 
 def test_it_changes_live_and_the_compiled_step_declines_it():
@@ -100,12 +143,14 @@ def test_it_changes_live_and_the_compiled_step_declines_it():
     assert run.state.config.importance == 0.5
     run.advance(2)
     assert "importance" in uncovered(Run(ring(compile=True, importance=0.5)).state)
+    assert "uniform" in uncovered(Run(ring(compile=True, uniform_negatives=0.1)).state)
 
 
 def test_study_keys_leave_it_out_at_its_default():
     task = load_study("smoke").tasks[0]
     assert "importance" in task.options and task.options["importance"] == 0.0
-    assert replace(task, options={**task.options, "importance": 0.5}).key != task.key
+    for name, value in (("importance", 0.5), ("uniform_negatives", 0.1), ("resample", 4)):
+        assert replace(task, options={**task.options, name: value}).key != task.key
 
 
 def test_a_short_ring_run_with_weighted_negatives_stays_finite():
