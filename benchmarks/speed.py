@@ -1,6 +1,7 @@
 """EnergyLab's speed, measured in one run: `python -m benchmarks.speed` (minutes on 2 cores: docs/speed.md).
 
-    python -m benchmarks.speed                 # writes benchmarks/results.json and benchmarks/results.md
+    python -m benchmarks.speed                 # writes runs/benchmarks/results.json and results.md
+    python -m benchmarks.speed --out benchmarks  # ... over the shipped record beside the code
     python -m benchmarks.speed --quick         # a few seconds: every figure, too short to trust
     python -m benchmarks.speed --device cuda   # the same figures on a GPU (auto: CUDA when present, and CPU)
 
@@ -31,8 +32,11 @@ from explorer.config.options import resolve
 from explorer.config.presets import preset_options
 from models import compiled_step
 
-OUT_DIR = os.path.dirname(os.path.abspath(__file__))   # results.json and results.md, beside the code
-QUALITY_STUDY = os.path.join(OUT_DIR, "compiled_quality.json")   # benchmarks/compiled_quality.py writes it
+HERE = os.path.dirname(os.path.abspath(__file__))   # the shipped record: results.json and results.md
+# a run writes under runs/ (ignored by git) unless told --out benchmarks: a benchmark tried on
+# another machine does not overwrite the repository's record by accident
+OUT_DIR = os.path.join(os.path.dirname(HERE), "runs", "benchmarks")
+QUALITY_STUDY = os.path.join(HERE, "compiled_quality.json")   # benchmarks/compiled_quality.py writes it
 TARGETS = {   # issue 8
     "floor_fraction": 0.60,        # training throughput / what the matmul floor allows
     "over_reference": 2.0,         # EnergyLab's loop / the plain reference loop
@@ -180,7 +184,9 @@ def main(argv=None) -> None:
     parser = ArgumentParser(prog="benchmarks.speed", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny windows and caps: checks the bench runs")
     parser.add_argument("--device", default="auto", help="auto (CPU, and CUDA too when present), cpu or cuda")
-    parser.add_argument("--out", default=OUT_DIR, help="folder for results.json and results.md")
+    parser.add_argument("--out", default=OUT_DIR,
+                        help="folder for results.json and results.md (default runs/benchmarks; the shipped "
+                             "record: --out benchmarks)")
     parser.add_argument("--no-app", action="store_true", help="skip launching python app.py (cold start, frames)")
     parser.add_argument("--no-compile", action="store_true",
                         help="skip the compiled training step (compiling takes ~10-40 s; --quick skips it too)")

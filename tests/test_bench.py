@@ -1,6 +1,7 @@
 """The benchmark's own contract (explorer/bench*.py): its FLOP count, that its reference loop is the
 same configuration as EnergyLab's, and that `--quick` writes every figure. No timing is asserted."""
 import json
+import os
 import subprocess
 import sys
 
@@ -167,3 +168,9 @@ def test_a_seed_study_of_another_compiled_graph_is_not_used(tmp_path):
     assert speed.compiled_quality_study(str(path)) is None
     path.write_text("{not json")
     assert speed.compiled_quality_study(str(path)) is None
+
+
+def test_a_benchmark_run_writes_under_runs_unless_told_to_update_the_shipped_record():
+    root = os.path.dirname(speed.HERE)
+    assert speed.OUT_DIR == os.path.join(root, "runs", "benchmarks")
+    assert os.path.exists(os.path.join(speed.HERE, "results.json"))   # the shipped record stays beside the code
