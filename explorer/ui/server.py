@@ -27,6 +27,10 @@ from explorer.ui.tabs.train import MAX_UPLOAD_BYTES
 
 log = logging.getLogger("energylab")
 
+# Gradio's worker threads (its default is 40): a streaming page holds one between its frames, and
+# a classroom's thirty streams must leave plenty for new visitors' pages (docs/security.md)
+MAX_THREADS = 200
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="EnergyLab: the explorer in your browser")
@@ -43,7 +47,7 @@ def main() -> None:
     page.blocks.queue(default_concurrency_limit=None).launch(
         share=args.share, inbrowser=not (os.environ.get("SPACE_ID") or os.environ.get("ENERGYLAB_NO_BROWSER")),
         theme=gr.themes.Soft(), css=static.text("page.css"), head=PLOTLY_HEAD, show_error=False,
-        max_file_size=MAX_UPLOAD_BYTES,
+        max_file_size=MAX_UPLOAD_BYTES, max_threads=MAX_THREADS,
         prevent_thread_lock=True,
         app_kwargs={"middleware": [Middleware(NewPagesFirst)]})   # a new visitor's page before other runs' chunks
     warm_up(page)

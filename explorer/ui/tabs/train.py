@@ -2,7 +2,8 @@
 controls (data, method, networks and seed) and the pair files (download, upload).
 
 Train streams frames while a background thread trains (explorer/training/live.py); the controls
-become one checked Experiment (explorer/page/runs.py).
+become one checked Experiment (explorer/page/runs.py). While the run waits for a place, the stream
+sends its place in the line instead; a page that stops reading gets nothing more, and its run ends.
 """
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ import gradio as gr
 from explorer.config.options import OPTION_BY_NAME, resolve
 from explorer.data.datasets import DATASET_NAMES
 from explorer.page import controls, pairs, points, runs, shown_controls
-from explorer.page.frame_view import SIDE_PLOTS_EVERY
+from explorer.page.frame_view import SIDE_PLOTS_EVERY, waiting_word
 from explorer.page.state import PageState
 from explorer.training.capacity import REQUESTS_FIRST
 from explorer.training.live import FRAME_SECONDS
 from explorer.ui.frames import draw, only_status
 from explorer.ui.guard import guarded
 from explorer.ui.page import MANY, Page, bind
+from explorer.ui.sessions import remember_this_page, still_reading
 
 # uploads: points files are at most 100 MiB (datasets.MAX_FILE_BYTES), a pair's weights 64 MiB;
 # Gradio refuses a larger upload before it reaches a handler (explorer/ui/server.py)
@@ -138,13 +140,25 @@ def train(page: Page, state: PageState, *values):
     if state.comparison is not None:   # the comparison pauses: both cores go to this run
         state.comparison.pause()
     live.start()
-    seen, shown = -1, 0
+    remember_this_page(state)   # an API client's run then ends with its connection, as a closed tab's
+    seen, shown, said = -1, 0, None
     while True:
         frame, frame_id = live.wait_frame(seen, timeout=FRAME_SECONDS)
+        if live.training and not still_reading():   # behind: send nothing more until it catches up
+            time.sleep(FRAME_SECONDS)
+            continue
+        live.watched()
+        word = waiting_word(state)
         if frame_id != seen:
             seen, shown = frame_id, shown + 1
             yield draw(page, state, note, side_plots=shown % SIDE_PLOTS_EVERY == 1)
+        elif word != said:   # waiting in line: its place and the wait, as they change
+            yield only_status(page, state, note)
+        said = word
         if not live.training:
+            if live.run is None:   # dropped: the status says why
+                yield draw(page, state)
+                return
             if live.ending:   # Stop: say so with the last frame, which replaces Stop's own status
                 note = f"stopped at step {live.run.step:,}: Train starts a new run"
             elif live.run.done:
