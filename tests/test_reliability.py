@@ -98,6 +98,21 @@ def test_a_vanished_api_clients_run_ends_and_hands_its_place_on(one_place_app, r
         vanishing.wait(10)
 
 
+def test_a_waiting_page_looks_at_a_pretrained_pair_and_its_run_comes_back_on_its_turn(one_place_app):
+    from gradio_client import Client
+    first, second = Client(one_place_app, verbose=False), Client(one_place_app, verbose=False)
+    ahead = first.submit(*RING, api_name="/train")
+    wait_for_status(ahead, trained)
+    job = second.submit(*RING, api_name="/train")
+    wait_for_status(job, lambda s: "waiting: place 1 of 1" in s)
+    shown = second.predict("ring", api_name="/choose_pretrained")   # meanwhile, a pretrained pair
+    assert "pretrained: ring" in shown[3] and "your run is waiting: place 1 of 1" in shown[3], shown[3]
+    first.predict(api_name="/stop")
+    status = wait_for_status(job, trained)                             # its turn: back, and training
+    assert "your turn came" in status and "pretrained" not in status, status
+    second.predict(api_name="/stop")
+
+
 def test_a_diverging_run_pauses_keeps_its_last_good_state_and_says_what_to_try(app_url):
     """Learning rates of 1 with Langevin chains blow up within a few steps (test_models checks
     the Run; this checks what the page shows)."""

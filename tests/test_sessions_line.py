@@ -6,8 +6,9 @@ other runs; waits poll for an outcome with a generous limit rather than time it.
 import time
 
 from explorer.config.options import resolve
-from explorer.page import frame_view
+from explorer.page import frame_view, pairs, runs, views
 from explorer.page.compare import Comparison, side_options
+from explorer.page.setup import DEFAULT_PAIR
 from explorer.page.state import PageState
 from explorer.training.live import LiveSession
 from explorer.training.turns import Turns
@@ -117,3 +118,35 @@ def test_the_compare_tabs_two_runs_hold_one_place():
     until(lambda: other.run.step > 0, watching=(other,))
     other.end()
     comparison.close()
+
+
+def test_a_pretrained_pair_shown_while_the_run_waits_keeps_its_place_and_its_views_work():
+    turns = Turns(places=1, cores=1, turn_seconds=3600)
+    ahead, page = session(turns), PageState(device="cpu")
+    run = page.live = session(turns)
+    ahead.start()
+    run.start()
+    pairs.show_pretrained(page, DEFAULT_PAIR)
+    assert page.aside is run and run.waiting() is not None and page.live.source == f"pretrained: {DEFAULT_PAIR}"
+    assert "your run is waiting: place 1 of 1" in frame_view.newest(page).status
+    assert views.gallery(page.live, page.views, 8, 0, False) is not None   # the views show the pair
+    pairs.show_pretrained(page, DEFAULT_PAIR)                              # another pair: still aside
+    assert page.aside is run and run.waiting() is not None
+    ahead.close()
+    until(lambda: run.waiting() is None, watching=(run,))
+    assert page.bring_back(run) and page.live is run and page.aside is None   # its turn: the page's run again
+    page.close()
+    assert turns.in_use == 0
+
+
+def test_acting_on_the_page_run_ends_the_run_waiting_aside():
+    turns = Turns(places=1, cores=1, turn_seconds=3600)
+    ahead, page = session(turns), PageState(device="cpu")
+    run = page.live = session(turns)
+    ahead.start()
+    run.start()
+    pairs.show_pretrained(page, DEFAULT_PAIR)
+    runs.new_run(page, resolve(None, SMALL))                               # Reset: one run a page
+    assert page.aside is None and run.run is None and not run.training and turns.queued == 0
+    ahead.close()
+    page.close()

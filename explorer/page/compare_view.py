@@ -43,6 +43,7 @@ def start(state: PageState, preset, contrast, estimator_left, estimator_right, s
         if comparison is not None:
             comparison.close()
         state.comparison = compare.Comparison(left, right, names, device=state.live.device, turns=state.live.turns)
+    state.end_aside()
     state.live.stop(wait=False)
     state.comparison.start()
 

@@ -37,9 +37,12 @@ def status_only(state: PageState, note: str | None = None, problem: str | None =
 
 
 def waiting_word(state: PageState) -> str | None:
-    """'waiting: place 3 of 5, about 40 s' while the page's run waits for a place, else None."""
-    waiting = state.live.waiting()
-    return waiting.words() if waiting is not None else None
+    """'waiting: place 3 of 5, about 40 s' while the page's run waits for a place (and 'your run
+    is waiting: ...' while the page shows a pair meanwhile), else None."""
+    waiting = (state.aside or state.live).waiting()
+    if waiting is None:
+        return None
+    return f"your run is {waiting.words()}" if state.aside is not None else waiting.words()
 
 
 def closed_note(state: PageState) -> str | None:

@@ -128,6 +128,8 @@ def choose_pretrained(page: Page, state: PageState, name: str):
     with REQUESTS_FIRST.serving():
         run = pairs.show_pretrained(state, name)
         shown = draw(page, state, f"loaded in {time.perf_counter() - started:.2f} s")
+    if state.aside is not None:   # shown while the page's run waits: the controls stay the run's
+        return shown | {page.train.pretrained: gr.update(value=name)}
     return (shown | control_updates(page, shown_controls.showing(run.options))
             | {page.train.pretrained: gr.update(value=name)})
 
@@ -148,6 +150,20 @@ def train(page: Page, state: PageState, *values):
             time.sleep(FRAME_SECONDS)
             continue
         live.watched()
+        if state.aside is live:   # the page shows a pair while the run waits (PageState.step_aside)
+            if not live.training:   # it failed aside: nothing to bring back
+                state.end_aside()
+                return
+            if live.waiting() is not None:
+                word = waiting_word(state)
+                if word != said:
+                    said = word
+                    yield only_status(page, state, note)
+                continue
+            state.bring_back(live)   # its turn: the page's run again
+            seen, note = -1, "your turn came: your run trains now"
+        elif state.live is not live:   # the page moved on (its run ended aside, or another run)
+            return
         word = waiting_word(state)
         if frame_id != seen:
             seen, shown = frame_id, shown + 1
@@ -169,12 +185,16 @@ def train(page: Page, state: PageState, *values):
 
 def pause(page: Page, state) -> None:
     if isinstance(state, PageState):
+        state.end_aside()   # a run waiting aside leaves the line
         state.live.stop(wait=False)
 
 
 @guarded()
 def stop(page: Page, state: PageState):
     """Ends the run; while training, the Train stream brings the last frame, this only the word."""
+    if state.aside is not None:
+        state.end_aside()
+        return draw(page, state, "your run left the line: Train starts a new run")
     was_training = state.live.training
     step = state.live.end()
     note = f"stopped at step {step:,}: Train starts a new run" if step is not None else "nothing to stop"
