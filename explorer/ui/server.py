@@ -2,7 +2,8 @@
 
 GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are read by Gradio's launch() itself; ENERGYLAB_NO_BROWSER
 (or a Hugging Face Space, SPACE_ID) keeps a browser from being opened; ENERGYLAB_THREADS sets the
-torch threads per training.
+torch threads per training; ENERGYLAB_MALLOC_ARENAS caps the C library's heaps. The runs' places
+and turns are explorer/training/turns.py's settings, an abandoned run's limit explorer/training/live.py's.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from explorer.command_line import set_threads
 from explorer.figures import frame as figures
 from explorer.page.state import PageState
 from explorer.training.capacity import NewPagesFirst
+from explorer.training.memory import limit_heaps
 from explorer.ui import static
 from explorer.ui.layout import build_page
 from explorer.ui.page import Page
@@ -39,6 +41,7 @@ def main() -> None:
                         help="torch CPU threads per training (default 1)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
+    limit_heaps()   # before the server's and the runs' threads start (explorer/training/memory.py)
     set_threads(args.threads)
     # torch releases the GIL in every op; a short switch interval hands it back to the training
     # thread sooner when a request handler holds it (the default 5 ms slowed live training: docs/speed.md)
