@@ -168,7 +168,7 @@ def train(page: Page, state: PageState, *values):
         if frame_id != seen:
             seen, shown = frame_id, shown + 1
             yield draw(page, state, note, side_plots=shown % SIDE_PLOTS_EVERY == 1)
-        elif word != said:   # waiting in line: its place and the wait, as they change
+        elif word is not None and word != said:   # in line: its place and the wait, as they change
             yield only_status(page, state, note)
         said = word
         if not live.training:
