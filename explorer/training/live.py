@@ -30,7 +30,7 @@ from explorer.training.turns import TURNS, Turns, Waiting
 
 CHUNK_SECONDS = 0.05     # training between two looks at the stop flag
 FRAME_SECONDS = 0.25     # a new frame at most this often while training (4 a second)
-FULL_RATE_RUNS = 2       # up to this many runs training on the machine, each gets FRAME_SECONDS
+FULL_RATE_RUNS = 2       # up to this many runs training (or as many as cores, if more), each gets FRAME_SECONDS
 MAX_CHUNK = 2000
 
 
@@ -46,11 +46,12 @@ def _abandon_seconds() -> float:
 ABANDON_SECONDS = _abandon_seconds()
 
 
-def frame_interval(training: int) -> float:
-    """Seconds between frames of a run while `training` runs train: FRAME_SECONDS while at most
-    FULL_RATE_RUNS train, longer beyond, so that many users at once share the frames' CPU (and
-    the GIL) rather than starve training and new visitors' pages (8 runs: 1 frame a second each)."""
-    return FRAME_SECONDS * max(1.0, training / FULL_RATE_RUNS)
+def frame_interval(training: int, cores: int = 1) -> float:
+    """Seconds between frames of a run while `training` runs train on `cores`: FRAME_SECONDS while
+    at most FULL_RATE_RUNS (or `cores`) train, longer beyond, so that many users at once share the
+    frames' CPU (and the GIL) rather than starve training and new visitors' pages (8 runs on 2
+    cores: 1 frame a second each)."""
+    return FRAME_SECONDS * max(1.0, training / max(FULL_RATE_RUNS, cores))
 
 
 class LiveSession:
@@ -186,7 +187,7 @@ class LiveSession:
                 if first_step is None:   # the first chunk: speed from here, not from the wait in line
                     began, first_step = started, run.step - done
                 self.throughput = (run.step - first_step) / (time.perf_counter() - began)
-                if time.perf_counter() - last_frame >= frame_interval(self.turns.in_use):
+                if time.perf_counter() - last_frame >= frame_interval(self.turns.in_use, self.turns.cores):
                     self.publish(fine=False)
                     last_frame = time.perf_counter()
                     release_free_memory()
