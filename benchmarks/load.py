@@ -212,7 +212,7 @@ def main() -> None:
             client.close()
         left = time.perf_counter()
         back, idle, end_mb = after_leaving(app.pid, start_mb, idle_share)
-        progressed, waited, saw_place = 0, 0, 0
+        progressed, waited = 0, 0
         for index, result in enumerate(results):
             steps = result["steps"]
             reached = max(steps) if steps else 0
@@ -226,8 +226,10 @@ def main() -> None:
                   + (f", ERROR {result['error']}" if result["error"] else ""))
         total = sum(max(r["steps"]) if r["steps"] else 0 for r in results)
         firsts = sorted(r["first_step"] for r in results if r["first_step"] is not None)
+        unseen = sum(r["place"] is None and (r["first_step"] or args.seconds) > 5 for r in results)
         print(f"{progressed} of {args.sessions} sessions reached 100 steps; {waited} waited in line and were shown "
-              f"their place; cross-talk frames: {sum(r['foreign'] for r in results)}")
+              f"their place, {unseen} took over 5 s to their first step with no wait shown; cross-talk frames: "
+              f"{sum(r['foreign'] for r in results)}")
         if firsts:
             print(f"time to the first step: median {firsts[len(firsts) // 2]:.1f} s, worst {firsts[-1]:.1f} s "
                   f"({len(firsts)} of {args.sessions} sessions)")
