@@ -219,7 +219,8 @@ class LiveSession:
             self._end_requested = True
             self.stop()
             self._halted.wait(timeout)
-            return self.run.step
+            run = self.run   # None if the page was closed meanwhile
+            return run.step if run is not None else None
         self._finish_run()
         self.publish(fine=True)
         return self.run.step if self.run is not None else None
