@@ -39,10 +39,27 @@ def remember_this_page(state: PageState) -> None:
 
 
 def close_page(request: gr.Request) -> None:
-    """The tab was closed or reloaded: stop its runs and free their memory now."""
-    state = OPEN_PAGES.pop(getattr(request, "session_hash", None) or "", None)
+    """The tab was closed or reloaded: stop its runs and free their memory now, and Gradio's own
+    record of the page too."""
+    session = getattr(request, "session_hash", None) or ""
+    state = OPEN_PAGES.pop(session, None)
     if state is not None:
         close_state(state)
+        forget_session(session)
+
+
+def forget_session(session: str) -> None:
+    """Drop Gradio's record of a closed page: it keeps every page's last value of every component
+    (the figures' JSON: hundreds of KB) until 10,000 later pages push it out, keeping a closed page
+    for an hour in case it comes back. A closed page's state is closed here already, so a page that
+    comes back starts afresh either way. (Gradio 6's StateHolder, not a documented interface.)"""
+    holder = getattr(LocalContext.blocks.get(None), "state_holder", None)
+    try:
+        with holder.lock:
+            holder.session_data.pop(session, None)
+            holder.time_last_used.pop(session, None)
+    except AttributeError:   # another Gradio: its own record stays
+        pass
 
 
 def close_state(state) -> None:
