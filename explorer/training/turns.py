@@ -34,7 +34,8 @@ from explorer.errors import UserInputError
 
 DEFAULT_PLACES = 8           # runs training at once on CPU basic (2 vCPU): each streams a frame a second
 DEFAULT_TURN_SECONDS = 10.0  # 30 runs in 8 places: everyone trains within ~30 s of pressing Train
-WAIT_SECONDS = 0.25          # how often a waiting run looks at its stop flag (a Stop also wakes it)
+WAIT_SECONDS = 0.25          # how often a run waiting for a core looks at its stop flag (a Stop also wakes it)
+LINE_SECONDS = 1.0           # how often a run in line does: a wake costs every thread the interpreter lock
 
 
 def _setting(name: str, default: float, low: float, high: float) -> float:
@@ -94,7 +95,10 @@ class Turns:
     def __init__(self, places: int = DEFAULT_PLACES, cores: int = 1, turn_seconds: float = DEFAULT_TURN_SECONDS,
                  clock: Callable[[], float] = time.monotonic):
         self.places, self.cores, self.turn_seconds, self.clock = places, cores, turn_seconds, clock
-        self._changed = threading.Condition()
+        # one lock, two conditions: a chunk's end wakes the runs waiting for a core, not the whole line
+        self._lock = threading.Lock()
+        self._cores_changed = threading.Condition(self._lock)
+        self._places_changed = threading.Condition(self._lock)
         self._holder_of: dict[object, object] = {}    # member -> its holder
         self._members: dict[object, set] = {}         # holder -> its members
         self._placed: dict[object, float] = {}        # holder -> when it got its place (oldest first)
@@ -108,7 +112,7 @@ class Turns:
         """`member` wants to train in `holder`'s place (its own by default): a free place, or the
         back of the line. Never refuses."""
         holder = member if holder is None else holder
-        with self._changed:
+        with self._lock:
             if member in self._holder_of:
                 return
             self._holder_of[member] = holder
@@ -119,27 +123,26 @@ class Turns:
                     self._placed[holder] = self.clock()
                 else:
                     self._line.append(holder)
-            self._changed.notify_all()
 
     def leave(self, member: object) -> None:
         """`member` stopped training; the last member of a holder hands its place on at once."""
-        with self._changed:
+        with self._lock:
             holder = self._holder_of.pop(member, None)
             if holder is None:
                 return
             if member in self._asking:
                 self._asking.remove(member)
+                self._cores_changed.notify_all()
             members = self._members[holder]
             members.discard(member)
             if not members:
                 del self._members[holder]
                 self._drop(holder)
-            self._changed.notify_all()
 
     def take_place(self, holder: object) -> None:
         """A place for `holder`'s whole length (a small study), now or never: "busy" when the
         places are taken or runs wait."""
-        with self._changed:
+        with self._lock:
             if holder in self._whole:
                 return
             if len(self._placed) >= self.places or self._line:
@@ -152,10 +155,9 @@ class Turns:
             self._whole.add(holder)
 
     def give_back(self, holder: object) -> None:
-        with self._changed:
+        with self._lock:
             self._whole.discard(holder)
             self._drop(holder)
-            self._changed.notify_all()
 
     def _drop(self, holder: object) -> None:
         self._placed.pop(holder, None)
@@ -167,13 +169,13 @@ class Turns:
     def wait_turn(self, member: object, give_up: Callable[[], bool]) -> bool:
         """Wait until `member`'s holder has a place and a core is `member`'s turn; True then (call
         `end_turn` after the chunk), False as soon as `give_up()` says so."""
-        with self._changed:
+        with self._lock:
             holder = self._holder_of[member]
             while True:
                 if give_up():
                     if member in self._asking:
                         self._asking.remove(member)
-                        self._changed.notify_all()
+                        self._cores_changed.notify_all()
                     return False
                 self._rotate()
                 if holder in self._placed:
@@ -182,16 +184,19 @@ class Turns:
                     if self._running < self.cores and self._asking[0] is member:
                         self._asking.popleft()
                         self._running += 1
-                        self._changed.notify_all()   # the next in line for a core may go too
+                        self._cores_changed.notify_all()   # the next in line for a core may go too
                         return True
-                elif member in self._asking:   # its turn of the place is over while it asked
+                    self._cores_changed.wait(WAIT_SECONDS)
+                    continue
+                if member in self._asking:   # its turn of the place is over while it asked
                     self._asking.remove(member)
-                self._changed.wait(WAIT_SECONDS)
+                    self._cores_changed.notify_all()
+                self._places_changed.wait(LINE_SECONDS)
 
     def end_turn(self) -> None:
-        with self._changed:
+        with self._lock:
             self._running -= 1
-            self._changed.notify_all()
+            self._cores_changed.notify_all()
 
     @contextmanager
     def turn(self, member: object, give_up: Callable[[], bool]):
@@ -205,8 +210,9 @@ class Turns:
 
     def wake(self) -> None:
         """Waiting members look at their stop flags now (a Stop, an abandoned page)."""
-        with self._changed:
-            self._changed.notify_all()
+        with self._lock:
+            self._cores_changed.notify_all()
+            self._places_changed.notify_all()
 
     def _rotate(self) -> None:
         """Places whose turn is over go to the back of the line, as many as wait; free places go
@@ -228,13 +234,14 @@ class Turns:
             self._placed[self._line.popleft()] = now
             moved = True
         if moved:
-            self._changed.notify_all()
+            self._places_changed.notify_all()
+            self._cores_changed.notify_all()   # a run asking for a core may have lost its place
 
     # ------------------------------------------------------------------ what pages show
     def waiting(self, holder: object) -> Waiting | None:
         """`holder`'s place in the line and about how long it waits; None when it has a place
         (or is not training)."""
-        with self._changed:
+        with self._lock:
             self._rotate()
             if holder not in self._line:
                 return None
@@ -253,12 +260,12 @@ class Turns:
     @property
     def in_use(self) -> int:
         """Runs training now: the members of placed holders, a small study counting one."""
-        with self._changed:
+        with self._lock:
             return sum(len(self._members.get(h, ())) or 1 for h in self._placed)
 
     @property
     def queued(self) -> int:
-        with self._changed:
+        with self._lock:
             return len(self._line)
 
 
