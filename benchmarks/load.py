@@ -2,7 +2,7 @@
 gradio_client against one `python app.py`, and new visitors open the page in chromium meanwhile,
 one after another; then the sessions leave.
 
-    python -m benchmarks.load [--sessions 8] [--seconds 30] [--visitors 3]
+    python -m benchmarks.load [--sessions 8] [--seconds 50] [--visitors 3] [--places N] [--turn-seconds S]
 
 Each session trains its own configuration, told apart by its planned steps (100,000 + i), so a
 frame that reached the wrong session would show another session's total. Prints, per session: the
