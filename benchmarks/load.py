@@ -1,16 +1,22 @@
-"""Many users at once (issue 7): N sessions train and stream through gradio_client against one
-`python app.py`, and new visitors open the page in chromium meanwhile, one after another.
+"""Many users at once (issues 7 and 20): N sessions press Train together and stream through
+gradio_client against one `python app.py`, and new visitors open the page in chromium meanwhile,
+one after another; then the sessions leave.
 
-    python -m benchmarks.load [--sessions 8] [--seconds 30] [--visitors 3]
+    python -m benchmarks.load [--sessions 8] [--seconds 50] [--visitors 3] [--places N] [--turn-seconds S]
 
 Each session trains its own configuration, told apart by its planned steps (100,000 + i), so a
-frame that reached the wrong session would show another session's total. Prints, per session,
-the frames received and the steps reached; whether any frame showed another session's run; the
-new visitors' page load times (in the page, and as Playwright saw them); and the app's resident memory.
+frame that reached the wrong session would show another session's total. Prints, per session: the
+time to its first step, the steps reached, the frames received, and the wait its page was shown
+(its first place in the line, and for how long it saw one); whether any frame showed another
+session's run; training as a whole (every session's steps together, per second); the new
+visitors' page load times (in the page, and as Playwright saw them); the app's resident memory at
+the start, at its peak and per session; and once every session has pressed Stop and closed its
+client, how long until the app's memory is back within 50 MB of the start and its training idle.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import threading
 import time
@@ -18,6 +24,7 @@ import time
 from benchmarks.app_live import CHROMIUM, free_port, start_app
 
 STATUS = re.compile(r"step ([\d,]+) / ([\d,]+)")
+WAITING = re.compile(r"waiting: place (\d+) of (\d+), ([^·\n]+)")
 
 
 # Measured in the page: from the start of the navigation (performance.now()'s origin) to the first
@@ -53,6 +60,56 @@ def resident_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user and system, all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class MemoryWatch:
+    """The app's resident memory, sampled every second in the background: its peak."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(1.0):
+            self.peak = max(self.peak, resident_mb(self.pid))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join(5)
+        return self.peak
+
+
+def cpu_share(pid: int, seconds: float = 3.0) -> float:
+    """The cores the process uses over the next `seconds`."""
+    cpu, at = cpu_seconds(pid), time.perf_counter()
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - cpu) / (time.perf_counter() - at)
+
+
+def after_leaving(pid: int, start_mb: float, idle_share: float,
+                  limit: float = 90.0) -> tuple[float | None, float | None, float]:
+    """Seconds until the app's memory is back within 50 MB of `start_mb`, and until it uses no more
+    than `idle_share` of a core (an idle server's own, measured at the start) plus 0.2 (its runs
+    ended); None if not within `limit`. And its memory at the end."""
+    began, back, idle = time.perf_counter(), None, None
+    cpu, at = cpu_seconds(pid), time.perf_counter()
+    while time.perf_counter() - began < limit and (back is None or idle is None):
+        time.sleep(2.0)
+        now_cpu, now = cpu_seconds(pid), time.perf_counter()
+        if idle is None and (now_cpu - cpu) / (now - at) < idle_share + 0.2:
+            idle = now - began
+        cpu, at = now_cpu, now
+        if back is None and resident_mb(pid) - start_mb <= 50:
+            back = time.perf_counter() - began
+    return back, idle, resident_mb(pid)
+
+
 def controls(index: int) -> list:
     """ring with 3 + index modes, planned steps 100,000 + index (the session's fingerprint)."""
     return ["ring", 3 + index, 2.0, 2.0, 0.05, "generator", "batchnorm", 1.0, 1e-3, 1e-3, 128, 64, 0, 4,
@@ -64,7 +121,13 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=50.0)
     parser.add_argument("--visitors", type=int, default=3, help="new visitors, one after another")
+    parser.add_argument("--places", type=int, help="the app's ENERGYLAB_MAX_TRAINING (default: the app's own)")
+    parser.add_argument("--turn-seconds", type=float, help="the app's ENERGYLAB_TURN_SECONDS (default: the app's own)")
     args = parser.parse_args()
+    if args.places is not None:
+        os.environ["ENERGYLAB_MAX_TRAINING"] = str(args.places)
+    if args.turn_seconds is not None:
+        os.environ["ENERGYLAB_TURN_SECONDS"] = str(args.turn_seconds)
     from gradio_client import Client
     from playwright.sync_api import sync_playwright
 
@@ -74,31 +137,50 @@ def main() -> None:
     try:
         while True:
             try:
-                Client(url, verbose=False)
+                Client(url, verbose=False).close()
                 break
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.3)
-        print(f"app resident memory at start: {resident_mb(app.pid):.0f} MB")
-        results = [dict(frames=0, steps=[], foreign=0, error=None) for _ in range(args.sessions)]
+        time.sleep(5.0)   # the app's own warm-up done (explorer/ui/server.py)
+        start_mb, idle_share = resident_mb(app.pid), cpu_share(app.pid)
+        memory = MemoryWatch(app.pid)
+        results = [dict(frames=0, steps=[], foreign=0, error=None, first_step=None, place=None, waited=0.0)
+                   for _ in range(args.sessions)]
+        clients = []
 
         def drive(index: int) -> None:
             result = results[index]
             try:
                 client = Client(url, verbose=False)
+                clients.append(client)
+                began = time.time()
                 job = client.submit(*controls(index), api_name="/train")
-                deadline = time.time() + args.seconds
-                seen = 0
+                deadline = began + args.seconds
+                seen, last_wait = 0, None
                 while time.time() < deadline:
                     outputs = job.outputs()
+                    now = time.time()
                     for frame in outputs[seen:]:
-                        match = STATUS.search(frame[3])
+                        match = STATUS.search(frame[3] or "")
                         if match:
                             step, total = (int(g.replace(",", "")) for g in match.groups())
                             result["steps"].append(step)
                             result["foreign"] += total != 100_000 + index
-                    result["frames"] += len(outputs) - seen
+                            if step > 0 and result["first_step"] is None:
+                                result["first_step"] = now - began
+                        waiting = WAITING.search(frame[3] or "")
+                        if waiting and result["place"] is None:
+                            result["place"] = waiting.group(0).strip()
+                        if waiting and last_wait is None:
+                            last_wait = now
+                        elif not waiting and last_wait is not None:
+                            result["waited"] += now - last_wait
+                            last_wait = None
+                    result["frames"] += sum(isinstance(frame[0], str) for frame in outputs[seen:])   # a landscape
                     seen = len(outputs)
                     time.sleep(0.2)
+                if last_wait is not None:
+                    result["waited"] += time.time() - last_wait
                 client.predict(api_name="/stop")
             except Exception as e:  # noqa: BLE001 - reported below
                 result["error"] = f"{type(e).__name__}: {e}"
@@ -125,23 +207,48 @@ def main() -> None:
             browser.close()
         for thread in threads:
             thread.join()
-        progressed = 0
+        peak_mb = memory.stop()
+        for client in clients:   # every session leaves: its heartbeat ends, as a closed tab's
+            client.close()
+        left = time.perf_counter()
+        back, idle, end_mb = after_leaving(app.pid, start_mb, idle_share)
+        progressed, waited = 0, 0
         for index, result in enumerate(results):
             steps = result["steps"]
-            moved = len(steps) >= 2 and steps[-1] > steps[0]
-            progressed += moved
-            print(f"session {index}: {result['frames']} frames, steps {steps[0] if steps else '-'} -> "
-                  f"{steps[-1] if steps else '-'}, frames of another run: {result['foreign']}"
+            reached = max(steps) if steps else 0
+            progressed += reached >= 100
+            waited += result["place"] is not None
+            first = f"{result['first_step']:.1f} s" if result["first_step"] is not None else "never"
+            print(f"session {index}: first step after {first}, steps reached {reached:,}, {result['frames']} frames, "
+                  + (f"first shown '{result['place']}', {result['waited']:.0f} s in line in all"
+                     if result["place"] else "no wait shown")
+                  + (f", frames of another run: {result['foreign']}" if result["foreign"] else "")
                   + (f", ERROR {result['error']}" if result["error"] else ""))
-        print(f"{progressed} of {args.sessions} sessions progressed; cross-talk frames: "
+        total = sum(max(r["steps"]) if r["steps"] else 0 for r in results)
+        firsts = sorted(r["first_step"] for r in results if r["first_step"] is not None)
+        unseen = sum(r["place"] is None and (r["first_step"] or args.seconds) > 5 for r in results)
+        print(f"{progressed} of {args.sessions} sessions reached 100 steps; {waited} waited in line and were shown "
+              f"their place, {unseen} took over 5 s to their first step with no wait shown; cross-talk frames: "
               f"{sum(r['foreign'] for r in results)}")
+        if firsts:
+            print(f"time to the first step: median {firsts[len(firsts) // 2]:.1f} s, worst {firsts[-1]:.1f} s "
+                  f"({len(firsts)} of {args.sessions} sessions)")
+        print(f"training as a whole: {total:,} steps in {args.seconds:.0f} s, {total / args.seconds:,.0f} steps/s "
+              f"(compare with --sessions 8 on the same machine)")
         for number, (shown, seen) in enumerate(visitors, start=1):
             print(f"visitor {number}: landscape on screen {shown:.2f} s after the page was asked for "
-                  f"(this process, sharing its cores and GIL with the 8 streaming clients, saw it at {seen:.2f} s)")
-        shown = sorted(s for s, _ in visitors)
-        print(f"a ninth visitor's page showed its landscape in {shown[len(shown) // 2]:.2f} s, median of "
-              f"{len(shown)} (worst {shown[-1]:.2f} s; target < 3 s)")
-        print(f"app resident memory at the end: {resident_mb(app.pid):.0f} MB")
+                  f"(this process, sharing its cores and GIL with the streaming clients, saw it at {seen:.2f} s)")
+        if visitors:
+            shown = sorted(s for s, _ in visitors)
+            print(f"a new visitor's page showed its landscape in {shown[len(shown) // 2]:.2f} s, median of "
+                  f"{len(shown)} (worst {shown[-1]:.2f} s; target < 3 s)")
+        print(f"app resident memory: {start_mb:.0f} MB at the start, {peak_mb:.0f} MB at the peak, "
+              f"{(peak_mb - start_mb) / max(1, args.sessions):.1f} MB per session")
+        print("after every session left: memory "
+              + (f"within 50 MB of the start in {back:.0f} s" if back is not None else "not back within 90 s")
+              + (f", training idle in {idle:.0f} s" if idle is not None else ", still busy after 90 s")
+              + f"; {end_mb:.0f} MB at the end ({time.perf_counter() - left:.0f} s after they left; "
+              f"an idle app uses {idle_share:.2f} of a core)")
     finally:
         app.terminate()
         app.wait(10)

@@ -24,3 +24,11 @@ def test_a_trim_gives_back_freed_memory_that_glibc_would_keep():
     assert kept - resident_mb() > 100, "the freed 200 MB stayed resident"
     assert not memory.release_free_memory(), "a second trim within TRIM_EVERY_SECONDS"
     del pin
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or memory._mallopt is None, reason="glibc only")
+def test_the_heaps_are_capped_as_set_and_left_alone_with_0(monkeypatch):
+    monkeypatch.setenv("ENERGYLAB_MALLOC_ARENAS", "0")
+    assert not memory.limit_heaps()
+    monkeypatch.setenv("ENERGYLAB_MALLOC_ARENAS", "many")   # not a number: the default cap
+    assert memory.limit_heaps()

@@ -18,7 +18,7 @@ from explorer.page.state import PageState
 from explorer.studies import engine, shipped
 from explorer.studies.spec import Study, Task, load_study, suite_names
 from explorer.studies.worker import run_task
-from explorer.training.capacity import SLOTS
+from explorer.training.turns import TURNS
 
 TINY = {"dataset": "ring", "modes": 4, "steps": 20, "batch_size": 32, "hidden": 8, "latent_dim": 2}
 # what differs between two runs of the same computation: the clock, the place, the process
@@ -151,7 +151,7 @@ def test_a_small_study_is_the_page_settings_with_and_without_entropy_seed_by_see
 def test_a_small_study_runs_each_run_as_the_study_command_does_and_reports_as_it_goes():
     state = PageState(device="cpu")
     study = small_study.start(state, tiny(), 2)
-    assert SLOTS.in_use >= 1 and state.small_study is study
+    assert TURNS.in_use >= 1 and state.small_study is study
     seen, versions = 0, []
     while study.state == small_study.RUNNING:
         seen = study.wait_change(seen, timeout=30)
@@ -174,9 +174,9 @@ def test_a_small_study_runs_each_run_as_the_study_command_does_and_reports_as_it
     state.close()
 
 
-def test_stop_ends_the_run_under_way_at_once_and_gives_the_slot_back():
+def test_stop_ends_the_run_under_way_at_once_and_gives_the_place_back():
     state = PageState(device="cpu")
-    before = SLOTS.in_use
+    before = TURNS.in_use
     study = small_study.start(state, tiny(steps=1_000_000), 1)
     with pytest.raises(UserInputError, match="still running"):
         small_study.start(state, tiny(), 1)   # one study at a time per page
@@ -188,7 +188,7 @@ def test_stop_ends_the_run_under_way_at_once_and_gives_the_slot_back():
     started = time.monotonic()
     study.close()
     assert time.monotonic() - started < 6 and not study.running and study.state == small_study.STOPPED
-    assert SLOTS.in_use == before and study.snapshot() == []
+    assert TURNS.in_use == before and study.snapshot() == []
     assert "**stopped** · 0 of 2 runs done" in studies.progress(study)
     assert all(p.name != "energylab-study-runs" for p in multiprocessing.active_children())
     state.close()
@@ -218,8 +218,8 @@ def test_a_failed_run_shows_its_reason_and_a_dead_process_is_a_failed_run(tmp_pa
     assert not study.running and study.state == small_study.STOPPED
 
 
-def test_a_busy_machine_refuses_a_small_study_as_it_refuses_a_train(monkeypatch):
-    monkeypatch.setattr(SLOTS, "limit", SLOTS.in_use)
+def test_a_small_study_is_refused_when_no_place_is_free(monkeypatch):
+    monkeypatch.setattr(TURNS, "places", 0)   # every place taken
     state = PageState(device="cpu")
     with pytest.raises(UserInputError, match="busy"):
         small_study.start(state, tiny(), 1)

@@ -3,7 +3,9 @@
 The Compare view's logic: which setting differs (the entropy weight, the entropy estimator, or
 the sampler), the two option sets it makes from a preset, and a `Comparison` that trains both
 pairs at once (each a `LiveSession`, with its own thread: on two cores they run in parallel,
-since torch releases the GIL) and reads their newest frames and coverage histories.
+since torch releases the GIL) and reads their newest frames and coverage histories. The two runs
+hold one place between them on a busy machine (explorer/training/turns.py): they wait in line
+together and train together.
 
 Everything else is equal by construction: both runs start from the same seed, so the same data
 stream, the same initial networks and the same latent draws, until the one setting makes them differ.
@@ -23,6 +25,7 @@ from explorer.measures.probes import Frame
 from explorer.page.controls import in_page_words
 from explorer.training.live import LiveSession
 from explorer.training.replay import ReplayStore
+from explorer.training.turns import TURNS, Turns, Waiting
 from models import ESTIMATORS, SAMPLERS
 
 DEFAULT_PRESET = "lesson"
@@ -98,10 +101,11 @@ def coverage_key(options: dict) -> tuple[str, str]:
 class Comparison:
     """Two LiveSessions trained together; Stop and Train act on both."""
 
-    def __init__(self, left: dict, right: dict, names: tuple[str, str], device: str = "auto"):
+    def __init__(self, left: dict, right: dict, names: tuple[str, str], device: str = "auto", turns: Turns = TURNS):
         self.names = names
-        self.sides = (LiveSession(device=device), LiveSession(device=device))
+        self.sides = (LiveSession(device=device, turns=turns), LiveSession(device=device, turns=turns))
         for session, options, name in zip(self.sides, (left, right), names, strict=True):
+            session.holder = self   # both runs in one place
             session.replay = ReplayStore(max_frames=2, max_bytes=0)   # no replay here: keep memory for the runs
             session.new_run(options)
             session.source = name
@@ -121,13 +125,28 @@ class Comparison:
         return all(side.run.done or side.ending for side in self.sides)
 
     @property
+    def dropped(self) -> str | None:
+        """Why its runs were dropped (its tab stopped reading them), if they were."""
+        return next((side.closed or "dropped" for side in self.sides if side.run is None), None)
+
+    @property
     def stopped(self) -> bool:
         return any(side.ending for side in self.sides)
+
+    def waiting(self) -> Waiting | None:
+        """The comparison's place in the line, while it waits for a place."""
+        return next((w for w in (side.waiting() for side in self.sides) if w is not None), None)
+
+    def watched(self) -> None:
+        """The tab read the newest frames: its runs go on (explorer/training/live.py)."""
+        for side in self.sides:
+            side.watched()
 
     @property
     def state(self) -> str:
         if self.training:
-            return "training"
+            waiting = self.waiting()
+            return waiting.words() if waiting is not None else "training"
         return "stopped" if self.stopped else ("finished" if self.done else "paused")
 
     def start(self) -> None:
@@ -136,7 +155,7 @@ class Comparison:
             for side in self.sides:
                 if not side.run.done and not side.ending:
                     side.start()
-        except UserInputError:   # busy: no half comparison
+        except UserInputError:   # no half comparison
             self.pause()
             raise
 

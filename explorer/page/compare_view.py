@@ -38,11 +38,12 @@ def start(state: PageState, preset, contrast, estimator_left, estimator_right, s
     left, right, names = compare.side_options(preset, contrast, whole_number(seed, "seed"),
                                               (estimator_left, estimator_right), whole_number(steps, "steps"))
     comparison = state.comparison
-    if (comparison is None or comparison.done or comparison.names != names
+    if (comparison is None or comparison.dropped or comparison.done or comparison.names != names
             or (comparison.sides[0].run.options, comparison.sides[1].run.options) != (left, right)):
         if comparison is not None:
             comparison.close()
-        state.comparison = compare.Comparison(left, right, names, device=state.live.device)
+        state.comparison = compare.Comparison(left, right, names, device=state.live.device, turns=state.live.turns)
+    state.end_aside()
     state.live.stop(wait=False)
     state.comparison.start()
 
@@ -55,6 +56,9 @@ def coverage_rows(comparison: compare.Comparison) -> int:
 def shown(state: PageState, note: str | None = None, problem: str | None = None, chart: bool = True) -> ComparisonShown:
     """Both landscapes, the coverage chart (with `chart`) and the status of the page's comparison."""
     comparison = state.comparison
+    if comparison is not None and comparison.dropped:
+        note = note or f"{comparison.dropped}: press Train both to start again"
+        comparison = None
     if comparison is None:
         return ComparisonShown(f"⚠️ {html.escape(problem)}" if problem else html.escape(note or NOTHING_YET))
     (left, right), _ = comparison.frames()

@@ -3,7 +3,9 @@ for the page's newest frame or for the earlier one it replays.
 
 Figures are Plotly JSON; a figure left out (None) stays as the page shows it. While training,
 contours and (but on every SIDE_PLOTS_EVERY-th frame) the side plots are left out, so that a
-small machine's browser redraws less and leaves the CPU to training.
+small machine's browser redraws less and leaves the CPU to training. While the page's run waits
+for a place (explorer/training/turns.py), the status line says its place in the line instead of
+"training".
 """
 from __future__ import annotations
 
@@ -30,13 +32,29 @@ def status_only(state: PageState, note: str | None = None, problem: str | None =
                 word: str | None = None, step: int | None = None) -> Shown:
     """The status line of the newest frame (`word` and `step` as controls.status_markdown's state
     and step); the figures stay as they are."""
-    return Shown(controls.status_markdown(state.live.latest()[0], note, problem, word, step))
+    return Shown(controls.status_markdown(state.live.latest()[0], note or closed_note(state), problem,
+                                          word or waiting_word(state), step))
+
+
+def waiting_word(state: PageState) -> str | None:
+    """'waiting: place 3 of 5, about 40 s' while the page's run waits for a place (and 'your run
+    is waiting: ...' while the page shows a pair meanwhile), else None."""
+    waiting = (state.aside or state.live).waiting()
+    if waiting is None:
+        return None
+    return f"your run is {waiting.words()}" if state.aside is not None else waiting.words()
+
+
+def closed_note(state: PageState) -> str | None:
+    """Why the page's run was dropped without its asking (its page stopped reading), if it was."""
+    closed = state.live.closed
+    return f"{closed}: press Train to start again" if closed else None
 
 
 def newest(state: PageState, note: str | None = None, problem: str | None = None, side_plots: bool = True) -> Shown:
     """The figures and the status line of the page's newest frame (or of the frame it replays)."""
     frame, _ = state.live.latest()
-    status = controls.status_markdown(frame, note, problem)
+    status = controls.status_markdown(frame, note or closed_note(state), problem, waiting_word(state))
     if frame is None:
         return Shown(status)
     training = bool(frame.info.get("training"))
@@ -56,7 +74,7 @@ def replayed(state: PageState, note: str | None = None, problem: str | None = No
     moves the slider's range on); `redraw` redraws the replayed frame too."""
     latest, _ = state.live.latest()
     shown = state.live.replay.nearest(state.replay_cursor.step)
-    status = controls.status_markdown(latest, replaying_note(shown.step, note), problem)
+    status = controls.status_markdown(latest, replaying_note(shown.step, note), problem, waiting_word(state))
     curves_json = None
     if curves or redraw:
         figure = figures.curves_figure(latest.history, latest.total_steps)

@@ -12,8 +12,10 @@ from explorer.training.run import Run
 
 
 def show_pretrained(state: PageState, name: str) -> Run:
-    """The catalogue's pair `name` becomes the page's pair (KeyError: no such pair)."""
+    """The catalogue's pair `name` becomes the page's pair (KeyError: no such pair); a run waiting
+    in line keeps its place meanwhile (PageState.step_aside)."""
     pair = catalogue.find(name)
+    state.step_aside()
     return state.live.load(str(pair.folder), f"pretrained: {pair.name}", catalogue.points_path(pair.folder))
 
 
@@ -23,6 +25,7 @@ def load_upload(state: PageState, files) -> Run:
     server's temporary folder."""
     paths = [files] if isinstance(files, str) else list(files)
     folder, points_path = pair_files.unpack_upload(paths)
+    state.end_aside()
     try:
         points = read_points(points_path) if points_path else None
         run = state.live.load(folder, f"uploaded: {os.path.basename(paths[0])}", points_path,

@@ -23,12 +23,14 @@ def experiment_of(state: PageState, values) -> Experiment:
 
 
 def new_run(state: PageState, options: Experiment) -> None:
+    state.end_aside()
     state.live.new_run(options, dataset=points_for(options, state.points))
 
 
 def for_training(state: PageState, options: Experiment) -> str | None:
     """Before Train: a new run when a setting that shapes it changed (or it ended), else the
     current run takes the live settings. Returns "new run" for a new one."""
+    state.end_aside()
     if state.live.needs_new_run(options):
         new_run(state, options)
         return "new run"
@@ -39,6 +41,7 @@ def for_training(state: PageState, options: Experiment) -> str | None:
 def step(state: PageState, options: Experiment, count, update: str) -> str:
     """The Step buttons: `count` iterations of both networks or one (`update`), on a new run when
     there is none or the controls shape another (an ended run is stepped as it is). Returns the note."""
+    state.end_aside()
     live = state.live
     if live.run is None or (not live.ended and live.needs_new_run(options)):
         new_run(state, options)

@@ -87,11 +87,14 @@ def apply(state: PageState, setup: PageSetup) -> Experiment | None:
     shown = None
     if setup.pair:
         shown = show_pretrained(state, setup.pair).options
+        if state.aside is not None and setup.options is None:   # the controls stay the waiting run's
+            shown = None
     if setup.options is not None:
         # as the controls hold them (a preset's lr_decay, say, has no control): what Train would run
         points_path = state.points.path if state.points is not None else None
         options = controls.options_from_controls(controls.controls_from_options(setup.options), points_path)
         if not setup.pair:
+            state.end_aside()
             state.live.new_run(options, dataset=points_for(options, state.points))
         shown = options   # over a pair: the controls say what Train will run next
     return shown

@@ -10,9 +10,9 @@ The runs go one at a time to one process of the study's own, fed by a thread of 
 - "spawn", as the study command's workers (a forked copy of a server whose torch threads run can
   hang): the process starts once per study, a few seconds, and runs every run of it;
 - at the training threads' lower priority (capacity.lower_thread_priority), and holding one of
-  the machine's training slots (capacity.SLOTS) while the study lasts: a busy machine refuses a
-  study as it refuses a Train, and a study counts against the bound every page shares, so one
-  visitor's study never takes more than one run's share of the machine.
+  the machine's places for training (turns.TURNS) while the study lasts, so one visitor's study
+  never takes more than one run's share of the machine. Its process cannot wait in line between
+  chunks as a Train does: when no place is free, a study is refused ("busy").
 
 A finished run's record is added at once (`records`, `version`, `wait_change`); a run that fails
 is a record too, with its reason; a process that dies is a failed run, and the next run gets a
@@ -30,7 +30,8 @@ from explorer.errors import UserInputError
 from explorer.studies.engine import task_payload
 from explorer.studies.spec import DEFAULT_METRICS, Study, Task
 from explorer.studies.worker import STATUS_DONE, STATUS_FAILED, run_task
-from explorer.training.capacity import SLOTS, lower_thread_priority
+from explorer.training.capacity import lower_thread_priority
+from explorer.training.turns import TURNS
 
 MIN_SEEDS, MAX_SEEDS, DEFAULT_SEEDS = 1, 5, 3
 SAMPLES = 2500                 # evaluation samples, as the study command's default
@@ -96,13 +97,13 @@ class SmallStudy:
         return len(self.study.tasks)
 
     def start(self) -> None:
-        SLOTS.take(self)   # "busy" when the machine's bound is reached, as Train
+        TURNS.take_place(self)   # "busy" when no place is free
         self.started = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="energylab-study", daemon=True)
         try:
             self._thread.start()
         except RuntimeError:   # no thread to be had
-            SLOTS.give_back(self)
+            TURNS.give_back(self)
             raise
 
     def stop(self) -> None:
@@ -150,7 +151,7 @@ class SmallStudy:
             self.error = f"the study stopped: {type(e).__name__}: {e}"
         finally:
             _end(process, conn, kill=self._stop.is_set() or self.error is not None)
-            SLOTS.give_back(self)
+            TURNS.give_back(self)
             self.ended = time.monotonic()
             self.state = STOPPED if self._stop.is_set() or self.error else FINISHED
             self._changed_now()

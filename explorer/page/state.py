@@ -2,6 +2,12 @@
 
 The UI keeps one PageState per page (in its gr.State, made by the page's first event); plain
 Python, so that the page's logic is tested without a browser.
+
+On a busy machine the page's run may wait in line for a place (explorer/training/turns.py). A
+pretrained pair shown meanwhile does not cost it its place: the run steps `aside`, still in line,
+and the page shows the pair in a session of its own; when the run's turn comes, its stream brings
+it back (`bring_back`). Whatever else acts on the page's run (Train, Reset, Step, Pause, Stop, an
+upload, a lesson step's run, Compare) ends the run waiting aside first (`end_aside`): a page has one run.
 """
 from __future__ import annotations
 
@@ -36,6 +42,31 @@ class PageState:
         self.replay_cursor = ReplayCursor()
         self.densities = DensityState()
         self.small_study: SmallStudy | None = None
+        self.aside: LiveSession | None = None   # the page's run, waiting in line while the page shows a pair
+
+    def step_aside(self) -> None:
+        """Before a pretrained pair is shown: a run waiting in line keeps its place, aside."""
+        if self.aside is None and self.live.waiting() is not None:
+            shown = LiveSession(device=self.live.device, turns=self.live.turns)
+            shown.layers = self.live.layers
+            self.aside, self.live = self.live, shown
+            self.replay_cursor = ReplayCursor()
+
+    def bring_back(self, run: LiveSession) -> bool:
+        """`run`, waiting aside, got its place: it is the page's run again, and the pair shown
+        meanwhile is dropped. Returns whether it was aside."""
+        if self.aside is not run:
+            return False
+        shown, self.live, self.aside = self.live, run, None
+        self.replay_cursor = ReplayCursor()
+        shown.close()
+        return True
+
+    def end_aside(self) -> None:
+        """The page acts on its run: one waiting aside leaves the line."""
+        aside, self.aside = self.aside, None
+        if aside is not None:
+            aside.close()
 
     def choose_view(self, view: str, layers) -> None:
         """The landscape's view and its layers (names of explorer/page/lesson.py LAYERS); the
@@ -66,6 +97,7 @@ class PageState:
 
     def close(self) -> None:
         """The page is gone: stop its training and its study, drop its pairs and caches, remove its downloads."""
+        self.end_aside()
         self.live.close()
         if self.comparison is not None:
             self.comparison.close()

@@ -4,38 +4,67 @@ Why a thread: the page's handler must keep sending frames (and answer Stop) whil
 and figures are drawn on the other core while this thread trains. All model access happens
 under `lock`, so the buttons (step, settings, reset) never see a half-updated pair. Training
 runs in chunks of about CHUNK_SECONDS, so Stop takes effect within one chunk.
+
+Each chunk is a turn granted by explorer/training/turns.py (a place among the runs training on
+the machine, then a core): beyond the places a run waits in line, and `waiting` says where.
+
+A run whose page has stopped reading its frames (a closed tab, a lost connection, a client that
+stopped reading or disconnected) ends: the page's stream calls `watched` whenever it reads a
+frame, and a run not watched for ABANDON_SECONDS stops and drops its pair and frames (`closed`
+says why), in line or training, for a browser and an API client alike.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 from explorer.config.options import Experiment, as_experiment
 from explorer.errors import UserInputError
 from explorer.measures.probes import Frame
-from explorer.training.capacity import CORES, REQUESTS_FIRST, SLOTS, lower_thread_priority
+from explorer.training.capacity import REQUESTS_FIRST, lower_thread_priority
 from explorer.training.memory import release_free_memory
 from explorer.training.replay import ReplayStore
 from explorer.training.run import Run
+from explorer.training.turns import TURNS, Turns, Waiting
 
 CHUNK_SECONDS = 0.05     # training between two looks at the stop flag
 FRAME_SECONDS = 0.25     # a new frame at most this often while training (4 a second)
-FULL_RATE_RUNS = 2       # up to this many runs training on the machine, each gets FRAME_SECONDS
-
-
-def frame_interval() -> float:
-    """Seconds between frames of a training run: FRAME_SECONDS while at most FULL_RATE_RUNS runs
-    train, longer beyond, so that many users at once share the frames' CPU (and the GIL) rather
-    than starve training and new visitors' pages (8 runs: 1 frame a second each)."""
-    return FRAME_SECONDS * max(1.0, SLOTS.in_use / FULL_RATE_RUNS)
+FULL_RATE_RUNS = 2       # up to this many runs training (or as many as cores, if more), each gets FRAME_SECONDS
 MAX_CHUNK = 2000
+
+
+def _abandon_seconds() -> float:
+    try:
+        value = float(os.environ.get("ENERGYLAB_ABANDON_SECONDS", ""))
+    except ValueError:
+        return 30.0
+    return value if 0.1 <= value <= 3600 else 30.0
+
+
+# a page that read no frame for this long is gone: its run ends (with detection, within a minute)
+ABANDON_SECONDS = _abandon_seconds()
+
+
+def frame_interval(training: int, cores: int = 1) -> float:
+    """Seconds between frames of a run while `training` runs train on `cores`: FRAME_SECONDS while
+    at most FULL_RATE_RUNS (or `cores`) train, longer beyond, so that many users at once share the
+    frames' CPU (and the GIL) rather than starve training and new visitors' pages (8 runs on 2
+    cores: 1 frame a second each)."""
+    return FRAME_SECONDS * max(1.0, training / max(FULL_RATE_RUNS, cores))
 
 
 class LiveSession:
     """The run a browser session sees, and the thread that trains it."""
 
-    def __init__(self, device: str = "auto"):
+    def __init__(self, device: str = "auto", turns: Turns = TURNS, abandon_seconds: float | None = None):
         self.device = device
+        self.turns = turns
+        self.holder: object = self        # whose place it trains in (the Compare tab's two runs: their comparison's)
+        self.abandon_seconds = ABANDON_SECONDS if abandon_seconds is None else abandon_seconds
+        self._last_read = time.monotonic()
+        self._abandoned = False
+        self.closed: str | None = None    # why the run was dropped without the page asking (abandoned)
         self.run: Run | None = None
         self.source = ""                 # what the current pair is: "live run", or a pretrained name
         self.ended = False               # Stop or a loaded pair: the next Train starts a new run
@@ -65,6 +94,7 @@ class LiveSession:
         run.state.build_optimisers()   # a run made to train builds them now, not inside its first frame
         with self.lock:
             self.run, self.source, self.ended, self.throughput = run, "live run", False, None
+            self.closed = None
             self.replay.clear()
         self.publish(fine=True)
         return run
@@ -75,6 +105,7 @@ class LiveSession:
         run = Run.from_checkpoint(folder, device=self.device, points_path=points_path, points=points)
         with self.lock:
             self.run, self.source, self.ended, self.throughput = run, name, True, None
+            self.closed = None
             self.replay.clear()
         self.publish(fine=True)
         return run
@@ -105,54 +136,77 @@ class LiveSession:
         """Train the current run in the background until it is done, stopped or paused."""
         if self.run is None:
             raise UserInputError("nothing to train: press Reset or choose a pair first")
+        self.watched()   # the page that pressed Train reads its frames from now on
         if self.training:
             return
-        SLOTS.take(self)   # refuses with a "busy" message when the machine's bound is reached
         with self.lock:
             self.run.resume()
         self._stop.clear()
         self._halted.clear()
-        self._end_requested = False
-        self.error = None
+        self._end_requested = self._abandoned = False
+        self.error = self.closed = None
+        self.turns.join(self, self.holder)   # a place, or the back of the line: never refused
         self._thread = threading.Thread(target=self._train, name="energylab-train", daemon=True)
         try:
             self._thread.start()
-        except RuntimeError:   # no thread to be had: give the slot back
-            SLOTS.give_back(self)
+        except RuntimeError:   # no thread to be had: leave the line
+            self.turns.leave(self)
             raise
+
+    def watched(self) -> None:
+        """The page read a frame (or a status while its run waits): it is still there."""
+        self._last_read = time.monotonic()
+
+    def _giving_up(self) -> bool:
+        """Stop, or the page stopped reading for abandon_seconds."""
+        if not self._stop.is_set() and time.monotonic() - self._last_read > self.abandon_seconds:
+            self._abandoned = True
+            self._stop.set()
+        return self._stop.is_set()
+
+    def waiting(self) -> Waiting | None:
+        """The run's place in the line, while it waits for a place; None otherwise."""
+        return self.turns.waiting(self.holder) if self.training else None
 
     def _train(self) -> None:
         lower_thread_priority()
         run, last_frame, chunk = self.run, 0.0, 10
-        began, first_step = time.perf_counter(), run.step
+        began, first_step = 0.0, None
         try:
-            while not self._stop.is_set() and not run.done and not run.paused:
+            while not self._giving_up() and not run.done and not run.paused:
                 REQUESTS_FIRST.wait_turn(self._stop)   # a page being opened goes first
-                if self._stop.is_set():
-                    break
-                with CORES, self.lock:   # take turns with other runs when more train than there are cores
-                    started = time.perf_counter()
-                    done = run.advance(chunk)
-                    took = time.perf_counter() - started
+                with self.turns.turn(self, self._giving_up) as granted:   # a place, then a core
+                    if not granted:
+                        break
+                    with self.lock:
+                        started = time.perf_counter()
+                        done = run.advance(chunk)
+                        took = time.perf_counter() - started
                 if done and took > 0:  # aim each chunk at CHUNK_SECONDS
                     chunk = max(1, min(MAX_CHUNK, round(chunk * CHUNK_SECONDS / took)))
+                if first_step is None:   # the first chunk: speed from here, not from the wait in line
+                    began, first_step = started, run.step - done
                 self.throughput = (run.step - first_step) / (time.perf_counter() - began)
-                if time.perf_counter() - last_frame >= frame_interval():
+                if time.perf_counter() - last_frame >= frame_interval(self.turns.in_use, self.turns.cores):
                     self.publish(fine=False)
                     last_frame = time.perf_counter()
                     release_free_memory()
         except Exception as e:  # noqa: BLE001 - the page must hear of it, not a dead thread
             self.error = f"training stopped: {type(e).__name__}: {e}"
         finally:
-            SLOTS.give_back(self)
+            self.turns.leave(self)    # the place goes to the first in line at once
             self._halted.set()        # training has stopped: Stop can answer now
-            if self._end_requested:
-                self._finish_run()
-            self.publish(fine=True)   # the last frame, at full resolution
+            if self._abandoned:
+                self._drop(f"this run ended: the page read none of its frames for {self.abandon_seconds:.0f} s")
+            else:
+                if self._end_requested:
+                    self._finish_run()
+                self.publish(fine=True)   # the last frame, at full resolution
 
     def stop(self, wait: bool = False, timeout: float = 5.0) -> None:
         """Ask the training thread to stop after its current chunk (optionally wait for it)."""
         self._stop.set()
+        self.turns.wake()   # a run waiting in line leaves it now
         thread = self._thread
         if wait and thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
@@ -163,9 +217,10 @@ class LiveSession:
         sends the last frame itself. Returns the step training halted at."""
         if self.training:
             self._end_requested = True
-            self._stop.set()
+            self.stop()
             self._halted.wait(timeout)
-            return self.run.step
+            run = self.run   # None if the page was closed meanwhile
+            return run.step if run is not None else None
         self._finish_run()
         self.publish(fine=True)
         return self.run.step if self.run is not None else None
@@ -173,11 +228,16 @@ class LiveSession:
     def close(self) -> None:
         """The page is gone: stop training and drop the pair, its data and its frames."""
         self.stop(wait=True)
+        self._drop(None)
+
+    def _drop(self, why: str | None) -> None:
         with self.lock:
             self.run = None
+            self.ended, self.closed = True, why
             self.replay.clear()
-        with self._new_frame:
-            self._frame = None
+        with self._new_frame:   # a stream still waiting for a frame hears of it
+            self._frame, self._frame_id = None, self._frame_id + 1
+            self._new_frame.notify_all()
         release_free_memory(force=True)
 
     def _finish_run(self) -> None:

@@ -2,7 +2,8 @@
 
 GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are read by Gradio's launch() itself; ENERGYLAB_NO_BROWSER
 (or a Hugging Face Space, SPACE_ID) keeps a browser from being opened; ENERGYLAB_THREADS sets the
-torch threads per training.
+torch threads per training; ENERGYLAB_MALLOC_ARENAS caps the C library's heaps. The runs' places
+and turns are explorer/training/turns.py's settings, an abandoned run's limit explorer/training/live.py's.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from explorer.command_line import set_threads
 from explorer.figures import frame as figures
 from explorer.page.state import PageState
 from explorer.training.capacity import NewPagesFirst
+from explorer.training.memory import limit_heaps
 from explorer.ui import static
 from explorer.ui.layout import build_page
 from explorer.ui.page import Page
@@ -27,6 +29,10 @@ from explorer.ui.tabs.train import MAX_UPLOAD_BYTES
 
 log = logging.getLogger("energylab")
 
+# Gradio's worker threads (its default is 40): a streaming page holds one between its frames, and
+# a classroom's thirty streams must leave plenty for new visitors' pages (docs/security.md)
+MAX_THREADS = 200
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="EnergyLab: the explorer in your browser")
@@ -35,6 +41,7 @@ def main() -> None:
                         help="torch CPU threads per training (default 1)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
+    limit_heaps()   # before the server's and the runs' threads start (explorer/training/memory.py)
     set_threads(args.threads)
     # torch releases the GIL in every op; a short switch interval hands it back to the training
     # thread sooner when a request handler holds it (the default 5 ms slowed live training: docs/speed.md)
@@ -43,7 +50,7 @@ def main() -> None:
     page.blocks.queue(default_concurrency_limit=None).launch(
         share=args.share, inbrowser=not (os.environ.get("SPACE_ID") or os.environ.get("ENERGYLAB_NO_BROWSER")),
         theme=gr.themes.Soft(), css=static.text("page.css"), head=PLOTLY_HEAD, show_error=False,
-        max_file_size=MAX_UPLOAD_BYTES,
+        max_file_size=MAX_UPLOAD_BYTES, max_threads=MAX_THREADS,
         prevent_thread_lock=True,
         app_kwargs={"middleware": [Middleware(NewPagesFirst)]})   # a new visitor's page before other runs' chunks
     warm_up(page)

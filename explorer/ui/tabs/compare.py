@@ -13,6 +13,7 @@ from explorer.training.live import FRAME_SECONDS
 from explorer.ui.guard import guarded
 from explorer.ui.page import MANY, Page, bind
 from explorer.ui.plot_view import plotly_view
+from explorer.ui.sessions import remember_this_page, still_reading
 
 COMPARE_NOTE = """Both runs share **everything** but the one setting: the seed, so the same data batches, the same
 initial networks and the same latent draws; only that setting makes them drift apart. Coverage is measured every
@@ -82,14 +83,22 @@ def comparison(page: Page, state: PageState, note: str | None = None, problem: s
 def compare_train(page: Page, state: PageState, preset, contrast, estimator_left, estimator_right, seed, steps):
     """Train both sides together (continuing a paused comparison of the same settings) and stream frames."""
     compare_view.start(state, preset, contrast, estimator_left, estimator_right, seed, steps)
-    seen, chart_rows = (-1, -1), -1
+    remember_this_page(state)   # an API client's runs then end with its connection, as a closed tab's
+    seen, chart_rows, said = (-1, -1), -1, None
     while True:
         time.sleep(FRAME_SECONDS)
+        if state.comparison.training and not still_reading():   # behind: nothing more until it catches up
+            continue
+        state.comparison.watched()
+        if state.comparison.dropped:   # its tab stopped reading for a while: the status says so
+            yield comparison(page, state)
+            return
         _, ids = state.comparison.frames()
         rows = compare_view.coverage_rows(state.comparison)
-        if ids != seen:
+        word = state.comparison.state
+        if ids != seen or word != said:   # a new frame, or a new place in the line
             yield comparison(page, state, chart=rows != chart_rows)
-            seen, chart_rows = ids, rows
+            seen, chart_rows, said = ids, rows, word
         if not state.comparison.training:
             yield comparison(page, state, "Train both starts a new comparison" if state.comparison.stopped else None)
             return

@@ -2,7 +2,8 @@
 controls (data, method, networks and seed) and the pair files (download, upload).
 
 Train streams frames while a background thread trains (explorer/training/live.py); the controls
-become one checked Experiment (explorer/page/runs.py).
+become one checked Experiment (explorer/page/runs.py). While the run waits for a place, the stream
+sends its place in the line instead; a page that stops reading gets nothing more, and its run ends.
 """
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ import gradio as gr
 from explorer.config.options import OPTION_BY_NAME, resolve
 from explorer.data.datasets import DATASET_NAMES
 from explorer.page import controls, pairs, points, runs, shown_controls
-from explorer.page.frame_view import SIDE_PLOTS_EVERY
+from explorer.page.frame_view import SIDE_PLOTS_EVERY, waiting_word
 from explorer.page.state import PageState
 from explorer.training.capacity import REQUESTS_FIRST
 from explorer.training.live import FRAME_SECONDS
 from explorer.ui.frames import draw, only_status
 from explorer.ui.guard import guarded
 from explorer.ui.page import MANY, Page, bind
+from explorer.ui.sessions import remember_this_page, still_reading
 
 # uploads: points files are at most 100 MiB (datasets.MAX_FILE_BYTES), a pair's weights 64 MiB;
 # Gradio refuses a larger upload before it reaches a handler (explorer/ui/server.py)
@@ -126,6 +128,8 @@ def choose_pretrained(page: Page, state: PageState, name: str):
     with REQUESTS_FIRST.serving():
         run = pairs.show_pretrained(state, name)
         shown = draw(page, state, f"loaded in {time.perf_counter() - started:.2f} s")
+    if state.aside is not None:   # shown while the page's run waits: the controls stay the run's
+        return shown | {page.train.pretrained: gr.update(value=name)}
     return (shown | control_updates(page, shown_controls.showing(run.options))
             | {page.train.pretrained: gr.update(value=name)})
 
@@ -138,13 +142,39 @@ def train(page: Page, state: PageState, *values):
     if state.comparison is not None:   # the comparison pauses: both cores go to this run
         state.comparison.pause()
     live.start()
-    seen, shown = -1, 0
+    remember_this_page(state)   # an API client's run then ends with its connection, as a closed tab's
+    seen, shown, said = -1, 0, None
     while True:
         frame, frame_id = live.wait_frame(seen, timeout=FRAME_SECONDS)
+        if live.training and not still_reading():   # behind: send nothing more until it catches up
+            time.sleep(FRAME_SECONDS)
+            continue
+        live.watched()
+        if state.aside is live:   # the page shows a pair while the run waits (PageState.step_aside)
+            if not live.training:   # it failed aside: nothing to bring back
+                state.end_aside()
+                return
+            if live.waiting() is not None:
+                word = waiting_word(state)
+                if word != said:
+                    said = word
+                    yield only_status(page, state, note)
+                continue
+            state.bring_back(live)   # its turn: the page's run again
+            seen, note = -1, "your turn came: your run trains now"
+        elif state.live is not live:   # the page moved on (its run ended aside, or another run)
+            return
+        word = waiting_word(state)
         if frame_id != seen:
             seen, shown = frame_id, shown + 1
             yield draw(page, state, note, side_plots=shown % SIDE_PLOTS_EVERY == 1)
+        elif word is not None and word != said:   # in line: its place and the wait, as they change
+            yield only_status(page, state, note)
+        said = word
         if not live.training:
+            if live.run is None:   # dropped: the status says why
+                yield draw(page, state)
+                return
             if live.ending:   # Stop: say so with the last frame, which replaces Stop's own status
                 note = f"stopped at step {live.run.step:,}: Train starts a new run"
             elif live.run.done:
@@ -155,12 +185,16 @@ def train(page: Page, state: PageState, *values):
 
 def pause(page: Page, state) -> None:
     if isinstance(state, PageState):
+        state.end_aside()   # a run waiting aside leaves the line
         state.live.stop(wait=False)
 
 
 @guarded()
 def stop(page: Page, state: PageState):
     """Ends the run; while training, the Train stream brings the last frame, this only the word."""
+    if state.aside is not None:
+        state.end_aside()
+        return draw(page, state, "your run left the line: Train starts a new run")
     was_training = state.live.training
     step = state.live.end()
     note = f"stopped at step {step:,}: Train starts a new run" if step is not None else "nothing to stop"
