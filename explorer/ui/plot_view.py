@@ -29,6 +29,8 @@ PLOTLY_HEAD = f'<script async src="/gradio_api/file={PLOTLY_JS_DIR}/{PLOTLY_JS_F
 # again. A page opened from a link (a query string) ignores them and waits for its own.
 FIRST_VIEW_MARK = "/*first view*/"
 FIRST_VIEWS = ("landscape", "curves", "histogram")
+# what link.js fires after it rewrites the address: the charts re-point their url(#id) references
+ADDRESS_EVENT = "energylab:address"
 
 
 class PlotView(gr.HTML):
@@ -54,9 +56,9 @@ class PlotView(gr.HTML):
 def plotly_view(elem_id: str, height: int, value: str | None = None) -> PlotView:
     """A view of `height` pixels; `value`: a figure's JSON to draw as soon as the page is up (by
     keyword: Gradio's wrapper of a component's __init__ drops a subclass's positional arguments)."""
+    script = static.on_load_js("plot_view.js", FIRST_VIEW=FIRST_VIEW_MARK, ADDRESS_EVENT=ADDRESS_EVENT)
     return PlotView(value=value, html_template=f'<div class="energylab-plot" style="min-height:{height}px"></div>',
-                    js_on_load=static.on_load_js("plot_view.js", FIRST_VIEW=FIRST_VIEW_MARK), elem_id=elem_id,
-                    min_height=height)
+                    js_on_load=script, elem_id=elem_id, min_height=height)
 
 
 def without_first_view_mark(figure):

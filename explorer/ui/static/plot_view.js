@@ -19,6 +19,7 @@ const draw = () => {
     .then(() => {
       if (drawn !== value) return;
       const figure = JSON.parse(value);
+      repoint();
       return window.Plotly.react(target, {data: figure.data, layout: figure.layout, frames: figure.frames || [],
                                           config: {responsive: true, displaylogo: false}}).then(listen);
     })
@@ -54,6 +55,26 @@ const listen = () => {
   });
   target.on('plotly_unhover', () => { zoom.style.display = 'none'; });
 };
+// Plotly writes colour bar gradients and clip paths as url(<address>#id) when the page has a
+// <base> (Gradio's has), with the address the chart was first drawn at. Once link.js rewrites the
+// address, those name another document: the next redraw (a resize, a zoom) leaves a blank colour
+// bar. So the chart's references follow the address: before each drawing and when it changes.
+const address = () => window.location.href.split('#')[0];
+const reference = /url\((['"]?)[^'")#]*#/g;
+const repoint = () => {
+  const context = target._context;
+  if (!context || !context._baseUrl || context._baseUrl === address()) return;   // no <base>: url(#id)
+  context._baseUrl = address();
+  const rewrite = (_, quote) => 'url(' + quote + context._baseUrl + '#';
+  for (const node of target.querySelectorAll('[style*="url("], [clip-path], [fill^="url("], [mask]')) {
+    for (const name of ['style', 'clip-path', 'fill', 'mask']) {
+      const old = node.getAttribute(name);
+      if (old && old.includes('url(')) node.setAttribute(name, old.replace(reference, rewrite));
+    }
+  }
+};
+window.addEventListener(ADDRESS_EVENT, repoint);
+window.addEventListener('popstate', repoint);
 const whenLoaded = () => (window.Plotly ? draw() : setTimeout(whenLoaded, 50));
 whenLoaded();
 watch('value', () => (window.Plotly ? draw() : whenLoaded()));

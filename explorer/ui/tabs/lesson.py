@@ -21,6 +21,7 @@ from explorer.ui import static
 from explorer.ui.frames import draw, only_status
 from explorer.ui.guard import EXPECTED, guarded
 from explorer.ui.page import MANY, Page, bind
+from explorer.ui.plot_view import ADDRESS_EVENT
 from explorer.ui.sessions import close_page, ensure, remember
 from explorer.ui.tabs.train import choose_pretrained, control_updates
 
@@ -181,7 +182,7 @@ def wire(page: Page) -> None:
     outputs = setup_outputs(page)
     quiet = dict(api_name=False, show_progress="hidden", **MANY)
     link_inputs = [ui.tab_state, ui.step, ui.classroom, *landscape.view_controls, *train.control_inputs]
-    link_js = static.event_js("link.js", FOREIGN_KEYS=list(share.FOREIGN_KEYS))
+    link_js = static.event_js("link.js", FOREIGN_KEYS=list(share.FOREIGN_KEYS), ADDRESS_EVENT=ADDRESS_EVENT)
 
     def to_address(event):
         """After `event` made the link's query string: into the address bar and the link box."""
