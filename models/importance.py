@@ -14,10 +14,16 @@ from the batch itself by its k-nearest-neighbour density, as the knn entropy doe
     q(x'_i) ~ k / (N V_d r_k(x'_i)^d)   =>   log u_i = -E(x'_i) + d log r_k(x'_i) + const.
 A deeper well now draws larger weights on the negatives in it, and so a larger push up: the
 depths are held to the data's mode weights.
-The weights are tempered, u_i^power with power in (0, 1]: 1 is the estimate above; below 1 it
-leans towards the plain mean (power 0). The batch's estimate is noisy, a few negatives carry most
-of the weight, and those in a flat plateau between modes, where exp(-E) is small, carry almost
-none, so nothing would push the plateau up; tempering keeps some pressure on every negative.
+Two ways to temper the weights, for the batch's estimate is noisy, a few negatives carry most of
+the weight, and those in a flat plateau between modes, where exp(-E) is small, carry almost none,
+so nothing would push the plateau up:
+- a power, u_i^power with power in (0, 1]: 1 is the estimate above; below 1 it leans towards the
+  plain mean (power 0). Biased wherever q is far from p_E: a well that few negatives reach (the
+  0.9 / 0.1 pair's small mode) is pushed up too little, and deepens.
+- a floor (defensive importance sampling, Hesterberg 1995): w_i = (1 - floor) w_i + floor / N, a
+  share of the plain mean kept beside the weighted one. At equilibrium p_data = (1 - floor) p_E +
+  floor q, so p_E is off by at most floor / (1 - floor) times the gap between q and the data, and
+  exact where the negatives already follow the data.
 
 The same weights, untempered, turn the generator into a sampler of p_E (`resample`, sampling-
 importance-resampling, Rubin 1988): draw M n candidates from G, keep n of them drawn with
@@ -51,14 +57,16 @@ def log_density_ratio(x: torch.Tensor, energies: torch.Tensor, k: int = NEIGHBOU
         return -energies.detach() + d * torch.log(r_k.to(energies.dtype) + 1e-12)
 
 
-def negative_weights(negatives: torch.Tensor, energies: torch.Tensor, power: float,
+def negative_weights(negatives: torch.Tensor, energies: torch.Tensor, power: float, floor: float = 0.0,
                      k: int = NEIGHBOURS) -> torch.Tensor:
     """Self-normalised weights w_i ∝ (exp(-E(x'_i)) r_k(x'_i)^d)^power of the N negatives (N, d),
-    their energies (N,), detached; they sum to 1. power 0 gives the plain mean's 1 / N."""
+    their energies (N,), detached, mixed with the plain mean's 1 / N by `floor`; they sum to 1.
+    power 0 or floor 1 gives the plain mean."""
     n = negatives.shape[0]
     if n < 2:
         return torch.ones(n, dtype=energies.dtype, device=energies.device)
-    return torch.softmax(power * log_density_ratio(negatives, energies, k), dim=0)
+    weights = torch.softmax(power * log_density_ratio(negatives, energies, k), dim=0)
+    return weights if floor == 0 else (1.0 - floor) * weights + floor / n
 
 
 def resample(candidates: torch.Tensor, energies: torch.Tensor, n: int, rng: torch.Generator,

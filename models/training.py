@@ -25,6 +25,7 @@ Remedies, all off by default:
 - `importance` = power > 0 (models/importance.py): the negatives' term of L_E weighted towards
   p_E,  L_E = mean E(x_data) - sum_i w_i E(x'_i),  w_i ∝ (exp(-E(x'_i)) / q_kNN(x'_i))^power, so that
   the wells' depths follow the data's mode weights. A third remedy, this project's own. With
+  `importance_floor` = b keeps a share b of the plain mean beside them (w_i <- (1 - b) w_i + b / N). With
   `uniform_negatives` = f > 0, round(f N) points uniform over the data's box join the negatives
   (before any refinement), so that the weights also see wells the generator never visits.
 - `ema` = decay > 0 (models/ema.py): an average of the generator's weights, updated after every
@@ -67,6 +68,7 @@ class TrainConfig:
     refine: int = 0                 # Langevin steps on the generator's samples before the energy sees them (CoopNets)
     ema: float = 0.0                # decay of the generator's weight average (models/ema.py); 0: none
     importance: float = 0.0         # power of the negatives' importance weights (models/importance.py); 0: plain mean
+    importance_floor: float = 0.0   # share of the plain mean kept beside the importance weights (defensive)
     uniform_negatives: float = 0.0  # extra negatives drawn uniformly over the data's box, a fraction of the batch
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
@@ -82,6 +84,9 @@ class TrainConfig:
         if isinstance(self.importance, bool) or not isinstance(self.importance, (int, float)) \
                 or not 0.0 <= self.importance <= 1.0:
             raise ValueError(f"importance must be a power from 0 to 1, got {self.importance!r}")
+        if isinstance(self.importance_floor, bool) or not isinstance(self.importance_floor, (int, float)) \
+                or not 0.0 <= self.importance_floor <= 1.0:
+            raise ValueError(f"importance_floor must be a share from 0 to 1, got {self.importance_floor!r}")
         if isinstance(self.uniform_negatives, bool) or not isinstance(self.uniform_negatives, (int, float)) \
                 or not 0.0 <= self.uniform_negatives <= 1.0:
             raise ValueError(f"uniform_negatives must be a fraction from 0 to 1, got {self.uniform_negatives!r}")
@@ -225,7 +230,7 @@ def energy_step(state: TrainingState, real: torch.Tensor, negatives: torch.Tenso
     energies = energy(torch.cat([real, negatives.detach()]))  # one pass over both halves
     energy_real = energies[:n].mean()
     if cfg.importance > 0:   # E_{p_E}[E(x')] by self-normalised importance weights (models/importance.py)
-        weights = negative_weights(negatives, energies[n:], cfg.importance)
+        weights = negative_weights(negatives, energies[n:], cfg.importance, cfg.importance_floor)
         energy_fake = (weights * energies[n:]).sum()
     else:
         energy_fake = energies[n:].mean()

@@ -52,6 +52,45 @@ def test_weights_give_a_deeper_well_its_share_of_the_mass():
     # tempered: between the plain half and the full correction
     half = negative_weights(x, energies, power=0.5)[:1000].sum().item()
     assert 0.55 < half < 0.85
+    # a floor keeps a share of the plain mean: 0.8 * 0.9 + 0.2 * 0.5 = 0.82, and the weights still sum to 1
+    floored = negative_weights(x, energies, power=1.0, floor=0.2)
+    assert floored[:1000].sum().item() == pytest.approx(0.82, abs=0.05)
+    assert floored.sum().item() == pytest.approx(1.0)
+    assert torch.allclose(floored, 0.8 * w + 0.2 / 2000)
+
+
+class TwoWells(torch.nn.Module):
+    """E(x) = -log(0.5 N(x; (-2, 0), 0.1^2) + 0.5 N(x; (2, 0), 0.1^2)): a known energy, in data units."""
+
+    def __init__(self):
+        super().__init__()
+        self.config = EnergyConfig()
+        self.anchor = torch.nn.Parameter(torch.zeros(()))   # where the samples' device is read
+
+    def forward(self, x):
+        wells = torch.tensor([[-2.0, 0.0], [2.0, 0.0]], dtype=x.dtype)
+        log_n = -(x[:, None, :] - wells[None]).square().sum(-1) / (2 * 0.01)
+        return -torch.logsumexp(log_n, dim=1) + 0 * self.anchor
+
+
+class OneWellGenerator:
+    """A generator that only ever samples the left well."""
+
+    def sample(self, n, rng):
+        return torch.tensor([-2.0, 0.0]) + 0.1 * torch.randn(n, 2, generator=rng)
+
+
+def test_resampling_with_uniform_candidates_reaches_a_well_the_generator_drops():
+    from explorer.config.options import resolve
+    from explorer.measures.evaluation import model_samples
+    options = resolve(None, {"resample": 4, "refine": 10, "langevin_step_size": 0.002})
+    box = (-4.0, 4.0, -4.0, 4.0)
+    alone = model_samples(TwoWells(), OneWellGenerator(), options, 2000, 0, box)
+    assert (alone[:, 0] > 0).mean() == 0   # from G's draws alone the right well is never reached
+    options = resolve(None, {"resample": 4, "refine": 10, "langevin_step_size": 0.002, "uniform_negatives": 0.5})
+    both = model_samples(TwoWells(), OneWellGenerator(), options, 2000, 0, box)
+    assert both.shape == (2000, 2)
+    assert 0.3 < (both[:, 0] > 0).mean() < 0.7   # p_E's half, from the uniform candidates drawn into it
 
 
 def test_resampling_draws_from_a_wide_gaussian_follow_the_narrow_one():
@@ -118,6 +157,7 @@ def test_a_resampling_pair_samples_n_points_closer_to_its_modes():
 
 
 @pytest.mark.parametrize("name, value", [("importance", -0.1), ("importance", 1.5), ("importance", "heavy"),
+                                         ("importance_floor", -0.2), ("importance_floor", 1.2),
                                          ("uniform_negatives", 2.0), ("resample", 17), ("resample", 0.5)])
 def test_out_of_bounds_settings_are_refused_naming_the_flag(name, value):
     with pytest.raises(UserInputError, match="--" + name.replace("_", "-")):
@@ -131,7 +171,7 @@ def test_out_of_bounds_settings_are_refused_naming_the_flag(name, value):
 def test_the_command_line_reads_it_and_the_langevin_sampler_refuses_it():
     assert parse_args(["--importance", "0.5"]).importance == 0.5
     assert Run(ring(importance=0.5, steps=1)).state.config.importance == 0.5
-    for name, value in (("importance", 0.5), ("uniform_negatives", 0.1), ("resample", 4)):
+    for name, value in (("importance", 0.5), ("importance_floor", 0.2), ("uniform_negatives", 0.1), ("resample", 4)):
         with pytest.raises(UserInputError, match="--" + name.replace("_", "-")):
             resolve(None, {"sampler": "langevin", name: value})
 
@@ -149,7 +189,7 @@ def test_it_changes_live_and_the_compiled_step_declines_it():
 def test_study_keys_leave_it_out_at_its_default():
     task = load_study("smoke").tasks[0]
     assert "importance" in task.options and task.options["importance"] == 0.0
-    for name, value in (("importance", 0.5), ("uniform_negatives", 0.1), ("resample", 4)):
+    for name, value in (("importance", 0.5), ("importance_floor", 0.2), ("uniform_negatives", 0.1), ("resample", 4)):
         assert replace(task, options={**task.options, name: value}).key != task.key
 
 

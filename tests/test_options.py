@@ -191,7 +191,7 @@ def test_an_experiment_reads_like_the_dict_of_options_and_cannot_be_changed_in_p
 def test_a_change_is_checked_and_only_live_settings_leave_the_run_as_it_is():
     assert LIVE_SETTINGS == ("entropy", "entropy_weight", "lr_energy", "lr_generator", "lr_decay",
                              "lr_final_generator", "energy_magnitude", "gradient_penalty", "energy_weight_decay",
-                             "importance", "uniform_negatives", "steps")
+                             "importance", "importance_floor", "uniform_negatives", "steps")
     options = resolve()
     changed = options.changed(entropy_weight=0, steps="300")
     assert changed.entropy_weight == 0.0 and type(changed.entropy_weight) is float and changed.steps == 300

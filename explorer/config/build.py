@@ -105,6 +105,7 @@ def train_config(options: dict, dataset: Dataset, unit: float = 1.0) -> TrainCon
         energy_weight_decay=options.get("energy_weight_decay", 0.0),
         # options built before these settings existed: off
         refine=options.get("refine") or 0, ema=options.get("ema") or 0.0, importance=options.get("importance") or 0.0,
+        importance_floor=options.get("importance_floor") or 0.0,
         uniform_negatives=options.get("uniform_negatives") or 0.0,
         langevin=LangevinConfig(steps=options["langevin_steps"],
                                 step_size=langevin_step_in_data_units(options, unit), init_low=low, init_high=high))

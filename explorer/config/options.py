@@ -100,9 +100,14 @@ OPTIONS: tuple[Option, ...] = (
            help="generator sampler: weight the energy's negatives towards p_E by self-normalised importance "
                 "weights (exp(-E) over the negatives' nearest-neighbour density) raised to this power, so the "
                 "wells' depths follow the data's mode weights; 1 = the plain estimate, 0 = off", live=True),
+    Option("importance_floor", float, 0.0, 0.0, 1.0,
+           help="generator sampler, with --importance: the share of the plain mean kept beside the importance "
+                "weights (defensive importance sampling), which bounds their bias where few negatives reach "
+                "a mode; 0 = none", live=True),
     Option("uniform_negatives", float, 0.0, 0.0, 1.0,
            help="generator sampler: this fraction of a batch of extra negatives drawn uniformly over the data's "
-                "box, so that --importance also sees wells the generator never visits; 0 = off", live=True),
+                "box, so that --importance also sees wells the generator never visits (and, with --resample, "
+                "as many candidates to resample from, so that samples reach them too); 0 = off", live=True),
     Option("resample", int, 0, 0, 16,
            help="generator sampler: draw M times as many generator samples as asked and keep each with "
                 "probability proportional to exp(-E) over their nearest-neighbour density (sampling-importance-"
@@ -182,6 +187,7 @@ class Experiment(Mapping):
     langevin_step_size: float
     refine: int
     importance: float
+    importance_floor: float
     uniform_negatives: float
     resample: int
     ema: float
@@ -316,8 +322,8 @@ def resolve(preset: Mapping | None = None, given: Mapping | None = None) -> Expe
                                  "(--standardise takes it from the data)")
         options["unit"] = None
     if options["sampler"] != "generator":
-        named = [OPTION_BY_NAME[name].flag for name in ("refine", "importance", "uniform_negatives", "resample", "ema")
-                 if options[name]]
+        generator_only = ("refine", "importance", "importance_floor", "uniform_negatives", "resample", "ema")
+        named = [OPTION_BY_NAME[name].flag for name in generator_only if options[name]]
         if named:
             raise UserInputError(f"{' and '.join(named)} apply to the generator sampler only")
     return Experiment(**options)

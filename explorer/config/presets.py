@@ -28,10 +28,10 @@ PRESETS: dict[str, tuple[str, dict]] = {
     # issue 18's candidate method, on any 2-D data (docs/method.md, docs/studies.md: the remedies and
     # calibration suites): a frame from the data, a real entropy estimate, CoopNets' refinement, and
     # negatives weighted towards p_E (plus a few uniform ones) so the wells' depths follow the data;
-    # samples resampled from 4x as many generator draws towards p_E
+    # samples resampled from 4x as many generator draws (and a few uniform ones) towards p_E
     "calibrated": ("any 2-D data: standardised frame, kNN entropy, refined and importance-weighted negatives, "
                    "resampled samples",
-                   {"entropy": "knn", "standardise": True, "refine": 10, "importance": 0.5,
+                   {"entropy": "knn", "standardise": True, "refine": 10, "importance": 1.0, "importance_floor": 0.2,
                     "uniform_negatives": 0.1, "resample": 4}),
     "digits": ("scikit-learn's 8 x 8 digits, MLP energy and generator, batch-norm entropy",
                {"dataset": "digits"}),

@@ -88,6 +88,11 @@ def model_samples(energy: DeepEnergy, generator: Generator, options: dict, n: in
     if options["sampler"] == "generator":
         candidates = options.get("resample") or 1   # options saved before the setting existed: none
         x = generator.sample(n * candidates, rng)
+        share = options.get("uniform_negatives") or 0.0
+        if candidates > 1 and share > 0 and bounds is not None:
+            # candidates uniform over the box too, as in training: where G never goes but p_E has
+            # mass (a small mode G dropped), they are what the resampling can keep
+            x = torch.cat([x, uniform_in_box(round(share * n * candidates), x.shape[1], bounds, rng).to(x)])
         steps = options.get("refine") or 0
         x = refine(energy, x, steps, step_size, rng)
         if candidates > 1:   # keep n of the n M candidates, drawn with weights towards p_E (models/importance.py)

@@ -40,7 +40,7 @@ DEFAULT_METRICS = ("modes_covered", "high_quality_fraction", "reverse_kl", "nll"
                    "class_kl_uniform")
 # options that did not exist when the shipped studies were recorded, all off by default (see Task.key)
 LATER_OPTIONS = ("energy_magnitude", "gradient_penalty", "energy_weight_decay", "spectral_norm", "standardise",
-                 "refine", "ema", "importance", "uniform_negatives",
+                 "refine", "ema", "importance", "importance_floor", "uniform_negatives",
                  "resample")
 SPEC_KEYS = {"description", "seeds", "samples", "metrics", "base", "configurations", "methods", "published"}
 
