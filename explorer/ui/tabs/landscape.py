@@ -55,7 +55,7 @@ def create_ui() -> LandscapeUI:
             show_arrows = gr.Checkbox(False, label="-∇E arrows")
             show_latent = gr.Checkbox(False, label="latent grid G(z)")
         with gr.Row():
-            histogram = plotly_view("histogram", 300)
+            histogram = plotly_view("histogram", 340)
             curves = plotly_view("curves", 520)
     return LandscapeUI(landscape, curves, histogram, replay_slider, live_button, view, show_data, show_samples,
                        show_arrows, show_latent)
