@@ -116,11 +116,15 @@ def test_the_step_axis_grows_with_the_run_and_every_panel_has_axes_from_step_0()
     assert start["layout"]["xaxis"]["range"] == [0, MIN_CURVE_STEPS]
     used = {(t["xaxis"], t["yaxis"]) for t in start["data"]}
     assert set(panel_axes(start)) <= used        # plotly draws no axes for a panel without a trace
+    # an explicit range, not one a chart kept from the page's last run
+    assert all(start["layout"]["yaxis" + y[1:]]["range"] == [0, 1] for _, y in panel_axes(start))
     steps = np.arange(0, 1501, 10)
     history = {"loss_energy": (steps, np.zeros(len(steps))), "nll": (steps[::25], np.ones(len(steps[::25])))}
     early = json_of(curves_figure(history, 30_000, step=1500))
     ranges = {name: axis["range"] for name, axis in early["layout"].items() if name.startswith("xaxis")}
-    assert len(ranges) == 6 and all(r == [0, pytest.approx(1650)] for r in ranges.values())   # not a sliver of 30,000
+    assert len(ranges) == 6 and all(r == [0, 2000] for r in ranges.values())   # not a sliver of 30,000
+    assert json_of(curves_figure(history, 30_000, step=1700))["layout"]["xaxis"]["range"] == [0, 2000]   # not moved
+    assert json_of(curves_figure(history, 30_000, step=29_000))["layout"]["xaxis"]["range"] == [0, 30_000]
     done = json_of(curves_figure(history, 1500, step=1500))
     assert done["layout"]["xaxis"]["range"] == [0, 1500]      # never past the planned end
 

@@ -150,7 +150,8 @@ def digits_figure(frame: Frame, count: int = 30, height: int = 520) -> go.Figure
 
 CURVE_COLUMNS = 2
 MIN_CURVE_STEPS = 500   # the step axis spans at least this (or the whole run, if shorter), so step 0 has axes
-CURVE_ROOM = 1.1        # and grows with the run: 10 % beyond the newest step
+CURVE_ROOM = 1.1        # and grows with the run: at least 10 % beyond the newest step,
+NICE_ENDS = (1, 1.5, 2, 3, 5, 7.5, 10)   # to the next of these x 10^k: it moves now and then, not every frame
 # (panel title, [(history key, label, colour)], the data it applies to: "any", "points" or IMAGES);
 # a panel of two lines has their colours and labels in its title
 CURVES = (
@@ -190,11 +191,20 @@ def _last_step(history: dict) -> int:
     return max((int(rows[0][-1]) for rows in history.values() if len(rows[0])), default=0)
 
 
+def _step_axis_end(newest: int, total_steps: int | None) -> float:
+    """The step axis's end: a round number at least CURVE_ROOM x the newest step, never past the
+    planned steps. Round, so the axis moves only now and then and a user's zoom lasts between."""
+    wanted = max(MIN_CURVE_STEPS, newest * CURVE_ROOM)
+    power = 10 ** math.floor(math.log10(wanted))
+    end = next(power * nice for nice in NICE_ENDS if power * nice >= wanted)
+    return max(newest, min(total_steps, end)) if total_steps else end
+
+
 def curves_figure(history: dict, total_steps: int | None = None, height: int = 520, step: int = 0,
                   images: bool = False) -> go.Figure:
     """Training curves against steps: losses, mean energies, entropy estimate, coverage, NLL (the
     panels that apply to the data: curve_panels). The step axis grows with the run, from
-    MIN_CURVE_STEPS to the planned steps, so a long run's curves fill their panels from the start."""
+    MIN_CURVE_STEPS to the planned steps, so a long run's curves fill most of their panels from the start."""
     traces, titles, axes = [], [], {}
     for index, (title, lines, _) in enumerate(curve_panels(images)):
         axis = "" if index == 0 else str(index + 1)   # make_subplots numbers the panels row by row
@@ -208,15 +218,17 @@ def curves_figure(history: dict, total_steps: int | None = None, height: int = 5
                                    line=dict(width=1.5, color=colour), xaxis="x" + axis, yaxis="y" + axis))
             if drawn or key not in OPTIONAL_LINES:
                 key_items.append((label, colour))
+        # explicit either way: Plotly.react, redrawing a kept chart, would keep the last run's range,
+        # or this one's [0, 1] once lines came
+        axes["yaxis" + axis] = dict(autorange=True)
         if not any(trace["yaxis"] == "y" + axis for trace in traces):   # plotly draws no axes for a panel without
             traces.append(dict(type="scatter", x=[], y=[], xaxis="x" + axis, yaxis="y" + axis, hoverinfo="skip"))
+            axes["yaxis" + axis] = dict(autorange=False, range=[0, 1])
         titles.append(title + ("<br>" + colour_key(key_items) if len(key_items) > 1 else ""))
         if title in COVERAGE_PANELS:
-            axes["yaxis" + axis] = dict(rangemode="tozero")
+            axes["yaxis" + axis]["rangemode"] = "tozero"
     layout = json.loads(_curves_layout(tuple(titles), height))
-    newest = max(step, _last_step(history))
-    right = max(MIN_CURVE_STEPS, newest * CURVE_ROOM)
-    right = max(newest, min(total_steps, right) if total_steps else right)
+    right = _step_axis_end(max(step, _last_step(history)), total_steps)
     for name in layout:
         if name.startswith("xaxis"):
             layout[name]["range"] = [0, right]
