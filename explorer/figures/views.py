@@ -112,12 +112,12 @@ def digits_gallery_figure(gallery: Gallery) -> go.Figure:
     return fig
 
 
-def _fanned_labels(points: np.ndarray, numbers: np.ndarray, below: bool) -> list[dict]:
+def _fanned_labels(points: np.ndarray, numbers: np.ndarray) -> list[dict]:
     """Each marked sample's number on an arrow, the arrows fanned out and of alternate lengths:
     samples in one well would otherwise hide each other's labels."""
     labels = []
     for k, ((x, y), number) in enumerate(zip(points, numbers, strict=True)):
-        angle = math.radians((-90 if below else 90) + (k - (len(numbers) - 1) / 2) * 30)
+        angle = math.radians(90 + (k - (len(numbers) - 1) / 2) * 30)
         length = 48 + 24 * (k % 2)
         labels.append(dict(x=float(x), y=float(y), text=f"#{number}", ax=length * math.cos(angle),
                            ay=-length * math.sin(angle), showarrow=True, arrowhead=0, arrowwidth=1, arrowcolor="#333",
@@ -144,15 +144,17 @@ def gallery_figure(gallery: Gallery, landscape: Landscape | None = None, bounds=
         hovertemplate="%{text}: E = %{marker.color:.4g}<extra></extra>"))
     order = np.argsort(gallery.energies, kind="stable")
     labels = []
-    for index, name, symbol, below in ((order[:EXTREMES], "lowest energy", "star", False),
-                                       (order[-EXTREMES:], "highest energy", "x", True)):
+    # the lowest often share one well: their numbers on fanned arrows; the highest lie apart, named beside them
+    for index, name, symbol, fanned in ((order[:EXTREMES], "lowest energy", "star", True),
+                                        (order[-EXTREMES:], "highest energy", "x", False)):
         points = gallery.samples[index]
-        fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers", name=f"{len(index)} {name}",
-                                 text=[f"#{i}" for i in index],
+        fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers" if fanned else "markers+text",
+                                 name=f"{len(index)} {name}", text=[f"#{i}" for i in index],
+                                 textposition="top right", textfont=dict(size=11, color="#111"),
                                  hovertemplate="%{text}: E = " + "%{customdata:.4g}<extra>" + name + "</extra>",
                                  customdata=gallery.energies[index],
                                  marker=dict(size=14, symbol=symbol, color="black", line=dict(width=1, color="white"))))
-        labels += _fanned_labels(points, index, below)
+        labels += _fanned_labels(points, index) if fanned else []
     if bounds is not None:
         _square_axes(fig, bounds)
     numbered = "numbered from the lowest energy (#0)" if gallery.sorted else "numbered in the order drawn"
