@@ -45,3 +45,39 @@ def test_colour_bars_survive_the_address_rewrite_and_a_resize(page):
     page.wait_for_selector("#gallery .cbfill")
     wait_for(lambda: "tab=gallery" in page.evaluate("location.href"), what="the address to name the tab")
     resize_and_check(page, "gallery", 1400)
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def test_the_histograms_legend_stands_clear_of_its_title_and_the_curves_name_their_lines(page):
+    page.wait_for_selector("#histogram .legend")
+    title, legend = (page.locator(f"#histogram {part}").first.bounding_box() for part in (".gtitle", ".legend"))
+    assert not boxes_overlap(title, legend), (title, legend)
+    headings = page.locator("#curves .annotation-text").all_text_contents()
+    for lines in (("energy loss", "generator loss"), ("real data", "generated")):
+        assert any(all(f"━ {line}" in heading for line in lines) for heading in headings), headings
+    assert page.locator("#landscape-view-controls").is_visible()   # 2-D points keep them
+
+
+def image_pixels(page, view: str, columns: int, tile: int, index: int = 0) -> float:
+    """On screen, the side of one 8 x 8 image of a montage heatmap (`columns` tiles of `tile` units)."""
+    box = page.locator(f"#{view} .hm image").nth(index).bounding_box()
+    return box["width"] / (columns * tile - (tile - 8)) * 8
+
+
+def test_digits_are_large_and_their_tabs_show_only_what_applies(open_page):
+    page = open_page("pair=digits")
+    page.wait_for_selector("#landscape .hm image")
+    assert image_pixels(page, "landscape", columns=5, tile=9) >= 48
+    wait_for(lambda: not page.locator("#landscape-view-controls").is_visible(), what="the 2-D controls to go")
+    page.get_by_role("tab", name="Gallery").click()
+    page.wait_for_selector("#gallery .hm image")
+    assert min(image_pixels(page, "gallery", columns=4, tile=12, index=i) for i in (0, 1)) >= 48
+    page.get_by_role("tab", name="Densities").click()
+    message = page.get_by_text("This view is for 2-D data")
+    wait_for(lambda: message.filter(visible=True).count() == 1, what="the message, once")
+    for hidden in ("#densities-scale", "#densities-refresh", "#densities", "#entropies"):
+        assert not page.locator(hidden).is_visible(), hidden

@@ -84,4 +84,4 @@ def test_html_export_sends_only_the_chosen_figure(page):
     # the export's request is the one that carries a figure (other events, e.g. the link's, name the
     # landscape tab but carry none); the landscape's JSON travels, not the curves' or histogram's
     body = next(data for data in sent if '"landscape"' in data and "E(x)" in data)
-    assert "energy histograms" not in body and "mean E: real, generated" not in body
+    assert "energy histograms" not in body and "entropy estimate H" not in body

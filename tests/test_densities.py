@@ -17,6 +17,7 @@ from explorer.config.options import resolve
 from explorer.config.presets import preset_options
 from explorer.data.mixtures import grid_mixture, mixture_bounds, ring_mixture
 from explorer.figures.densities import LOG_RANGE, SCALES, densities_figure, entropy_figure
+from explorer.figures.style import IMAGES
 from explorer.measures import densities, entropies
 from explorer.page.densities import FIRST_RECORD_NOTE, NO_HISTORY_NOTE, DensityState, density_tab
 from explorer.seeds import ENTROPY_OFFSET
@@ -219,6 +220,9 @@ def test_the_tab_says_digits_are_not_2d():
     tab = density_tab(session_of(run), DensityState())
     assert "for 2-D data" in tab.table
     assert "for 2-D data" in tab.densities.to_plotly_json()["layout"]["annotations"][0]["text"]
+    # both figures say they stand for images: the page then shows the message once, in the table,
+    # with neither figure nor the scale and Refresh (page.css; tests/test_browser_figures.py)
+    assert {figure.to_plotly_json()["layout"]["meta"]["kind"] for figure in (tab.densities, tab.entropy)} == {IMAGES}
 
 
 def test_the_densities_figure_puts_three_heatmaps_on_one_colour_scale():

@@ -237,7 +237,7 @@ def test_gallery_and_interpolation_figures(run):
     assert len(fig.frames) == 7 and len(fig.layout.sliders[0].steps) == 7
     digits = Gallery(np.zeros((4, 64), np.float32), np.arange(4, dtype=np.float32), None,
                                     np.ones((4, 64), np.float32), np.arange(4, dtype=np.float32), 0)
-    fig = gallery_figure(digits, columns=2)
+    fig = gallery_figure(digits)
     assert [t.type for t in fig.data] == ["heatmap", "heatmap"] and fig.data[0].zsmooth is False
 
 

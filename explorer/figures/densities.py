@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from explorer.figures.style import LAYOUT, fast_figure, thin
+from explorer.figures.style import IMAGES, LAYOUT, fast_figure, thin
 from explorer.measures.densities import DensityView
 
 SCALES = ("density", "log density")
@@ -89,7 +89,8 @@ def kl_table(view: DensityView) -> str:
 
 
 def not_2d_figure(message: str = NOT_2D, height: int = 200) -> dict:
-    layout = dict(LAYOUT, height=height, xaxis=dict(visible=False), yaxis=dict(visible=False),
+    """A figure that only says why: marked as one of images, so the page shows the tab's table alone."""
+    layout = dict(LAYOUT, height=height, xaxis=dict(visible=False), yaxis=dict(visible=False), meta=dict(kind=IMAGES),
                   annotations=[dict(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
                                     font=dict(size=14))])
     return fast_figure([], layout)

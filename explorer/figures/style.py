@@ -12,6 +12,18 @@ NOISE_COLOUR = "#7f7f7f"
 LAYOUT = dict(template="plotly_white", margin=dict(l=50, r=20, t=75, b=40), uirevision="keep",
               legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0))
 MAX_CURVE_POINTS = 400
+# One energy scale on every tab: low energy (high density) bright, as in the density views.
+# plotly.js knows no "Viridis_r" (a plotly.py name, and these figures skip plotly.py's validation).
+ENERGY_SCALE = dict(colorscale="Viridis", reversescale=True)
+# the ten digit classes: discrete colours (plotly's category10), never a continuous scale
+CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+IMAGES = "images"   # layout.meta.kind of a figure of images: the page hides what applies to 2-D points only
+
+
+def colour_key(items: list[tuple[str, str]]) -> str:
+    """A legend in a panel's title: a line swatch and its label in each line's colour."""
+    return "  ".join(f'<span style="color:{colour}">━ {label}</span>' for label, colour in items)
 
 
 def fast_figure(traces: list[dict], layout: dict) -> go.Figure:

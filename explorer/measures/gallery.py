@@ -28,6 +28,7 @@ class Gallery:
     real: np.ndarray             # (M, d) real data, for comparison
     real_energies: np.ndarray    # (M,)
     seed: int
+    sorted: bool = False         # both sets lowest energy first (else in the order drawn)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def make_gallery(energy: DeepEnergy, generator: Generator | None, real: np.ndarr
         latents = latents[order] if latents is not None else None
         real_order = np.argsort(real_energies, kind="stable")
         real, real_energies = real[real_order], real_energies[real_order]
-    return Gallery(samples.astype(np.float32), fake_energies, latents, real.astype(np.float32), real_energies, seed)
+    return Gallery(samples.astype(np.float32), fake_energies, latents, real.astype(np.float32), real_energies, seed,
+                   sort_by_energy)
 
 
 def latent_path(z0: np.ndarray, z1: np.ndarray, steps: int, method: str = "linear") -> np.ndarray:

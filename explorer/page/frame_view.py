@@ -28,6 +28,15 @@ class Shown:
     histogram: str | None = None
 
 
+def shows_images(frame) -> bool:
+    return frame.real.shape[1] != 2
+
+
+def curves_of(frame):
+    """The run's curves as of `frame`: the panels that apply to its data, the step axis grown to its step."""
+    return figures.curves_figure(frame.history, frame.total_steps, step=frame.step, images=shows_images(frame))
+
+
 def status_only(state: PageState, note: str | None = None, problem: str | None = None,
                 word: str | None = None, step: int | None = None) -> Shown:
     """The status line of the newest frame (`word` and `step` as controls.status_markdown's state
@@ -63,8 +72,7 @@ def newest(state: PageState, note: str | None = None, problem: str | None = None
     landscape = figures.landscape_figure(frame, **state.view, contours=not training).to_json()
     if training and not side_plots:
         return Shown(status, landscape)
-    return Shown(status, landscape, figures.curves_figure(frame.history, frame.total_steps).to_json(),
-                 figures.histogram_figure(frame).to_json())
+    return Shown(status, landscape, curves_of(frame).to_json(), figures.histogram_figure(frame).to_json())
 
 
 def replayed(state: PageState, note: str | None = None, problem: str | None = None, redraw: bool = True,
@@ -77,8 +85,9 @@ def replayed(state: PageState, note: str | None = None, problem: str | None = No
     status = controls.status_markdown(latest, replaying_note(shown.step, note), problem, waiting_word(state))
     curves_json = None
     if curves or redraw:
-        figure = figures.curves_figure(latest.history, latest.total_steps)
-        figure.update_layout(shapes=replay.step_marker_shapes(shown.step, len(figures.CURVES)))
+        figure = curves_of(latest)
+        panels = len(figures.curve_panels(shows_images(latest)))
+        figure.update_layout(shapes=replay.step_marker_shapes(shown.step, panels))
         curves_json = figure.to_json()
     if not redraw:
         return Shown(status, curves=curves_json)

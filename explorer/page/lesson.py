@@ -89,7 +89,7 @@ The generator learns to sample $p_E$ by minimising
 $KL(p_G \,\|\, p_E) = \mathbb{E}_z[E(G(z))] - H(p_G) + \log Z$; $\log Z$ does not depend on $G$.
 
 **Look:** the **latent grid G(z)** layer is on: the image of a grid over two latent coordinates,
-folded by the generator onto the ring. In the curves, *mean E: real, generated* shows the two
+folded by the generator onto the ring. In the curves, *mean E* (real data, generated) shows the two
 terms of $L_E$.
 """, Setup(pair="ring", view="energy", layers=("data", "samples", "latent"))),
 

@@ -19,6 +19,8 @@ const draw = () => {
     .then(() => {
       if (drawn !== value) return;
       const figure = JSON.parse(value);
+      // what the figure shows (figures/style.py IMAGES): page.css hides the controls that do not apply
+      target.dataset.kind = (figure.layout.meta && figure.layout.meta.kind) || '';
       repoint();
       return window.Plotly.react(target, {data: figure.data, layout: figure.layout, frames: figure.frames || [],
                                           config: {responsive: true, displaylogo: false}}).then(listen);

@@ -32,7 +32,7 @@ class DensitiesUI:
 
 def create_ui() -> DensitiesUI:
     with gr.Tab(TAB_LABEL, id=TAB_ID, elem_id=TAB_ID) as tab:
-        with gr.Row():
+        with gr.Row(elem_id="densities-controls"):   # hidden with the figures for digits (page.css)
             scale = gr.Radio(list(density_figures.SCALES), value="log density", label="show (one scale for all three)",
                              elem_id="densities-scale")
             refresh_button = gr.Button("Refresh", elem_id="densities-refresh")

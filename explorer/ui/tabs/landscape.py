@@ -48,14 +48,14 @@ def create_ui() -> LandscapeUI:
             replay_slider = gr.Slider(0, 1, value=0, step=1, label="replay: step", info=REPLAY_INFO,
                                       elem_id="replay", scale=6, interactive=False)
             live_button = gr.Button("Live", elem_id="replay-live", scale=1, min_width=80)
-        with gr.Row():
+        with gr.Row(elem_id="landscape-view-controls"):   # hidden for digits (page.css)
             view = gr.Radio(list(figures.LANDSCAPE_VIEWS), value="energy", label="show")
             show_data = gr.Checkbox(True, label="real data")
             show_samples = gr.Checkbox(True, label="generated samples")
             show_arrows = gr.Checkbox(False, label="-∇E arrows")
             show_latent = gr.Checkbox(False, label="latent grid G(z)")
         with gr.Row():
-            histogram = plotly_view("histogram", 300)
+            histogram = plotly_view("histogram", 340)
             curves = plotly_view("curves", 520)
     return LandscapeUI(landscape, curves, histogram, replay_slider, live_button, view, show_data, show_samples,
                        show_arrows, show_latent)

@@ -23,6 +23,7 @@ as generated points piled on a few islands, leaving real clusters without genera
 points far from every real one are samples unlike any real one. For digits, hover a point to see its
 image. Computed on demand, cached for the pair at this step; a later step of the same run starts from the last \
 layout."""
+SORT_INFO = "images in order of energy; 2-D samples numbered from #0, the lowest (the numbers Interpolation uses)"
 INTERPOLATION_NOTE = ("Press **▶ play** under the figure to animate, or drag its slider. Linear paths stay inside the "
                       "latent cube U(-1, 1)^d; spherical ones (slerp) keep the norm and may leave it.")
 
@@ -56,7 +57,7 @@ def create_ui() -> ViewsUI:
         with gr.Row():
             gallery_size = gr.Dropdown([16, 64, 100, 200, 400], value=64, label="samples")
             gallery_seed = gr.Number(0, label="seed", precision=0)
-            gallery_sort = gr.Checkbox(False, label="sort by energy (lowest first)")
+            gallery_sort = gr.Checkbox(False, label="sort by energy (lowest first)", info=SORT_INFO)
             gallery_button = gr.Button("Draw", elem_id="gallery-draw")
             resample_button = gr.Button("Resample (new seed)", elem_id="gallery-resample")
         gallery_plot = plotly_view("gallery", 560)
