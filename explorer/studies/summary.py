@@ -17,7 +17,8 @@ from explorer.studies.worker import STATUS_DONE
 LABELS = {"modes_covered": "modes", "high_quality_fraction": "high quality %", "reverse_kl": "reverse KL",
           "nll": "NLL", "nll_true": "true NLL", "nll_gap": "NLL gap", "classes_covered": "classes",
           "class_kl_uniform": "class KL", "train_seconds": "seconds", "nll_gmm": "GMM's NLL",
-          "nll_gap_gmm": "NLL gap to a GMM", "weight_error_energy": "weight error of p_E",
+          "nll_gap_gmm": "NLL gap to a GMM", "kl_true_to_model": "KL(p_data ‖ p_E)",
+          "weight_error_energy": "weight error of p_E",
           "weight_error_generator": "weight error of G"}
 PERCENT = {"high_quality_fraction"}   # shown in %, as the published tables are
 
