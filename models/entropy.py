@@ -56,18 +56,31 @@ def batchnorm_entropy(generator: Generator) -> torch.Tensor:
     return total
 
 
+def kth_neighbour_distance(x: torch.Tensor, k: int, rows: int | None = None) -> torch.Tensor:
+    """r_k(x_i): the distance from each of the N points x (N, d) to its k-th nearest other point,
+    differentiable in x. `rows`: points measured a block, so memory is rows x N rather than N x N."""
+    n = x.shape[0]
+    # centred, and without the |x|^2 + |y|^2 - 2 x.y shortcut: in float32 that shortcut loses the
+    # distances of a tight cluster away from the origin, exactly when the generator collapses
+    centred = x - x.mean(dim=0)
+    rows = rows or n
+    blocks = []
+    for start in range(0, n, rows):
+        dist = torch.cdist(centred[start:start + rows], centred, compute_mode="donot_use_mm_for_euclid_dist")
+        mask = torch.zeros(dist.shape, device=x.device, dtype=x.dtype)
+        index = torch.arange(dist.shape[0], device=x.device)
+        mask[index, index + start] = float("inf")   # not its own neighbour
+        blocks.append((dist + mask).topk(k, dim=1, largest=False).values[:, -1])
+    return torch.cat(blocks)
+
+
 def knn_entropy(samples: torch.Tensor, k: int = 3) -> torch.Tensor:
     """Kozachenko-Leonenko estimate in nats, differentiable in the samples."""
     n, d = samples.shape
     if n < 2:
         raise ValueError(f"knn entropy needs at least 2 samples, got {n}")
     k = min(k, n - 1)
-    # centred, and without the |x|^2 + |y|^2 - 2 x.y shortcut: in float32 that shortcut loses the
-    # distances of a tight cluster away from the origin, exactly when the generator collapses
-    centred = samples - samples.mean(dim=0)
-    dist = torch.cdist(centred, centred, compute_mode="donot_use_mm_for_euclid_dist")
-    dist = dist + torch.diag(torch.full((n,), float("inf"), device=samples.device, dtype=samples.dtype))
-    r_k = dist.topk(k, dim=1, largest=False).values[:, -1]
+    r_k = kth_neighbour_distance(samples, k)
     # log V_d = (d/2) log pi - log Gamma(d/2 + 1)
     log_unit_ball = 0.5 * d * math.log(math.pi) - math.lgamma(0.5 * d + 1.0)
     psi = torch.special.digamma

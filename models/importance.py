@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import torch
 
+from .entropy import kth_neighbour_distance
+
 NEIGHBOURS = 5   # k of the density estimate: larger smooths q (biased at peaks), smaller is noisier
 
 
@@ -46,14 +48,7 @@ def log_density_ratio(x: torch.Tensor, energies: torch.Tensor, k: int = NEIGHBOU
     n, d = x.shape
     k = min(k, n - 1)
     with torch.no_grad():
-        # centred, and without the mm shortcut: float32 loses a tight cluster's distances (as knn_entropy)
-        centred = x.detach() - x.detach().mean(dim=0)
-        r_k = torch.empty(n, dtype=centred.dtype, device=x.device)
-        for start in range(0, n, ROWS):
-            block = torch.cdist(centred[start:start + ROWS], centred, compute_mode="donot_use_mm_for_euclid_dist")
-            rows = torch.arange(block.shape[0], device=x.device)
-            block[rows, rows + start] = float("inf")   # not its own neighbour
-            r_k[start:start + ROWS] = block.topk(k, dim=1, largest=False).values[:, -1]
+        r_k = kth_neighbour_distance(x.detach(), k, rows=ROWS)
         return -energies.detach() + d * torch.log(r_k.to(energies.dtype) + 1e-12)
 
 
