@@ -60,7 +60,7 @@ def step_of(page) -> int:
 
 def cli_steps_per_second(steps: int) -> float:
     out = tempfile.mkdtemp(prefix="bench-cli-")
-    subprocess.run([sys.executable, "-m", "explorer.train", "--preset", "ring", "--steps", str(steps),
+    subprocess.run([sys.executable, "-m", "explorer.train", "--preset", "paper", "--steps", str(steps),
                     "--quiet", "--out", out], cwd=ROOT, check=True)
     with open(os.path.join(out, "metrics.json")) as f:
         return json.load(f)["steps_per_second"]

@@ -5,7 +5,7 @@ The compiled step computes the same iteration as eager to about 1e-8 per step, b
 and an eager run of one seed end in different places. The question is then whether the two
 *distributions over seeds* differ. Each run is exactly the command line a user types:
 
-    python -m explorer.train --preset ring --seed S --quiet --out DIR [--compile]
+    python -m explorer.train --preset paper --seed S --quiet --out DIR [--compile]
 
 scored by the metrics.json it writes (8 modes; high quality on 2,500 samples, evaluation seed 0).
 Runs go `--jobs` at a time (one torch thread each); one JSON line per run is appended to the log
@@ -52,7 +52,7 @@ MARGIN = 0.05   # how much lower the compiled step's mean high-quality fraction 
 
 def train(mode: str, seed: int) -> dict:
     out = tempfile.mkdtemp(prefix="compiled-quality-")
-    cmd = [sys.executable, "-m", "explorer.train", "--preset", "ring", "--seed", str(seed), "--quiet",
+    cmd = [sys.executable, "-m", "explorer.train", "--preset", "paper", "--seed", str(seed), "--quiet",
            "--out", out, *MODES[mode]]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -98,7 +98,7 @@ def compare(runs: dict[str, dict[int, dict]]) -> dict | None:
     seeds = sorted(set(runs["eager"]) & set(runs["compiled"]))   # compare like with like
     if len(seeds) < 2:
         return None
-    result = {"fingerprint": compiled_step.fingerprint(), "preset": "ring", "seeds": seeds, "margin": MARGIN}
+    result = {"fingerprint": compiled_step.fingerprint(), "preset": "paper", "seeds": seeds, "margin": MARGIN}
     for mode in MODES:
         records = [runs[mode][s] for s in seeds]
         h = np.array([r["hq"] for r in records])
@@ -119,7 +119,8 @@ def summary(result: dict | None) -> str:
     if result is None:
         return "fewer than two seeds run both ways (with the current compiled graph): nothing to compare yet"
     seeds = result["seeds"]
-    lines = [f"ring preset, seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} seeds run both ways), high-quality fraction:",
+    lines = [f"paper preset (the ring), seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} seeds run both ways), "
+             "high-quality fraction:",
              "", "| iteration | mean ± sd | median | min | seeds < 0.7 | 8 / 8 modes | training s (median) |",
              "|---|---|---|---|---|---|---|"]
     for mode in MODES:

@@ -43,7 +43,7 @@ def entropy_share(steps: int) -> None:
 
     Run.entropy_record = timed
     try:
-        run = Run(resolve(preset_options("ring"), {"steps": steps}))
+        run = Run(resolve(preset_options("paper"), {"steps": steps}))
         started = time.perf_counter()
         while not run.done:
             run.advance(100)

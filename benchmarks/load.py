@@ -112,7 +112,7 @@ def after_leaving(pid: int, start_mb: float, idle_share: float,
 
 def controls(index: int) -> list:
     """ring with 3 + index modes, planned steps 100,000 + index (the session's fingerprint)."""
-    return ["ring", 3 + index, 2.0, 2.0, 0.05, "generator", "batchnorm", 1.0, 1e-3, 1e-3, 128, 64, 0, 4,
+    return ["ring", 3 + index, 2.0, 2.0, 0.05, "generator", "paper", "batchnorm", 1.0, 1e-3, 1e-3, 128, 64, 0, 4,
             100_000 + index, index]
 
 

@@ -32,7 +32,7 @@ import urllib.request
 from benchmarks.app_live import ROOT, free_port, start_app
 from benchmarks.load import after_leaving, controls, cpu_share, resident_mb
 
-RING = ["ring", 8, 2.0, 2.0, 0.05, "generator", "batchnorm", 1.0, 1e-3, 1e-3, 256, 128, 0, 8, 1_000_000, 0]
+RING = ["ring", 8, 2.0, 2.0, 0.05, "generator", "paper", "batchnorm", 1.0, 1e-3, 1e-3, 256, 128, 0, 8, 1_000_000, 0]
 WAYS = ("stop", "close", "vanish", "stall")
 
 # a client in a process of its own, to be killed: it says when its stream has begun

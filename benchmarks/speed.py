@@ -5,7 +5,8 @@
     python -m benchmarks.speed --quick         # a few seconds: every figure, too short to trust
     python -m benchmarks.speed --device cuda   # the same figures on a GPU (auto: CUDA when present, and CPU)
 
-Side by side, for the default 2-D configuration (the `ring` preset):
+Side by side, for the paper's iteration on the ring (the `paper` preset; EnergyLab's method, the
+defaults, adds 5 Langevin steps and nearest-neighbour searches to each iteration and runs eager):
 - the matrix-multiply floor (benchmarks/flops.py) and training throughput against it, eager
   and with the whole iteration compiled (`--compile`, models/compiled_step.py; skipped by --quick);
 - EnergyLab's loop against a plain reference loop (benchmarks/reference_loop.py);
@@ -65,7 +66,7 @@ def cpu_name() -> str:
 
 def measure(device: str, quick: bool) -> dict:
     """Every in-process figure on one device."""
-    ring = resolve(preset_options("ring"), {})
+    ring = resolve(preset_options("paper"), {})
     langevin = resolve(preset_options("ring-langevin"), {})
     result = {"device": device, "section_seconds": {}}
     sections = {
@@ -203,7 +204,7 @@ def main(argv=None) -> None:
     compiled = None
     if not (args.quick or args.no_compile):
         section = time.perf_counter()
-        compiled = throughput.compiled_throughput(resolve(preset_options("ring"), {}), devices[0])
+        compiled = throughput.compiled_throughput(resolve(preset_options("paper"), {}), devices[0])
         main_device["section_seconds"]["compile"] = round(time.perf_counter() - section, 1)
         print(f"benchmarks.speed: {devices[0]} compile {main_device['section_seconds']['compile']:.1f} s",
               file=sys.stderr)

@@ -16,7 +16,8 @@ from explorer.config.presets import preset_options
 from explorer.training.run import Run
 from models import train_step
 
-SMALL = {"dataset": "ring", "hidden": 8, "latent_dim": 3, "batch_size": 4, "generator_depth": 2, "seed": 0}
+SMALL = {"dataset": "ring", "method": "paper", "hidden": 8, "latent_dim": 3, "batch_size": 4, "generator_depth": 2,
+         "seed": 0}
 
 
 def test_flop_count_matches_a_hand_computed_case():
@@ -41,7 +42,7 @@ def test_flop_count_matches_a_hand_computed_case():
 
 
 def test_flop_count_agrees_with_torch_flop_counter():
-    options = resolve(preset_options("ring"), {"batch_size": 32})
+    options = resolve(preset_options("paper"), {"batch_size": 32})
     run = Run(options)
     analytic = flops.iteration_flops(run.energy, run.generator, 32)["total"]
     assert flops.counted_flops(run.state, run._batch()) == analytic
@@ -50,7 +51,7 @@ def test_flop_count_agrees_with_torch_flop_counter():
 
 
 def test_the_recorded_ops_of_an_iteration_replay_its_arithmetic():
-    run = Run(resolve(preset_options("ring"), {}))
+    run = Run(resolve(preset_options("paper"), {}))
     train_step(run.state, run._batch())
     calls = flops.aten_calls(run.state, run._batch())
     names = [func.overloadpacket.__name__ for func, _, _ in calls]
@@ -67,7 +68,7 @@ def test_the_recorded_ops_of_an_iteration_replay_its_arithmetic():
 
 
 def test_reference_loop_computes_the_same_losses_as_energylab_on_the_same_seed():
-    options = resolve(preset_options("ring"), {"seed": 3})
+    options = resolve(preset_options("paper"), {"seed": 3})
     run = Run(options)
     reference = ReferenceLoop(options, run.dataset)
     for mine, theirs in zip(run.energy.state_dict().values(), reference.energy.state_dict().values(), strict=True):

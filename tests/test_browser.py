@@ -100,7 +100,7 @@ Object.defineProperty(window, 'Plotly', {configurable: true, get() { return plot
 """
 
 
-@pytest.mark.parametrize("query, pair_step", [("", "step 5000 "), ("?pair=grid", "step 30000 ")])
+@pytest.mark.parametrize("query, pair_step", [("", "step 3000 "), ("?pair=grid-paper", "step 30000 ")])
 def test_a_new_page_draws_the_first_view_only_when_no_link_names_its_state(browser, app_url, query, pair_step):
     """A plain address draws the default pair's first view (in the page) and then the load event's
     full landscape (contours); a link never shows the default pair, only its own."""
@@ -114,6 +114,6 @@ def test_a_new_page_draws_the_first_view_only_when_no_link_names_its_state(brows
     page.close()
     assert titles and pair_step in titles[-1]
     if query:
-        assert all("step 5000 " not in title for title in titles), titles   # never the default ring
+        assert all("step 3000 " not in title for title in titles), titles   # never the default ring
     else:
         assert len(set(titles)) == 1, titles   # the first view (unless the load event came first), then the full one

@@ -80,7 +80,7 @@ def test_html_export_sends_only_the_chosen_figure(page):
     page.click("#export-html")
     wait_for(lambda: ".html ready" in status(page), what="the HTML file")
     offered = page.inner_text("#export-file").replace("\n", "")
-    assert re.search(r"energylab-ring-landscape-step5000(-\d+)?\.html", offered)
+    assert re.search(r"energylab-ring-landscape-step3000(-\d+)?\.html", offered)
     # the export's request is the one that carries a figure (other events, e.g. the link's, name the
     # landscape tab but carry none); the landscape's JSON travels, not the curves' or histogram's
     body = next(data for data in sent if '"landscape"' in data and "E(x)" in data)

@@ -59,10 +59,10 @@ def test_help_names_the_choices_and_defaults(cli):
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())   # argparse wraps lines
     assert "one of: ring, grid, unbalanced," in text and "default ring)" in text
-    assert "one of: batchnorm, knn, pullaway, none, vera, mi; default batchnorm)" in text
+    assert "one of: batchnorm, knn, pullaway, none, vera, mi; default knn)" in text
     assert "one of: generator, langevin; default generator)" in text
     assert "cpu or cuda (default auto)" in text
-    assert "training iterations (1 to 1,000,000; default 5,000)" in text
+    assert "training iterations (1 to 1,000,000; default 3,000)" in text
 
 
 def test_list_presets_one_a_line(cli):

@@ -15,7 +15,7 @@ from explorer.training.run import Run
 from models import compiled_step, load_pair, train_step
 
 # the ring preset with a small batch: one compile (~10-40 s) serves the whole file
-OPTIONS = resolve(preset_options("ring"), {"batch_size": 64, "steps": 400})
+OPTIONS = resolve(preset_options("paper"), {"batch_size": 64, "steps": 400})
 
 
 def params(run):
@@ -147,7 +147,7 @@ def test_learning_rate_change_takes_effect_without_recompiling(compiled_run):
                                    {"dataset": "digits", "extractor": "conv", "hidden": 16, "batch_size": 8}])
 def test_an_uncovered_configuration_runs_eager(given, monkeypatch):
     monkeypatch.setattr(compiled_step, "_failure", None)
-    options = resolve(preset_options("ring") if "dataset" not in given else None, {**given, "steps": 10})
+    options = resolve(preset_options("paper") if "dataset" not in given else None, {**given, "steps": 10})
     eager, compiled = Run(options), Run({**options, "compile": True})
     for _ in range(2):
         train_step(eager.state, eager._batch())

@@ -140,7 +140,7 @@ def test_grid_entropy_ignores_non_finite_samples_and_needs_two():
 
 # ---------------------------------------------------------------------------- runs record the entropies
 def small_run(**changes) -> Run:
-    options = resolve(preset_options("ring"), {"hidden": 32, "batch_size": 64, "steps": PROGRESS_EVERY, **changes})
+    options = resolve(preset_options("paper"), {"hidden": 32, "batch_size": 64, "steps": PROGRESS_EVERY, **changes})
     return Run(options)
 
 

@@ -101,11 +101,11 @@ def options(preset, steps, **given):
 
 
 @pytest.mark.parametrize("preset, steps, given", [
-    ("ring", 400, {}),                                   # the default: batch-norm entropy, prior, unit 1
-    ("ring", 200, {"entropy": "pullaway"}),
-    ("ring", 200, {"entropy": "none"}),
+    ("paper", 400, {}),                                  # the paper's: batch-norm entropy, prior, unit 1
+    ("paper", 200, {"entropy": "pullaway"}),
+    ("paper", 200, {"entropy": "none"}),
     ("lesson", 300, {}),                                 # kNN entropy, latent 8
-    ("grid", 200, {"batch_size": 128}),                  # unit 2.83, 4-layer generator
+    ("grid", 200, {"batch_size": 128, "method": "paper"}),  # unit 2.83, 4-layer generator
     ("digits", 150, {"hidden": 64}),                     # 64-D, tanh output, no prior
     ("digits", 60, {"hidden": 32, "extractor": "conv"}),  # conv energy
     ("ring-langevin", 60, {"langevin_steps": 5}),         # the energy alone, on chains
@@ -122,7 +122,7 @@ def test_parameters_bit_identical_to_stock_adam(stock_or_flat, preset, steps, gi
 
 
 def test_learning_rate_change_mid_run_is_bit_identical(stock_or_flat):
-    stock, flat = pair(options("ring", 200))
+    stock, flat = pair(options("paper", 200))
     for run in (stock, flat):
         train(run, 60)
         run.update_settings(lr_energy=3e-3, lr_generator=2e-4)
@@ -136,7 +136,7 @@ def test_a_tensor_without_gradient_is_skipped_as_stock_adam_skips_it(stock_or_fl
     frozen for a while, then trained again, it must come out the same. (The generator's tensor is
     frozen from the start only: the stock generator step left a frozen tensor's old .grad in place,
     and stock Adam went on stepping with it.)"""
-    stock, flat = pair(options("ring", 150))
+    stock, flat = pair(options("paper", 150))
     for run in (stock, flat):
         run.generator.net[0].bias.requires_grad_(False)
         train(run, 40)
@@ -164,7 +164,7 @@ def set_random_streams(run, streams):
 
 
 def test_restore_point_then_training_equals_training_straight_on():
-    run = Run(options("ring", 200))
+    run = Run(options("paper", 200))
     train(run, 50)
     point, streams = run._copy_state(), random_streams(run)   # what Run keeps against divergence
     train(run, 30)
@@ -183,7 +183,7 @@ def test_restore_point_then_training_equals_training_straight_on():
 
 
 def test_restore_point_made_before_any_step_gives_fresh_optimisers():
-    run, twin = Run(options("ring", 100)), Run(options("ring", 100))
+    run, twin = Run(options("paper", 100)), Run(options("paper", 100))
     point = run._copy_state()
     assert point["optimisers"] is None
     train(run, 20)
@@ -191,14 +191,14 @@ def test_restore_point_made_before_any_step_gives_fresh_optimisers():
     run.generator.load_state_dict(point["generator"])
     run.state.restore_optimisers(None)
     run.state.step = 0
-    set_random_streams(run, random_streams(Run(options("ring", 100))))
+    set_random_streams(run, random_streams(Run(options("paper", 100))))
     train(run, 20)    # rebuilt optimisers re-flatten parameters that were views of the old buffers
     train(twin, 20)
     assert_identical(run, twin)
 
 
 def test_checkpoint_after_training_saves_and_loads_the_same_pair(tmp_path):
-    run = Run(options("ring", 100))
+    run = Run(options("paper", 100))
     run.advance(30)
     run.save(str(tmp_path / "pair"))
     loaded = Run.from_checkpoint(str(tmp_path / "pair"))
@@ -209,7 +209,7 @@ def test_checkpoint_after_training_saves_and_loads_the_same_pair(tmp_path):
 
 
 def test_parameters_stay_leaves_that_share_one_buffer():
-    run = Run(options("ring", 10))
+    run = Run(options("paper", 10))
     train(run, 2)
     optimiser = run.state.opt_energy
     params = list(run.energy.parameters())
@@ -221,7 +221,7 @@ def test_parameters_stay_leaves_that_share_one_buffer():
 
 
 def test_replaced_parameters_are_refused_not_silently_left_untrained():
-    run = Run(options("ring", 10))
+    run = Run(options("paper", 10))
     train(run, 1)
     with torch.no_grad():
         run.energy.experts.weight.data = run.energy.experts.weight.data.clone()

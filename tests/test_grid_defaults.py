@@ -10,6 +10,7 @@ import torch
 
 from explorer.config.build import build_models
 from explorer.config.options import DATASET_DEFAULTS, resolve
+from explorer.config.presets import preset_options
 from explorer.errors import UserInputError
 from explorer.training.run import Run
 from models import DeepEnergy, EnergyConfig, Generator, GeneratorConfig, load_pair
@@ -22,13 +23,17 @@ TUNED = DATASET_DEFAULTS["grid"]
 def test_the_grid_check_command_resolves_to_the_tuned_settings():
     options = resolve(None, CHECK)
     for name, value in TUNED.items():
-        assert options[name] == value, name
-    assert options["latent_dim"] == 2 and options["generator_depth"] == 4 and options["unit"] > 1
+        if name != "unit":   # the defaults' standardised frame replaces the grid's hand-made unit
+            assert options[name] == value, name
+    assert options["latent_dim"] == 2 and options["generator_depth"] == 4
+    assert options["standardise"] and options["unit"] is None
+    paper = resolve(preset_options("paper"), {"dataset": "grid"})
+    assert not paper["standardise"] and paper["unit"] == TUNED["unit"] > 1
 
 
 def test_other_datasets_keep_data_units_and_their_own_defaults():
     for dataset in ("ring", "digits", "moons"):
-        options = resolve(None, {"dataset": dataset})
+        options = resolve(preset_options("paper"), {"dataset": dataset})
         assert options["unit"] == 1.0
         assert options["generator_depth"] == 2
     assert resolve(None, {"dataset": "ring"})["latent_dim"] == 4
@@ -63,7 +68,7 @@ def test_unit_is_refused_for_images_and_out_of_bounds():
 
 
 def test_unit_survives_save_and_load(tmp_path):
-    run = Run(resolve(None, {**CHECK, "steps": 2}))
+    run = Run(resolve(preset_options("paper"), {**CHECK, "steps": 2}))
     run.advance(2)
     run.save(str(tmp_path / "pair"))
     energy, generator, _ = load_pair(str(tmp_path / "pair"))
@@ -89,7 +94,7 @@ def test_the_grid_preset_trains_the_grid_defaults():
     assert resolve(preset_options("grid"), {}) == resolve(None, {"dataset": "grid"})
 
 
-@pytest.mark.parametrize("name", ["ring", "lesson"])
+@pytest.mark.parametrize("name", ["ring-paper", "lesson"])
 def test_pairs_saved_before_the_unit_option_load_in_data_units(name):
     from explorer.pairs.catalogue import PAIRS_DIR
     with open(PAIRS_DIR / name / "config.json") as f:
@@ -99,7 +104,7 @@ def test_pairs_saved_before_the_unit_option_load_in_data_units(name):
     assert np.isfinite(run.samples(100, 0)).all()
 
 
-@pytest.mark.parametrize("name", ["grid", "grid-no-entropy"])
+@pytest.mark.parametrize("name", ["grid-paper"])
 def test_the_pretrained_grid_pairs_are_made_with_the_grid_defaults(name):
     from explorer.pairs.catalogue import PAIRS_DIR
     run = Run.from_checkpoint(str(PAIRS_DIR / name))
@@ -118,5 +123,7 @@ def test_choosing_a_dataset_in_the_page_resets_what_another_dataset_set():
     assert (grid["latent_dim"], grid["lr_generator"], grid["batch_size"], grid["steps"]) == (
         TUNED["latent_dim"], TUNED["lr_generator"], TUNED["batch_size"], TUNED["steps"])
     ring = values("ring")   # back to the ring: the grid's steps, batch and learning rate do not stay
-    assert (ring["latent_dim"], ring["lr_generator"], ring["batch_size"], ring["steps"]) == (4, 1e-3, 256, 5000)
-    assert "seed" not in ring and "entropy" not in ring   # what no dataset sets is left as the user had it
+    assert (ring["latent_dim"], ring["lr_generator"], ring["batch_size"], ring["steps"]) == (4, 1e-3, 256, 3000)
+    assert "seed" not in ring and "entropy_weight" not in ring   # what no dataset sets is left as the user had it
+    # digits keep the paper's method, so leaving them brings back the 2-D method, and going to them theirs
+    assert ring["method"] == "energylab" and values("digits")["method"] == "paper"

@@ -18,7 +18,7 @@ from models.importance import negative_weights, resample
 
 
 def ring(**given):
-    return resolve(preset_options("ring"), {"steps": 300, "batch_size": 64, **given})
+    return resolve(preset_options("paper"), {"steps": 300, "batch_size": 64, **given})
 
 
 def gaussian_draws(n, std, seed, shift=(0.0, 0.0)):
@@ -81,13 +81,14 @@ class OneWellGenerator:
 
 
 def test_resampling_with_uniform_candidates_reaches_a_well_the_generator_drops():
-    from explorer.config.options import resolve
+    from explorer.config.options import PAPER_METHOD, resolve
     from explorer.measures.evaluation import model_samples
-    options = resolve(None, {"resample": 4, "refine": 10, "langevin_step_size": 0.002})
+    options = resolve(PAPER_METHOD, {"resample": 4, "refine": 10, "langevin_step_size": 0.002})
     box = (-4.0, 4.0, -4.0, 4.0)
     alone = model_samples(TwoWells(), OneWellGenerator(), options, 2000, 0, box)
     assert (alone[:, 0] > 0).mean() == 0   # from G's draws alone the right well is never reached
-    options = resolve(None, {"resample": 4, "refine": 10, "langevin_step_size": 0.002, "uniform_negatives": 0.5})
+    options = resolve(PAPER_METHOD, {"resample": 4, "refine": 10, "langevin_step_size": 0.002,
+                                      "uniform_negatives": 0.5})
     both = model_samples(TwoWells(), OneWellGenerator(), options, 2000, 0, box)
     assert both.shape == (2000, 2)
     assert 0.3 < (both[:, 0] > 0).mean() < 0.7   # p_E's half, from the uniform candidates drawn into it

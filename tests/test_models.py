@@ -341,7 +341,7 @@ def test_pickle_disguised_as_safetensors_is_never_unpickled(saved_pair, monkeypa
 
 
 def tiny_options(**given):
-    return resolve(given={"steps": 50, "seed": 3, "hidden": 16, "batch_size": 32, **given})
+    return resolve(given={"method": "paper", "steps": 50, "seed": 3, "hidden": 16, "batch_size": 32, **given})
 
 
 def trained(options, iterations):
@@ -433,6 +433,12 @@ def test_a_live_change_rebuilds_the_training_config_as_at_the_start():
     assert run.options.live_settings() == wanted.live_settings() and run.options.hidden == 16   # not live: kept
     assert run.state.config == train_config(run.options, run.dataset)
     assert not run.reconfigure(run.options)   # nothing to change
+    # EnergyLab's method: the rebuilt config keeps the Langevin step in the data's frame
+    run = Run(tiny_options(method="energylab"))
+    run.advance(3)
+    assert run.reconfigure(run.options.changed(lr_generator=0.01))
+    assert run.state.config == train_config(run.options, run.dataset, run.network_frame[1])
+    assert run.state.config.langevin.step_size == pytest.approx(1e-3 * run.network_frame[1] ** 2)
 
 
 def test_update_settings_rejects_non_live_and_bad_values():

@@ -57,11 +57,11 @@ def test_given_overrides_dataset_defaults():
 
 
 def test_given_dataset_overrides_preset_dataset():
-    options = resolve(preset_options("ring"), {"dataset": "grid"})
+    options = resolve(preset_options("paper"), {"dataset": "grid"})
     assert options["dataset"] == "grid"
     assert options["modes"] == DATASET_DEFAULTS["grid"]["modes"]
     assert options["radius"] is None and options["spacing"] == DATASET_DEFAULTS["grid"]["spacing"]
-    assert options["steps"] == PRESETS["ring"][1]["steps"]  # the rest of the preset stays
+    assert options["steps"] == PRESETS["paper"][1]["steps"]  # the rest of the preset stays
 
 
 def test_none_in_given_means_not_given():

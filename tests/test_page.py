@@ -152,8 +152,8 @@ def test_a_plain_address_sets_nothing_up_and_a_link_wins_over_its_lesson_step():
     assert setup.link_setup("") is None and setup.link_setup([]) is None
     step = setup.link_setup("lesson=4")
     assert (step.pair, step.view, step.lesson, step.in_lesson) == ("lesson-no-entropy", "density", 4, True)
-    over = setup.link_setup("lesson=4&pair=grid&landscape=energy&tab=gallery")
-    assert (over.pair, over.view, over.tab, over.lesson) == ("grid", "energy", "gallery", 4)
+    over = setup.link_setup("lesson=4&pair=grid-paper&landscape=energy&tab=gallery")
+    assert (over.pair, over.view, over.tab, over.lesson) == ("grid-paper", "energy", "gallery", 4)
     run = setup.link_setup("dataset=grid&seed=3")
     assert run.pair is None and run.options["dataset"] == "grid" and run.options["seed"] == 3
     assert run.layers == setup.DEFAULT_LAYERS and run.tab == "landscape" and run.lesson is None
@@ -174,8 +174,8 @@ def test_applying_a_setup_shows_a_pair_or_starts_a_run(state):
     shown = setup.apply(state, setup.lesson_setup(len(lesson.STEPS)))
     assert state.live.run.step == 0 and state.live.source == "live run" and shown == state.live.run.options
     assert state.view["view"] == "density" and state.shown_pair() is None
-    shown = setup.apply(state, setup.link_setup("pair=grid&dataset=ring&seed=2"))
-    assert state.shown_pair() == "grid" and shown["dataset"] == "ring"   # over a pair: what Train runs next
+    shown = setup.apply(state, setup.link_setup("pair=grid-paper&dataset=ring&seed=2"))
+    assert state.shown_pair() == "grid-paper" and shown["dataset"] == "ring"   # over a pair: what Train runs next
 
 
 # ---------------------------------------------------------------------------- exports and the Compare tab

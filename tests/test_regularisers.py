@@ -25,7 +25,7 @@ ON = {"energy_magnitude": 0.1, "gradient_penalty": 0.1, "energy_weight_decay": 1
 
 
 def ring(**given):
-    return resolve(preset_options("ring"), {"steps": 300, "batch_size": 64, **given})
+    return resolve(preset_options("paper"), {"steps": 300, "batch_size": 64, **given})
 
 
 def prior_only_energy(unit=1.0):

@@ -10,14 +10,16 @@ import pytest
 import torch
 
 from explorer.config.build import data_frame, data_moments, langevin_step_in_data_units
-from explorer.config.options import resolve
+from explorer.config.options import GENERATOR_ONLY, PAPER_METHOD, resolve
+from explorer.config.presets import preset_options
 from explorer.data.datasets import make_dataset
 from explorer.errors import UserInputError
 from explorer.pairs.catalogue import PAIRS_DIR
 from explorer.training.run import Run
 from models import CheckpointError, EnergyConfig, Generator, GeneratorAverage, GeneratorConfig, load_pair, refine
 
-RING = {"dataset": "ring", "batch_size": 64, "hidden": 32}
+# the paper's method underneath, so that each option here is tested alone (the defaults turn several on)
+RING = {**PAPER_METHOD, "dataset": "ring", "batch_size": 64, "hidden": 32}
 
 
 def trained(steps, **given):
@@ -98,9 +100,12 @@ def test_a_ring_ten_times_larger_reaches_the_networks_as_the_same_inputs():
 def test_a_unit_given_with_standardise_is_refused_and_a_dataset_unit_gives_way():
     with pytest.raises(UserInputError, match="--unit and --standardise"):
         resolve(None, {"dataset": "ring", "standardise": True, "unit": 2.0})
-    grid = resolve(None, {"dataset": "grid", "standardise": True})
-    assert grid["unit"] is None   # the grid's own 2.83 gives way to the data's
-    assert resolve(None, {"dataset": "grid"})["unit"] == 2.83
+    grid = resolve(None, {"dataset": "grid"})
+    assert grid["standardise"] and grid["unit"] is None   # the grid's own 2.83 gives way to the data's
+    assert resolve(None, {"dataset": "grid", "standardise": False})["unit"] == 2.83
+    # a unit the user names is their frame: the default frame gives way to it, not the other way round
+    named = resolve(None, {"dataset": "ring", "unit": 2.0})
+    assert (named["standardise"], named["unit"]) == (False, 2.0)
     with pytest.raises(UserInputError, match="2-D data only"):
         Run(resolve(None, {"dataset": "digits", "standardise": True, "steps": 1}))
 
@@ -174,9 +179,14 @@ def test_a_frame_in_a_config_is_checked():
 @pytest.mark.parametrize("name", sorted(p.name for p in PAIRS_DIR.iterdir() if (p / "config.json").exists()))
 def test_shipped_pairs_load_unchanged(name):
     energy, generator, config = load_pair(str(PAIRS_DIR / name))
-    assert energy.config.centre is None and generator.config.centre is None
     run = Run.from_checkpoint(str(PAIRS_DIR / name))
-    assert (run.options["standardise"], run.options["refine"], run.options["ema"]) == (False, 0, 0.0)
+    if run.options["method"] == "paper":   # saved before the frame and the refinement existed: in data units
+        assert energy.config.centre is None and generator.config.centre is None
+        assert (run.options["standardise"], run.options["refine"], run.options["ema"]) == (False, 0, 0.0)
+    else:   # EnergyLab's method: the frame saved with the networks is the one the run uses
+        assert run.options["standardise"] and run.options["refine"] > 0
+        assert run.network_frame == (energy.config.centre, energy.config.unit) == (generator.config.centre,
+                                                                                  generator.config.unit)
     assert run.state.ema is None and run.sampling_generator is run.generator
     assert_identical({k: v for k, v in energy.state_dict().items()}, run.energy.state_dict())
     if run.options["sampler"] == "generator" and energy.config.data_dim == 2:
@@ -227,6 +237,9 @@ def test_refine_and_ema_apply_to_the_generator_sampler_only():
         resolve(None, {"dataset": "ring", "sampler": "langevin", "refine": 5})
     with pytest.raises(UserInputError, match="--ema"):
         resolve(None, {"dataset": "ring", "sampler": "langevin", "ema": 0.9})
+    # the defaults' generator-only settings are off for the Langevin sampler, not refused
+    langevin = resolve(None, {"dataset": "ring", "sampler": "langevin"})
+    assert not any(langevin[name] for name in GENERATOR_ONLY)
 
 
 # ----------------------------------------------------------------------------- ema
@@ -273,9 +286,15 @@ def test_the_average_samples_and_is_saved_but_never_trains(tmp_path):
 # ----------------------------------------------------------------------------- together, and off
 
 
-def test_defaults_leave_every_option_off():
-    options = resolve(None, {"dataset": "ring"})
+def test_the_defaults_are_energylabs_method_and_the_paper_preset_turns_it_off():
+    default = resolve(None, {"dataset": "ring"})
+    assert (default["entropy"], default["standardise"], default["refine"], default["importance"],
+            default["importance_floor"], default["uniform_negatives"], default["resample"], default["steps"]) \
+        == ("knn", True, 5, 1.0, 0.2, 0.1, 4, 3000)
+    options = resolve(preset_options("paper"), {"dataset": "ring"})
     assert (options["standardise"], options["refine"], options["ema"], options["unit"]) == (False, 0, 0.0, 1.0)
+    assert (options["entropy"], options["importance"], options["uniform_negatives"], options["resample"],
+            options["steps"]) == ("batchnorm", 0.0, 0.0, 0, 5000)
     run = Run(options)
     assert run.network_frame == (None, 1.0) and run.energy.config.centre is None
     assert run.state.config.refine == 0 and run.state.ema is None and run.sampling_generator is run.generator

@@ -22,7 +22,7 @@ from explorer.training.turns import TURNS
 
 TINY = {"dataset": "ring", "modes": 4, "steps": 20, "batch_size": 32, "hidden": 8, "latent_dim": 2}
 # what differs between two runs of the same computation: the clock, the place, the process
-VARIABLE = {"train_seconds", "steps_per_second"}
+VARIABLE = {"train_seconds", "steps_per_second", "evaluate_seconds"}
 
 
 def tiny(**changes):

@@ -34,6 +34,11 @@ class Option:
         return "--" + self.name.replace("_", "-")
 
 
+# The defaults are EnergyLab's method (`method` energylab), chosen from the calibration study
+# (docs/studies.md): the data's own frame (standardise), a real entropy estimate (knn), generator samples
+# refined by 5 Langevin steps on E (refine, CoopNets), negatives weighted towards p_E (importance, with a
+# floor, and a few uniform ones) so the wells' depths follow the data, and samples resampled towards p_E.
+# Each fixes one failure of the paper's setting (docs/method.md); `method` paper is that setting.
 OPTIONS: tuple[Option, ...] = (
     Option("dataset", str, "ring", choices=DATASET_NAMES, help="training data"),
     Option("modes", int, None, 1, MAX_MODES, help="ring/grid: number of mixture components (grid: a square)"),
@@ -45,7 +50,11 @@ OPTIONS: tuple[Option, ...] = (
                                       "(iris, wine, breast-cancer, diabetes)"),
     Option("sampler", str, "generator", choices=SAMPLERS,
            help="negative samples from the generator (the paper) or from Langevin chains (baseline)"),
-    Option("entropy", str, "batchnorm", choices=ESTIMATORS, live=True,
+    Option("method", str, "energylab", choices=("energylab", "paper"),
+           help="whose defaults the estimator and the negatives take: energylab (knn entropy, the data's frame, "
+                "refined and importance-weighted negatives, resampled samples: an energy that is a density) or "
+                "paper (Kim & Bengio's: batch-norm entropy, plain negatives); options given beside it win"),
+    Option("entropy", str, "knn", choices=ESTIMATORS, live=True,
            help="estimator of the generator's entropy: batchnorm (the paper's surrogate), knn, pullaway, none, "
                 "vera (learned output noise + importance-sampled score; a change to or from it needs a new run), "
                 "mi (MEG's mutual-information critic)"),
@@ -66,7 +75,7 @@ OPTIONS: tuple[Option, ...] = (
            help="2-D data: the networks' unit of length (the energy sees x / UNIT, the generator outputs UNIT times "
                 "its net's output); 1 = data units"),
     # pooled, not per axis (explorer/config/build.py data_frame): one unit for both axes keeps a ring a ring
-    Option("standardise", bool, False, 0, 1,
+    Option("standardise", bool, True, 0, 1,
            help="2-D data: set the networks' frame from the training data: the energy sees (x - mean) / s and the "
                 "generator outputs mean + s times its net's output, s the data's pooled standard deviation, so the "
                 "method does not depend on where the data lie or on their scale; --langevin-step-size is then in "
@@ -92,23 +101,23 @@ OPTIONS: tuple[Option, ...] = (
     Option("langevin_step_size", float, 1e-3, 1e-7, 1.0,
            help="Langevin step size eps (data units; with --standardise, the networks' units: eps times s^2 in data "
                 "units)"),
-    Option("refine", int, 0, 0, 100,
+    Option("refine", int, 5, 0, 100,
            help="generator sampler: Langevin steps on E (step size --langevin-step-size) that refine each generator "
                 "sample, as CoopNets does: the energy's negatives in training and the samples of a trained pair; "
                 "0 = off"),
-    Option("importance", float, 0.0, 0.0, 1.0,
+    Option("importance", float, 1.0, 0.0, 1.0,
            help="generator sampler: weight the energy's negatives towards p_E by self-normalised importance "
                 "weights (exp(-E) over the negatives' nearest-neighbour density) raised to this power, so the "
                 "wells' depths follow the data's mode weights; 1 = the plain estimate, 0 = off", live=True),
-    Option("importance_floor", float, 0.0, 0.0, 1.0,
+    Option("importance_floor", float, 0.2, 0.0, 1.0,
            help="generator sampler, with --importance: the share of the plain mean kept beside the importance "
                 "weights (defensive importance sampling), which bounds their bias where few negatives reach "
                 "a mode; 0 = none", live=True),
-    Option("uniform_negatives", float, 0.0, 0.0, 1.0,
+    Option("uniform_negatives", float, 0.1, 0.0, 1.0,
            help="generator sampler: this fraction of a batch of extra negatives drawn uniformly over the data's "
                 "box, so that --importance also sees wells the generator never visits (and, with --resample, "
                 "as many candidates to resample from, so that samples reach them too); 0 = off", live=True),
-    Option("resample", int, 0, 0, 16,
+    Option("resample", int, 4, 0, 16,
            help="generator sampler: draw M times as many generator samples as asked and keep each with "
                 "probability proportional to exp(-E) over their nearest-neighbour density (sampling-importance-"
                 "resampling), so samples follow p_E rather than G; 0 or 1 = off"),
@@ -116,7 +125,7 @@ OPTIONS: tuple[Option, ...] = (
            help="generator sampler: decay of an exponential moving average of the generator's weights, which "
                 "samples, evaluates and is drawn (the trained generator still trains) and is saved as the pair's "
                 "generator; 0 = off"),
-    Option("steps", int, 5000, 1, 1_000_000, help="training iterations", live=True),
+    Option("steps", int, 3000, 1, 1_000_000, help="training iterations", live=True),
     Option("seed", int, 0, 0, 2**31 - 1, help="seed of every random draw"),
     Option("compile", bool, False, 0, 1,
            help="train with the whole iteration compiled as one graph (torch.compile; ~15 s of CPU to compile the "
@@ -124,6 +133,32 @@ OPTIONS: tuple[Option, ...] = (
                 "of the ring, but not bit-identical to eager); configurations it does not cover run eager"),
 )
 OPTION_BY_NAME = {o.name: o for o in OPTIONS}
+# What each `method` sets, unless a preset or the user sets it: EnergyLab's (the options' own defaults)
+# and the paper's (Kim & Bengio 2016, as the first author's code trains it; the defaults before
+# EnergyLab's method).
+METHODS: dict[str, dict[str, object]] = {
+    "energylab": {name: OPTION_BY_NAME[name].default for name in
+                  ("entropy", "standardise", "refine", "importance", "importance_floor", "uniform_negatives",
+                   "resample")},
+    "paper": {"entropy": "batchnorm", "standardise": False, "refine": 0, "importance": 0.0, "importance_floor": 0.0,
+              "uniform_negatives": 0.0, "resample": 0},
+}
+PAPER_METHOD = {"method": "paper"}
+# options added after the first pairs and studies were saved, and their value before then (the paper's
+# method, everything off): a pair or a study row recorded before an option existed had it at this value
+# (explorer/training/run.py from_checkpoint, explorer/studies/spec.py Task.key)
+ABSENT_MEANS = {"energy_magnitude": 0.0, "gradient_penalty": 0.0, "energy_weight_decay": 0.0,
+                "spectral_norm": False, "standardise": False, "refine": 0, "ema": 0.0, "importance": 0.0,
+                "importance_floor": 0.0, "uniform_negatives": 0.0, "resample": 0}
+
+
+def method_of(options: Mapping) -> str:
+    """The method whose settings `options` share most (a pair saved before `method` existed)."""
+    return max(METHODS, key=lambda name: sum(options.get(k) == v for k, v in METHODS[name].items()))
+
+
+# the generator sampler's own options: off for the Langevin sampler unless named (then refused)
+GENERATOR_ONLY = ("refine", "importance", "importance_floor", "uniform_negatives", "resample", "ema")
 # the settings a run takes between steps (entropy, its weight, learning rates and their schedule, steps)
 LIVE_SETTINGS = tuple(o.name for o in OPTIONS if o.live)
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
@@ -141,8 +176,11 @@ DATASET_DEFAULTS: dict[str, dict] = {
     # with batches of 256); the quality still grows with steps (docs/results.md; benchmarks/grid_sweep.py)
     "grid": {"modes": 25, "spacing": 2.0, "std": 0.05, "latent_dim": 2, "unit": 2.83, "generator_depth": 4,
              "lr_generator": 1e-4, "batch_size": 512, "steps": 30000},
-    # an MLP energy is much faster than the conv one on a CPU (docs/speed.md) and balances the classes as well
-    "digits": {"hidden": 256, "latent_dim": 16, "extractor": "mlp", "steps": 4000},
+    # an MLP energy is much faster than the conv one on a CPU (docs/speed.md) and balances the classes as well;
+    # the paper's method: the frame, the kNN density of the importance weights and the uniform negatives are
+    # 2-D tools (in 64 dimensions a nearest-neighbour density says little), and digits keep their 10 classes
+    # with it (the robustness study)
+    "digits": {"hidden": 256, "latent_dim": 16, "extractor": "mlp", "steps": 4000, "method": "paper"},
 }
 # Settings that belong to some datasets only (the mixtures' parameters, the points' file); dropped for the others.
 DATASET_ONLY = {**{name: tuple(dataset for dataset, names in MIXTURE_PARAMETERS.items() if name in names)
@@ -165,6 +203,7 @@ class Experiment(Mapping):
     std: float | None
     points: str | None
     sampler: str
+    method: str
     entropy: str
     entropy_weight: float
     lr_energy: float
@@ -303,6 +342,10 @@ def resolve(preset: Mapping | None = None, given: Mapping | None = None) -> Expe
     options.update(preset)
     options.update(given)
     options["dataset"] = dataset
+    method = check_value("method", options["method"])
+    for name, value in METHODS[method].items():   # the method's defaults, under what a preset or the user set
+        if name not in preset and name not in given:
+            options[name] = value
     for name, datasets in DATASET_ONLY.items():
         if dataset not in datasets:
             if name in given:
@@ -314,6 +357,8 @@ def resolve(preset: Mapping | None = None, given: Mapping | None = None) -> Expe
                              f"got {options['modes']}")
     if dataset == "points" and not options["points"]:
         raise UserInputError("the points dataset needs --points FILE (a .csv or .npy of N x 2 numbers)")
+    if "unit" in given and "standardise" not in given and "standardise" not in preset:
+        options["standardise"] = False   # a unit the user names is their frame: the default frame gives way
     if options["standardise"]:
         # the data set the unit (explorer/config/build.py data_frame); a dataset's or preset's unit
         # gives way to it, a unit the user names is refused rather than silently overridden
@@ -322,8 +367,9 @@ def resolve(preset: Mapping | None = None, given: Mapping | None = None) -> Expe
                                  "(--standardise takes it from the data)")
         options["unit"] = None
     if options["sampler"] != "generator":
-        generator_only = ("refine", "importance", "importance_floor", "uniform_negatives", "resample", "ema")
-        named = [OPTION_BY_NAME[name].flag for name in generator_only if options[name]]
+        named = [OPTION_BY_NAME[name].flag for name in GENERATOR_ONLY if options[name] and name in given]
         if named:
             raise UserInputError(f"{' and '.join(named)} apply to the generator sampler only")
+        for name in GENERATOR_ONLY:   # the defaults (or a preset's) are the generator's method: off here
+            options[name] = ABSENT_MEANS[name]
     return Experiment(**options)

@@ -27,7 +27,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 
-from explorer.config.options import OPTION_BY_NAME, check_value, resolve, whole_number
+from explorer.config.options import ABSENT_MEANS, OPTION_BY_NAME, check_value, resolve, whole_number
 from explorer.config.presets import preset_options
 from explorer.data.points import load_points
 from explorer.errors import UserInputError
@@ -38,10 +38,6 @@ MAX_SEEDS = 10_000
 MAX_RUNS = 1_000_000
 DEFAULT_METRICS = ("modes_covered", "high_quality_fraction", "reverse_kl", "nll", "nll_gap", "classes_covered",
                    "class_kl_uniform")
-# options that did not exist when the shipped studies were recorded, all off by default (see Task.key)
-LATER_OPTIONS = ("energy_magnitude", "gradient_penalty", "energy_weight_decay", "spectral_norm", "standardise",
-                 "refine", "ema", "importance", "importance_floor", "uniform_negatives",
-                 "resample")
 SPEC_KEYS = {"description", "seeds", "samples", "metrics", "base", "configurations", "methods", "published"}
 
 
@@ -58,11 +54,12 @@ class Task:
     @property
     def key(self) -> str:
         """Names the run and what it computes: a finished run with the same key is not run again.
-        Options added after runs were first recorded (LATER_OPTIONS) count only when not at their
-        default, so a run recorded before they existed keeps its key: a study resumes, and its
-        summary and plots still find it."""
+        Options added after runs were first recorded (ABSENT_MEANS) count only when not at the value
+        they had before they existed (off), so a run recorded before them keeps its key: a study
+        resumes, and its summary and plots still find it. `method` names settings that are all among
+        the options, so it adds nothing to what a run computes and is left out."""
         options = {name: value for name, value in self.options.items()
-                   if not (name in LATER_OPTIONS and value == OPTION_BY_NAME[name].default)}
+                   if not (name in ABSENT_MEANS and value == ABSENT_MEANS[name]) and name != "method"}
         computed = {**options, **({"heldout": self.heldout} if self.heldout else {})}
         digest = hashlib.sha1(json.dumps(computed, sort_keys=True).encode()).hexdigest()[:10]
         return f"{self.configuration}/{self.method}/seed{self.seed}/{digest}/samples{self.samples}"

@@ -24,7 +24,15 @@ import numpy as np
 import torch
 
 from explorer.config.build import build_dataset, build_models, data_frame, data_record, pick_device, train_config
-from explorer.config.options import LIVE_SETTINGS, Experiment, as_experiment, generator_noise, resolve
+from explorer.config.options import (
+    ABSENT_MEANS,
+    LIVE_SETTINGS,
+    Experiment,
+    as_experiment,
+    generator_noise,
+    method_of,
+    resolve,
+)
 from explorer.errors import UserInputError
 from explorer.measures import entropies, evaluation, probes
 from explorer.seeds import PROBE_NOISE_OFFSET, PROBE_OFFSET
@@ -285,6 +293,10 @@ class Run:
             raise CheckpointError(f"{folder}: config.json has no training options")
         if "unit" not in saved:  # saved before the option existed: the unit its networks were built with
             saved = {**saved, "unit": energy.config.unit}
+        # an option saved before it existed was off then, whatever today's default
+        saved = {**{name: value for name, value in ABSENT_MEANS.items() if name not in saved}, **saved}
+        if "method" not in saved:   # a name for the settings above, all saved: the one they match
+            saved = {**saved, "method": method_of(saved)}
         if points_path is not None and saved.get("dataset") == "points":
             saved = {**saved, "points": points_path}
         options = resolve(None, saved)
