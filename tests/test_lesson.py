@@ -76,10 +76,13 @@ def test_numbers_quoted_are_the_pairs_measured_ones():
     assert f"**{round(100 * collapsed['mass_outside'])} %** of its mass outside" in lesson.STEPS[3].text
     assert f"**{collapsed['nll']:.1f} nats**, against **{covered['nll']:.1f}**" in lesson.STEPS[3].text
     assert f"**{covered['modes_covered']} of {covered['modes_total']} modes**" in lesson.STEPS[4].text
-    assert metrics("ring")["modes_covered"] == 8 and metrics("ring-no-entropy")["modes_covered"] == 8  # step 5's "Try"
+    # step 5's "Try": the paper's pair covers the ring but is no density; EnergyLab's covers it and is one
+    paper, ours = metrics("ring-paper"), metrics("ring")
+    assert paper["modes_covered"] == ours["modes_covered"] == metrics("ring-no-entropy")["modes_covered"] == 8
+    assert paper["nll"] - ours["nll_true"] > 100 and ours["nll_gap"] < 0.5   # the same ring: the same true NLL
     text = lesson.STEPS[5].text
     assert f"about **{round(metrics('ring-langevin')['steps_per_second'])} steps/s**" in text
-    assert f"about **{round(metrics('ring')['steps_per_second'])} steps/s**" in text
+    assert f"(`ring-paper`) at about **{round(paper['steps_per_second'])} steps/s**" in text
 
 
 def test_log_z_gradient_is_minus_the_model_average_of_the_energy_gradient():
@@ -177,3 +180,16 @@ def test_a_link_opens_a_lesson_step(client):
     assert "pretrained: lesson-no-entropy" in shown["status"] and "lesson step 4" in shown["status"]
     assert shown["lesson_indicator"].startswith("**Step 4 of")
     assert shown["entropy_weight"]["value"] == 0.0
+
+
+def test_the_intro_points_where_collapse_is_shown_and_it_collapses_there():
+    """The first page's invitation: the lesson's steps 4-5 and the Compare tab, whose default preset is
+    the lesson's; the pair step 4 shows loses most of the ring's modes (its own evaluation)."""
+    from explorer.page import compare
+    from explorer.ui.layout import INTRO
+    assert "**Lesson** (steps 4 and 5)" in INTRO and "**Compare** tab" in INTRO
+    assert lesson.STEPS[3].setup.pair == "lesson-no-entropy" and lesson.STEPS[4].setup.pair == "lesson"
+    collapsed = metrics("lesson-no-entropy")
+    assert collapsed["modes_covered"] <= collapsed["modes_total"] / 2 and metrics("lesson")["modes_covered"] == 8
+    assert compare.DEFAULT_PRESET == "lesson"
+    assert "ring-paper" in INTRO and metrics("ring")["nll_gap"] < 0.5   # the first pair is a density

@@ -123,9 +123,11 @@ $$H(p_G) \approx \sum_{\text{BN units}} \tfrac12 \log\!\left(2\pi e\,\gamma^2\ri
 It is a **surrogate, not a bound**: scale a $\gamma$ up by $c$ and the next layer's weights down by
 $c$, and the estimate grows by $\log c$ while not one sample changes.
 
-**Try:** choose `ring` in *pretrained pair* (the paper's estimate, weight 1): 8 of 8 too. On the
-ring's own settings even `ring-no-entropy` keeps all 8: collapse needs a generator that outruns
-its energy, as the lesson's 10x learning rate does.
+**Try:** choose `ring-paper` in *pretrained pair* (the paper's estimate, weight 1): 8 of 8 too,
+but look at **density**: its energy has deepened into spikes, not a density of the data. The `ring`
+pair (EnergyLab's method) keeps every mode *and* a density. Without the entropy term the ring's own
+settings still keep all 8 (`ring-no-entropy`): collapse needs a generator that outruns its energy,
+as the lesson's 10x learning rate does.
 """, Setup(pair="lesson", view="density", layers=("data", "samples"))),
 
     Step("Comparison with MCMC", r"""
@@ -137,8 +139,10 @@ $$x \leftarrow x - \tfrac{\epsilon}{2}\,\nabla_x E(x) + \sqrt{\epsilon}\,\eta, \
 
 **Look:** the dots are now Langevin chains, not generator samples. Every iteration costs 20
 energy gradients instead of one generator pass: this pair trained at about **44 steps/s**, the
-generator's `ring` pair at about **173 steps/s** (the same 2-core CPU; each pair's metrics.json).
-And a new sample later needs a long chain again, where the generator needs one pass.
+paper's generator (`ring-paper`) at about **173 steps/s** (the same 2-core CPU; each pair's
+metrics.json). EnergyLab's method spends some of that gain on 5 Langevin steps from each generator
+sample, which start where the generator put them, already in a well. And a new sample later needs a
+long chain again, where the generator needs one pass (plus 5 steps).
 """, Setup(pair="ring-langevin", view="energy", layers=("data", "samples"))),
 
     Step("Try it yourself", r"""

@@ -11,6 +11,7 @@ from explorer.config.presets import PRESETS
 ROOT = Path(__file__).resolve().parents[2]   # the repository: explorer/pairs/catalogue.py -> .
 PAIRS_DIR = ROOT / "assets" / "pairs"
 NO_ENTROPY_SUFFIX = "-no-entropy"
+PAPER_SUFFIX = "-paper"   # e.g. grid-paper: the grid preset's data trained with the paper's setting
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,32 @@ class Pretrained:
         return f"{self.name} — {self.description}"
 
 
-def _description(name: str) -> str:
+def _description(name: str, folder: Path) -> str:
+    """The preset's words; for a twin without entropy, what its own evaluation measured: "collapse"
+    only where modes (or classes) were lost."""
     preset = name.removesuffix(NO_ENTROPY_SUFFIX)
-    text = PRESETS[preset][0] if preset in PRESETS else name
-    return text + (" — entropy weight 0 (collapse)" if name.endswith(NO_ENTROPY_SUFFIX) else "")
+    if preset.endswith(PAPER_SUFFIX) and preset.removesuffix(PAPER_SUFFIX) in PRESETS:
+        # the dataset's preset trained with --preset paper's method on top
+        data = PRESETS[preset.removesuffix(PAPER_SUFFIX)][0].split(", EnergyLab's method")[0]
+        text = f"{data}, {PRESETS['paper'][0]}"
+    else:
+        text = PRESETS[preset][0] if preset in PRESETS else name
+    if not name.endswith(NO_ENTROPY_SUFFIX):
+        return text
+    return f"{text} — without the entropy term: {_coverage_words(metrics(folder))}"
+
+
+def _coverage_words(measured: dict) -> str:
+    covered, total = measured.get("modes_covered"), measured.get("modes_total")
+    if covered is None and measured.get("classes_covered") is not None:
+        covered, total, kind = measured["classes_covered"], 10, "classes"
+    else:
+        kind = "modes"
+    if covered is None or total is None:
+        return "see its curves"
+    if covered < total:
+        return f"collapses onto {covered} of {total} {kind}"
+    return f"keeps all {total} {kind}"
 
 
 def pretrained_pairs() -> list[Pretrained]:
@@ -36,8 +59,8 @@ def pretrained_pairs() -> list[Pretrained]:
         return []
     order = {name: i for i, name in enumerate(PRESETS)}
     names = [p.name for p in PAIRS_DIR.iterdir() if (p / "config.json").is_file()]
-    names.sort(key=lambda n: (order.get(n.removesuffix(NO_ENTROPY_SUFFIX), len(order)), n))
-    return [Pretrained(n, PAIRS_DIR / n, _description(n)) for n in names]
+    names.sort(key=lambda n: (order.get(n.removesuffix(NO_ENTROPY_SUFFIX).removesuffix(PAPER_SUFFIX), len(order)), n))
+    return [Pretrained(n, PAIRS_DIR / n, _description(n, PAIRS_DIR / n)) for n in names]
 
 
 def find(name: str) -> Pretrained:
