@@ -14,7 +14,7 @@ from gradio_client import Client, handle_file  # noqa: E402
 
 # the /train, /reset, /step_* and /set_live inputs, in the page's order (explorer/controls.CONTROL_NAMES)
 RING = {"dataset": "ring", "modes": 8, "radius": 2.0, "spacing": 2.0, "std": 0.05, "sampler": "generator",
-        "entropy": "batchnorm", "entropy_weight": 1.0, "lr_energy": 1e-3, "lr_generator": 1e-3,
+        "method": "paper", "entropy": "batchnorm", "entropy_weight": 1.0, "lr_energy": 1e-3, "lr_generator": 1e-3,
         "batch_size": 256, "hidden": 128, "energy_hidden": 0, "latent_dim": 8, "steps": 300, "seed": 0}
 
 
@@ -206,7 +206,7 @@ def test_one_sessions_training_never_blocks_another_sessions_page(app_url):
     while len(job.outputs()) < 2:
         time.sleep(0.05)
     asked = time.time()
-    outputs = visitor.predict("grid", api_name="/choose_pretrained")
+    outputs = visitor.predict("grid-paper", api_name="/choose_pretrained")
     assert time.time() - asked < 10 and "pretrained: grid" in status_of(outputs)
     # the visitor's session is its own: the trainer's run goes on
     assert "training" in status_of(job.outputs()[-1])

@@ -39,9 +39,19 @@ def test_the_sides_differ_in_exactly_one_setting(contrast, setting, values):
 
 def test_entropy_contrast_keeps_the_presets_estimator_and_weight():
     left, right, names = compare.side_options("ring", "entropy", seed=0, steps=400)
-    assert (left["entropy"], right["entropy"]) == ("batchnorm", "batchnorm")
+    assert (left["entropy"], right["entropy"]) == ("knn", "knn")   # the defaults' estimator
     assert left["steps"] == right["steps"] == 400
-    assert "batchnorm" in names[1]
+    assert "knn" in names[1]
+    left, right, names = compare.side_options("paper", "entropy", seed=0)
+    assert (left["entropy"], right["entropy"]) == ("batchnorm", "batchnorm") and "batchnorm" in names[1]
+
+
+def test_the_method_contrast_sets_each_methods_own_settings():
+    left, right, names = compare.side_options("ring", "method", seed=0)
+    assert (left["method"], right["method"]) == ("paper", "energylab")
+    assert (left["entropy"], left["refine"], left["resample"]) == ("batchnorm", 0, 0)
+    assert (right["entropy"], right["refine"], right["resample"]) == ("knn", 5, 4)
+    assert left["steps"] == right["steps"] and names == ("the paper's method", "EnergyLab's method")
 
 
 @pytest.mark.parametrize("preset, contrast, estimators, message", [
@@ -78,6 +88,7 @@ def test_a_comparison_trains_both_sides_and_reports_their_coverage():
     deadline = time.time() + 120
     while comparison.training:
         assert time.time() < deadline
+        comparison.watched()   # read, as the page does: a run nobody reads is abandoned (live.py)
         time.sleep(0.05)
     assert comparison.done
     coverage = comparison.coverage()

@@ -30,7 +30,7 @@ ANY = st.one_of(
 # a valid value of each control, so that many cases get past the first check and deeper
 VALID = {"dataset": st.sampled_from(["ring", "grid", "moons", "spirals", "digits"]), "modes": st.integers(1, 30),
          "radius": st.floats(0.1, 10), "spacing": st.floats(0.1, 10), "std": st.floats(0.01, 2),
-         "sampler": st.sampled_from(["generator", "langevin"]),
+         "sampler": st.sampled_from(["generator", "langevin"]), "method": st.sampled_from(["energylab", "paper"]),
          "entropy": st.sampled_from(list(ESTIMATORS)), "entropy_weight": st.floats(0, 100),
          "lr_energy": st.floats(1e-6, 1), "lr_generator": st.floats(1e-6, 1), "batch_size": st.integers(2, 64),
          "hidden": st.integers(4, 32), "energy_hidden": st.integers(0, 32), "latent_dim": st.integers(1, 16),

@@ -12,7 +12,7 @@ import pytest
 from conftest import launch_app, stop_app
 
 CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
-RING = ["ring", 8, 2.0, 2.0, 0.05, "generator", "batchnorm", 1.0, 1e-3, 1e-3, 256, 128, 0, 8, 1_000_000, 0]
+RING = ["ring", 8, 2.0, 2.0, 0.05, "generator", "paper", "batchnorm", 1.0, 1e-3, 1e-3, 256, 128, 0, 8, 1_000_000, 0]
 STEP = re.compile(r"step ([\d,]+) /")
 
 # an API client that starts training, says so, and then only waits (to be killed)
@@ -119,7 +119,7 @@ def test_a_diverging_run_pauses_keeps_its_last_good_state_and_says_what_to_try(a
     from gradio_client import Client
     client = Client(app_url, verbose=False)
     values = list(RING)
-    values[5], values[8], values[9], values[14] = "langevin", 1.0, 1.0, 2000   # sampler, both lrs, steps
+    values[5], values[9], values[10], values[15] = "langevin", 1.0, 1.0, 2000   # sampler, both lrs, steps
     job = client.submit(*values, api_name="/train")
     deadline = time.time() + 60
     while not job.done():
@@ -128,6 +128,6 @@ def test_a_diverging_run_pauses_keeps_its_last_good_state_and_says_what_to_try(a
     status = job.outputs()[-1][3]
     assert "diverged" in status and "paused" in status and "lower learning rates" in status, status
     # the session keeps working: a sane run trains after it
-    values[8] = values[9] = 1e-3
+    values[9] = values[10] = 1e-3
     outputs = client.predict(10, *values, api_name="/step_both")
     assert "stepped 10" in outputs[3] and "⚠️" not in outputs[3]

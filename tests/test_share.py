@@ -158,7 +158,7 @@ def test_any_query_decodes_to_valid_settings_without_raising(query):
 
 # ---------------------------------------------------------------------------- the page
 gradio_client = pytest.importorskip("gradio_client")
-LINK = "dataset=grid&seed=3&landscape=log+density&entropy_weight=0&steps=300"
+LINK = "dataset=grid&method=paper&seed=3&landscape=log+density&entropy_weight=0&steps=300"
 
 
 @pytest.fixture
@@ -175,6 +175,7 @@ def named(outputs) -> dict:
 def test_a_link_sets_the_controls_and_says_so(client):
     shown = named(client.predict(LINK, api_name="/open_link"))
     assert "opened a link: grid, seed 3, entropy batchnorm weight 0" in shown["status"]
+    assert shown["method"]["value"] == "paper"   # and the paper's estimator with it
     assert "live run" in shown["status"] and "step 0 / 300" in shown["status"]   # a new run, waiting at step 0
     assert shown["dataset"]["value"] == "grid" and shown["seed"]["value"] == 3
     assert shown["entropy_weight"]["value"] == 0.0 and shown["modes"]["value"] == 25

@@ -290,7 +290,7 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client  # noqa: E402
 
 RING = {"dataset": "ring", "modes": 8, "radius": 2.0, "spacing": 2.0, "std": 0.05, "sampler": "generator",
-        "entropy": "batchnorm", "entropy_weight": 1.0, "lr_energy": 1e-3, "lr_generator": 1e-3,
+        "method": "paper", "entropy": "batchnorm", "entropy_weight": 1.0, "lr_energy": 1e-3, "lr_generator": 1e-3,
         "batch_size": 64, "hidden": 32, "energy_hidden": 0, "latent_dim": 4, "steps": 300, "seed": 0}
 
 

@@ -1,7 +1,7 @@
 """Two runs side by side, identical in everything but one setting, trained live together.
 
-The Compare view's logic: which setting differs (the entropy weight, the entropy estimator, or
-the sampler), the two option sets it makes from a preset, and a `Comparison` that trains both
+The Compare view's logic: which setting differs (the entropy weight, the entropy estimator, the
+sampler, or the method), the two option sets it makes from a preset, and a `Comparison` that trains both
 pairs at once (each a `LiveSession`, with its own thread: on two cores they run in parallel,
 since torch releases the GIL) and reads their newest frames and coverage histories. The two runs
 hold one place between them on a busy machine (explorer/training/turns.py): they wait in line
@@ -48,6 +48,9 @@ CONTRASTS = {
                           "the same weight, the entropy H(p_G) estimated two ways"),
     "sampler": Contrast("sampler", "generator vs Langevin",
                         "negative samples from the generator (no MCMC) or from persistent Langevin chains"),
+    "method": Contrast("method", "the paper's method vs EnergyLab's",
+                       "left: Kim & Bengio's plain negatives; right: refined, importance-weighted negatives and "
+                       "resampled samples (the estimator as the preset sets it, else each method's own)"),
 }
 
 
@@ -67,10 +70,11 @@ def side_options(preset: str, contrast: str, seed: int, estimators: tuple[str, s
         base["steps"] = steps
     if contrast == "entropy":
         weight = base.get("entropy_weight") or 1.0
-        if base.get("entropy", "batchnorm") == "none":
-            base["entropy"] = "batchnorm"
+        estimator = base.get("entropy") or resolve(None, base)["entropy"]   # the preset's, or its method's
+        if estimator == "none":
+            base["entropy"] = estimator = "batchnorm"
         sides = ({"entropy_weight": 0.0}, {"entropy_weight": weight})
-        names = ("entropy weight 0", f"entropy weight {weight:g} ({base.get('entropy', 'batchnorm')})")
+        names = ("entropy weight 0", f"entropy weight {weight:g} ({estimator})")
     elif contrast == "estimator":
         left, right = estimators
         for name in estimators:
@@ -81,6 +85,9 @@ def side_options(preset: str, contrast: str, seed: int, estimators: tuple[str, s
             raise UserInputError(f"both sides use the {left} estimator: choose two different ones")
         sides = ({"entropy": left}, {"entropy": right})
         names = (f"{left} entropy", f"{right} entropy")
+    elif contrast == "method":
+        sides = ({"method": "paper"}, {"method": "energylab"})
+        names = ("the paper's method", "EnergyLab's method")
     else:
         sides = tuple({"sampler": name} for name in SAMPLERS)   # generator, then langevin
         names = ("generator (no MCMC)", "Langevin chains (MCMC)")

@@ -17,7 +17,7 @@ from explorer.errors import UserInputError
 from explorer.measures.probes import Frame
 
 # the controls the page shows, in the order the handlers receive them (names of explorer/config/options.py)
-CONTROL_NAMES = ("dataset", "modes", "radius", "spacing", "std", "sampler", "entropy", "entropy_weight",
+CONTROL_NAMES = ("dataset", "modes", "radius", "spacing", "std", "sampler", "method", "entropy", "entropy_weight",
                  "lr_energy", "lr_generator", "batch_size", "hidden", "energy_hidden", "latent_dim", "steps", "seed")
 # per dataset, which of its parameters apply (the others are hidden)
 DATASET_PARAMETERS = MIXTURE_PARAMETERS

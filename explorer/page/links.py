@@ -225,7 +225,9 @@ def summary(shared: Shared) -> str:
         parts.append(f"pair {shared.pair}")
     if shared.options:
         o = shared.options
-        parts.append(f"{o['dataset']}, seed {o['seed']}, entropy {o['entropy']} weight {o['entropy_weight']:g}")
+        method = "the paper's method" if o["method"] == "paper" else "EnergyLab's method"
+        parts.append(f"{o['dataset']}, seed {o['seed']}, entropy {o['entropy']} weight {o['entropy_weight']:g}, "
+                     f"{method}")
     if shared.view:
         parts.append(f"view {shared.view}")
     if shared.tab and shared.tab != "landscape":

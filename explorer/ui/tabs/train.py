@@ -88,6 +88,12 @@ def create_ui(pretrained_pairs) -> TrainUI:
         made["sampler"] = gr.Radio(list(OPTION_BY_NAME["sampler"].choices), value=initial["sampler"],
                                    label="negative samples from",
                                    info=OPTION_BY_NAME["sampler"].help)
+        made["method"] = gr.Radio([("EnergyLab's: an energy that is a density", "energylab"),
+                                   ("the paper's: plain negatives", "paper")], value=initial["method"],
+                                  label="method", elem_id="method",
+                                  info="EnergyLab's refines the generator's samples by 5 Langevin steps, weights "
+                                       "the energy's negatives towards p_E and resamples the samples; the paper's "
+                                       "uses G(z) as it is (the lesson's collapse is shown with it)")
         made["entropy"] = gr.Dropdown(list(OPTION_BY_NAME["entropy"].choices), value=initial["entropy"],
                                       label="entropy estimator",
                                       info="batchnorm: the paper's surrogate; vera, mi: its descendants' "
