@@ -7,7 +7,7 @@ import zipfile
 from urllib.parse import parse_qsl
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from explorer.config import options
@@ -146,6 +146,7 @@ def test_a_points_pair_link_uses_the_pairs_own_points():
        | st.text(max_size=400) | st.dictionaries(st.sampled_from(list(CONTROL_NAMES) + ["lesson", "tab", "layers"]),
                                                   st.text(max_size=30)))
 @settings(max_examples=400, deadline=None)
+@example({"dataset": "", "modes": "0\x1f"})   # found by this test: a separator str.strip drops and int() does not
 def test_any_query_decodes_to_valid_settings_without_raising(query):
     state, problems = decode(query)
     assert isinstance(problems, list)

@@ -154,10 +154,12 @@ def _short(text: str) -> str:
 def _option(name: str, value: str):
     option = OPTION_BY_NAME[name]
     if option.kind is not str:
-        if not _NUMBER.fullmatch(value.strip()):
+        # str.strip's whitespace is wider than int()'s and float()'s (U+001F, say): parse what was matched
+        text = value.strip()
+        if not _NUMBER.fullmatch(text):
             raise UserInputError(f"{_label(name)} must be a number, got {_short(value)!r}")
-        whole = option.kind is int and re.fullmatch(r"[+-]?\d{1,18}", value.strip())
-        value = int(value) if whole else float(value)
+        whole = option.kind is int and re.fullmatch(r"[+-]?\d{1,18}", text)
+        value = int(text) if whole else float(text)
     try:
         return check_value(name, value)
     except UserInputError as e:
