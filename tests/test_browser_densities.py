@@ -24,7 +24,8 @@ def test_opening_the_tab_draws_three_heatmaps_the_table_and_the_entropy_chart(pa
     assert "KL(p_data‖p_G)" in page.locator("#densities .gtitle").first.text_content()
     assert "KL(p_data ‖ p_G)" in page.inner_text("#densities-table")
     page.wait_for_selector("#entropies .main-svg .scatterlayer .point")   # the pretrained pair's current point
-    assert "densities in" in page.inner_text("#status")
+    # the tab's timer may draw the charts first (it leaves the status alone); the tab's own draw follows
+    wait_for(lambda: "densities in" in page.inner_text("#status"), timeout=30, what="the status's timing")
     page.locator("#densities-scale").get_by_label("density", exact=True).check()
     wait_for(lambda: page.locator("#densities .cbtitle").first.text_content() == "p(x)", what="the density scale")
 
