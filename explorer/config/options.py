@@ -147,9 +147,8 @@ PAPER_METHOD = {"method": "paper"}
 # options added after the first pairs and studies were saved, and their value before then (the paper's
 # method, everything off): a pair or a study row recorded before an option existed had it at this value
 # (explorer/training/run.py from_checkpoint, explorer/studies/spec.py Task.key)
-ABSENT_MEANS = {"energy_magnitude": 0.0, "gradient_penalty": 0.0, "energy_weight_decay": 0.0,
-                "spectral_norm": False, "standardise": False, "refine": 0, "ema": 0.0, "importance": 0.0,
-                "importance_floor": 0.0, "uniform_negatives": 0.0, "resample": 0}
+ABSENT_MEANS = {"energy_magnitude": 0.0, "gradient_penalty": 0.0, "energy_weight_decay": 0.0, "spectral_norm": False,
+                "ema": 0.0, **{name: value for name, value in METHODS["paper"].items() if name != "entropy"}}
 
 
 def method_of(options: Mapping) -> str:

@@ -70,7 +70,7 @@ def side_options(preset: str, contrast: str, seed: int, estimators: tuple[str, s
         base["steps"] = steps
     if contrast == "entropy":
         weight = base.get("entropy_weight") or 1.0
-        estimator = base.get("entropy") or resolve(None, base)["entropy"]   # the preset's, or its method's
+        estimator = resolve(None, base)["entropy"]   # the preset's, or its method's
         if estimator == "none":
             base["entropy"] = estimator = "batchnorm"
         sides = ({"entropy_weight": 0.0}, {"entropy_weight": weight})

@@ -29,10 +29,9 @@ def _description(name: str, folder: Path) -> str:
     """The preset's words; for a twin without entropy, what its own evaluation measured: "collapse"
     only where modes (or classes) were lost."""
     preset = name.removesuffix(NO_ENTROPY_SUFFIX)
-    if preset.endswith(PAPER_SUFFIX) and preset.removesuffix(PAPER_SUFFIX) in PRESETS:
-        # the dataset's preset trained with --preset paper's method on top
-        data = PRESETS[preset.removesuffix(PAPER_SUFFIX)][0].split(", EnergyLab's method")[0]
-        text = f"{data}, {PRESETS['paper'][0]}"
+    data = preset.removesuffix(PAPER_SUFFIX)
+    if preset.endswith(PAPER_SUFFIX) and data in PRESETS:   # the data of a preset, the paper's method
+        text = f"the {data} preset's data, {PRESETS['paper'][0]}"
     else:
         text = PRESETS[preset][0] if preset in PRESETS else name
     if not name.endswith(NO_ENTROPY_SUFFIX):
