@@ -1,6 +1,7 @@
 """The lesson (explorer/page/lesson.py): its content is valid data, its claims are true, and the page
 sets each step up (through gradio_client against `python app.py`)."""
 import math
+import os
 
 import pytest
 import torch
@@ -10,9 +11,11 @@ from explorer.config.presets import PRESETS
 from explorer.figures.frame import LANDSCAPE_VIEWS
 from explorer.page import lesson
 from explorer.pairs import catalogue
+from explorer.studies import engine
 from models import Generator, GeneratorConfig
 from models.entropy import batchnorm_entropy
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAIRS = {pair.name for pair in catalogue.pretrained_pairs()}
 
 
@@ -83,6 +86,28 @@ def test_numbers_quoted_are_the_pairs_measured_ones():
     text = lesson.STEPS[5].text
     assert f"about **{round(metrics('ring-langevin')['steps_per_second'])} steps/s**" in text
     assert f"(`ring-paper`) at about **{round(paper['steps_per_second'])} steps/s**" in text
+
+
+def lesson_study_modes(method: str) -> list[int]:
+    """Modes covered by each seed of the committed `lesson` study's `method` rows."""
+    records = engine.read_records(os.path.join(ROOT, "assets", "studies", "lesson"))
+    return [r["metrics"]["modes_covered"] for r in records if r["method"] == method and r["status"] == "done"]
+
+
+def test_a_retrains_numbers_are_quoted_as_the_lesson_studys_range_over_seeds_with_the_cpu_caveat():
+    """Issue 19: a retrain's number is a range over seeds from a committed study, and the texts say a
+    retrain on another CPU differs (the shipped pair's own numbers are quoted as the pair's)."""
+    without, with_entropy = lesson_study_modes("no-entropy"), lesson_study_modes("knn")
+    assert len(without) == len(with_entropy) == 10
+    spread = f"{min(without)} to {max(without)} of 8"
+    mean = f"mean {sum(without) / len(without):.1f}"
+    collapse, restore, try_it = lesson.STEPS[3].text, lesson.STEPS[4].text, lesson.STEPS[6].text
+    assert f"**{spread} modes** over seeds 0-9" in collapse and mean in collapse
+    assert "another CPU" in collapse
+    assert min(with_entropy) == 8 and "as on every seed 0-9" in restore
+    assert f"({spread} over seeds 0-9" in try_it
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    assert f"covers {spread.replace(' of 8', '')} of the ring's 8 modes over seeds 0-9 ({mean})" in readme
 
 
 def test_log_z_gradient_is_minus_the_model_average_of_the_energy_gradient():
