@@ -23,6 +23,7 @@ from .energy import DeepEnergy
 class LangevinConfig:
     steps: int = 20              # Langevin steps per training iteration
     step_size: float = 1e-3      # eps; must be small against the curvature of E (about 1/std^2)
+    metropolis: bool = False     # accept or reject each step (MALA), so a step too large for a well is refused
     buffer_size: int = 10000     # persistent chains kept between iterations
     reinit_fraction: float = 0.05  # chains restarted from uniform noise per draw
     init_low: float = -3.0       # uniform-noise box for (re)starting chains
@@ -30,8 +31,11 @@ class LangevinConfig:
 
 
 def langevin_chain(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float,
-                   rng: torch.Generator | None = None) -> torch.Tensor:
-    """Run `steps` Langevin updates from x; returns the final states (detached)."""
+                   rng: torch.Generator | None = None, metropolis: bool = False) -> torch.Tensor:
+    """Run `steps` Langevin updates from x; returns the final states (detached). `metropolis`:
+    each update is a proposal, kept or refused by Metropolis-Hastings (mala_chain)."""
+    if metropolis:
+        return mala_chain(energy, x, steps, step_size, rng)
     noise_scale = step_size ** 0.5
     x = x.detach()
     for _ in range(steps):
@@ -43,17 +47,54 @@ def langevin_chain(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: f
     return x
 
 
+def energy_and_gradient(energy: DeepEnergy, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """E(x) (N,) and grad_x E(x) (N, d), detached."""
+    x = x.detach().requires_grad_(True)
+    energies = energy(x)
+    (grad,) = torch.autograd.grad(energies.sum(), x)
+    return energies.detach(), grad
+
+
+def mala_chain(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float,
+               rng: torch.Generator | None = None) -> torch.Tensor:
+    """Metropolis-adjusted Langevin (Roberts & Tweedie, 1996): each Langevin update is a proposal
+        x' = x - (eps / 2) grad E(x) + sqrt(eps) n,   q(x' | x) = N(x'; x - (eps / 2) grad E(x), eps I),
+    accepted with probability min(1, exp(E(x) - E(x')) q(x | x') / q(x' | x)), per sample; p_E is
+    then exactly stationary whatever eps. Without the test, a step larger than about 4 std^2 of a
+    well (eps / (2 std^2) > 2) overshoots and throws the sample out of it, so the sharper a learned
+    well, the fewer samples stay in it: the energy's negatives miss it and it deepens unchecked.
+    A refused proposal leaves its sample where it was. One energy gradient more than the plain
+    chain (at the start); one uniform draw per sample and step from `rng`."""
+    x = x.detach()
+    energies, grad = energy_and_gradient(energy, x)
+    for _ in range(steps):
+        noise = torch.randn(x.shape, generator=rng, device=x.device, dtype=x.dtype)
+        proposal = x - 0.5 * step_size * grad + step_size ** 0.5 * noise
+        energies_new, grad_new = energy_and_gradient(energy, proposal)
+        # log q(x' | x) = -|n|^2 / 2 and log q(x | x') = -|x - x' + (eps / 2) grad E(x')|^2 / (2 eps), + the same const
+        back = x - proposal + 0.5 * step_size * grad_new
+        log_ratio = (energies - energies_new) - (back * back).sum(dim=1) / (2.0 * step_size) \
+            + 0.5 * (noise * noise).sum(dim=1)
+        uniform = torch.rand(x.shape[0], generator=rng, device=x.device, dtype=x.dtype)
+        accept = torch.log(uniform) < log_ratio   # NaN (a proposal off to infinity) compares False: refused
+        x = torch.where(accept[:, None], proposal, x)
+        energies = torch.where(accept, energies_new, energies)
+        grad = torch.where(accept[:, None], grad_new, grad)
+    return x
+
+
 def refine(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float,
-           rng: torch.Generator | None = None) -> torch.Tensor:
+           rng: torch.Generator | None = None, metropolis: bool = False) -> torch.Tensor:
     """Generator-initialised short-run Langevin (CoopNets): `steps` updates of
         x <- x - (eps / 2) grad_x E(x) + sqrt(eps) * noise,    x_0 = G(z),
     with eps = `step_size` in data units and the noise from `rng` (the caller's seeded stream, so a
     run stays deterministic). Returns the revised samples, detached; steps = 0 returns x as it is.
-    Gradients are switched on here: a caller drawing samples under torch.no_grad() still refines."""
+    Gradients are switched on here: a caller drawing samples under torch.no_grad() still refines.
+    `metropolis`: each step accepted or refused (mala_chain)."""
     if steps == 0:
         return x
     with torch.enable_grad():
-        return langevin_chain(energy, x, steps, step_size, rng)
+        return langevin_chain(energy, x, steps, step_size, rng, metropolis)
 
 
 class PersistentSampler:
@@ -80,7 +121,8 @@ class PersistentSampler:
         was_training = energy.training
         energy.eval()
         try:
-            samples = langevin_chain(energy, start, self.config.steps, self.config.step_size, self.rng)
+            samples = langevin_chain(energy, start, self.config.steps, self.config.step_size, self.rng,
+                                     self.config.metropolis)
         finally:
             energy.train(was_training)
         self.buffer[index] = samples

@@ -313,7 +313,8 @@ def train_step(state: TrainingState, real: torch.Tensor, update: str = "both", l
         if cfg.uniform_negatives:
             negatives = torch.cat([negatives, uniform_negatives(state, negatives)])
         if cfg.refine:   # x_K: K Langevin steps on E from G(z), the noise from the run's own stream
-            negatives = refine(state.energy, negatives, cfg.refine, cfg.langevin.step_size, state.rng)
+            negatives = refine(state.energy, negatives, cfg.refine, cfg.langevin.step_size, state.rng,
+                               cfg.langevin.metropolis)
         metrics.update(energy_step(state, real, negatives))
     state.step += 1
     return metrics

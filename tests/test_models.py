@@ -202,6 +202,44 @@ def test_langevin_is_seeded():
     assert torch.equal(a, b)
 
 
+def test_a_step_too_large_for_a_sharp_well_throws_plain_langevin_out_and_metropolis_keeps_its_law():
+    """The well N(0, 0.01^2 I) (PacGAN's ring's modes) and eps = 5e-4 (the default step there):
+    eps / (2 s^2) = 2.5 > 2, so every unadjusted step multiplies x by 1 - 2.5 and the chain blows up;
+    MALA refuses those proposals and keeps the samples' law N(0, s^2 I)."""
+    s, eps = 0.01, 5e-4
+    start = torch.randn(4000, 2, generator=torch.Generator().manual_seed(0)) * s
+    plain = langevin_chain(QuadraticEnergy(s), start, 50, eps, torch.Generator().manual_seed(1))
+    assert plain.abs().max() > 1e3
+    kept = langevin_chain(QuadraticEnergy(s), start, 50, eps, torch.Generator().manual_seed(1), metropolis=True)
+    np.testing.assert_allclose(kept.std(dim=0).numpy(), [s, s], rtol=0.06)
+
+
+def test_metropolis_langevin_converges_to_the_exact_law_where_plain_langevin_is_biased():
+    """With eps close to the limit, unadjusted Langevin's stationary std is s / sqrt(1 - eps / (4 s^2))
+    (1.29 s at eps = 1.6 s^2); MALA's is s, from far away too."""
+    s = 0.5
+    eps = 1.6 * s ** 2
+    start = torch.full((4000, 2), 3.0)
+    plain = langevin_chain(QuadraticEnergy(s), start, 300, eps, torch.Generator().manual_seed(2))
+    np.testing.assert_allclose(plain.std(dim=0).numpy(), s / (1 - eps / (4 * s ** 2)) ** 0.5, rtol=0.06)
+    exact = langevin_chain(QuadraticEnergy(s), start, 300, eps, torch.Generator().manual_seed(2), metropolis=True)
+    assert exact.mean().abs() < 0.03
+    np.testing.assert_allclose(exact.std(dim=0).numpy(), [s, s], rtol=0.06)
+
+
+def test_metropolis_refuses_a_proposal_off_to_infinity_and_is_seeded():
+    """A NaN energy at the proposal is refused (the sample stays); the same stream, the same chain."""
+    class NanAwayFromOrigin(QuadraticEnergy):
+        def forward(self, x):
+            e = super().forward(x)
+            return torch.where(x[:, 0] > 0.5, e * float("nan"), e)
+    start = torch.zeros(500, 2)
+    x = langevin_chain(NanAwayFromOrigin(1.0), start, 20, 0.5, torch.Generator().manual_seed(3), metropolis=True)
+    assert torch.isfinite(x).all() and (x[:, 0] <= 0.5).all()
+    again = langevin_chain(NanAwayFromOrigin(1.0), start, 20, 0.5, torch.Generator().manual_seed(3), metropolis=True)
+    assert torch.equal(x, again)
+
+
 # ----------------------------------------------------------------------------- checkpoints
 
 

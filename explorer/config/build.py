@@ -108,7 +108,8 @@ def train_config(options: dict, dataset: Dataset, unit: float = 1.0) -> TrainCon
         importance_floor=options.get("importance_floor") or 0.0,
         uniform_negatives=options.get("uniform_negatives") or 0.0,
         langevin=LangevinConfig(steps=options["langevin_steps"],
-                                step_size=langevin_step_in_data_units(options, unit), init_low=low, init_high=high))
+                                step_size=langevin_step_in_data_units(options, unit), init_low=low, init_high=high,
+                                metropolis=bool(options.get("metropolis", False))))   # before it existed: off
 
 
 def build_models(options: dict, data_dim: int, device: str, frame: Frame | None = None) -> tuple[DeepEnergy, Generator]:

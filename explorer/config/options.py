@@ -101,6 +101,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("langevin_step_size", float, 1e-3, 1e-7, 1.0,
            help="Langevin step size eps (data units; with --standardise, the networks' units: eps times s^2 in data "
                 "units)"),
+    Option("metropolis", bool, False, 0, 1,
+           help="accept or refuse each Langevin step by Metropolis-Hastings (MALA): p_E stays exactly the "
+                "target whatever the step size, and a step too large for a sharp well is refused instead of "
+                "throwing the sample out of it"),
     Option("refine", int, 5, 0, 100,
            help="generator sampler: Langevin steps on E (step size --langevin-step-size) that refine each generator "
                 "sample, as CoopNets does: the energy's negatives in training and the samples of a trained pair; "
@@ -148,7 +152,7 @@ PAPER_METHOD = {"method": "paper"}
 # method, everything off): a pair or a study row recorded before an option existed had it at this value
 # (explorer/training/run.py from_checkpoint, explorer/studies/spec.py Task.key)
 ABSENT_MEANS = {"energy_magnitude": 0.0, "gradient_penalty": 0.0, "energy_weight_decay": 0.0, "spectral_norm": False,
-                "ema": 0.0, **{name: value for name, value in METHODS["paper"].items() if name != "entropy"}}
+                "ema": 0.0, "metropolis": False, **{name: value for name, value in METHODS["paper"].items() if name != "entropy"}}
 
 
 def method_of(options: Mapping) -> str:
@@ -223,6 +227,7 @@ class Experiment(Mapping):
     spectral_norm: bool
     langevin_steps: int
     langevin_step_size: float
+    metropolis: bool
     refine: int
     importance: float
     importance_floor: float

@@ -94,7 +94,7 @@ def model_samples(energy: DeepEnergy, generator: Generator, options: dict, n: in
             # mass (a small mode G dropped), they are what the resampling can keep
             x = torch.cat([x, uniform_in_box(round(share * n * candidates), x.shape[1], bounds, rng).to(x)])
         steps = options.get("refine") or 0
-        x = refine(energy, x, steps, step_size, rng)
+        x = refine(energy, x, steps, step_size, rng, bool(options.get("metropolis")))
         if candidates > 1:   # keep n of the n M candidates, drawn with weights towards p_E (models/importance.py)
             with torch.no_grad():
                 x = resample(x, energy(x), n, rng)
@@ -103,7 +103,7 @@ def model_samples(energy: DeepEnergy, generator: Generator, options: dict, n: in
     was_training = energy.training
     energy.eval()
     try:
-        x = langevin_chain(energy, start, LANGEVIN_EVAL_STEPS, step_size, rng)
+        x = langevin_chain(energy, start, LANGEVIN_EVAL_STEPS, step_size, rng, bool(options.get("metropolis")))
     finally:
         energy.train(was_training)
     return x.cpu().numpy()
