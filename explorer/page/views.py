@@ -92,10 +92,20 @@ def interpolation(session: LiveSession, state: ViewState, endpoints: str, first:
     return interpolation_figure(path, _landscape(session), bounds)
 
 
+def colouring(session: LiveSession, colour_by: str) -> str:
+    """The colouring an embedding of the current pair is drawn with: "class" needs the digits'
+    classes, so 2-D points are coloured by source instead (the page offers "class" only for digits,
+    but a radio left on "class" when the pair changes still says "class")."""
+    has_classes = session.run is not None and session.run.dataset.labels is not None
+    return "source" if colour_by == "class" and not has_classes else colour_by
+
+
 def embedding(session: LiveSession, state: ViewState, colour_by: str, seed: int = 0, progress=None):
-    """UMAP of real and generated points; cached per pair, step and seed."""
+    """UMAP of real and generated points, coloured by `colouring(session, colour_by)`; cached per
+    pair, step and seed."""
     global _umap_compiled
     run = _run(session)
+    colour_by = colouring(session, colour_by)
     key = (id(run), run.step, seed)
     cached = state.embeddings.get(key)
     if cached is None and progress is not None:
@@ -128,8 +138,6 @@ def embedding(session: LiveSession, state: ViewState, colour_by: str, seed: int 
         classifier = digits_classifier()
         labels = {"real_labels": classifier.predict(cached.real), "fake_labels": classifier.predict(cached.fake)}
         images = {"real_images": cached.real, "fake_images": cached.fake}
-    elif colour_by == "class":
-        raise UserInputError("colour by class needs digits (the classifier's labels); choose source or energy")
     figure = embedding_figure(cached.real_2d, cached.fake_2d, colour_by=colour_by,
                               real_energies=real_energies, fake_energies=fake_energies,
                               seconds=cached.seconds, **labels, **images)
