@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 
 import numpy as np
@@ -20,6 +21,10 @@ import torch
 from explorer.config.options import resolve
 from explorer.config.presets import preset_options
 from explorer.training.run import Run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "runs", "benchmarks", "bit_identity.json")   # the file unless one is named
+DEFAULT_OUTPUTS = (OUT,)   # tests/test_bench.py: never into benchmarks/
 
 # (preset, steps, options given): the default ring, each entropy estimator, the grid (unit 2.83, a
 # 4-layer generator), the Langevin baseline and the digits (64-D, tanh output, no prior)
@@ -52,10 +57,11 @@ def main(out: str) -> None:
         while not run.done:
             run.advance(50)
         digests[f"{preset} {json.dumps(given, sort_keys=True)}"] = digest(run)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump(digests, f, indent=1, sort_keys=True)
     print(f"wrote {out}: {len(digests)} runs")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "bit_identity.json")
+    main(sys.argv[1] if len(sys.argv) > 1 else OUT)

@@ -9,14 +9,18 @@ and an eager run of one seed end in different places. The question is then wheth
 
 scored by the metrics.json it writes (8 modes; high quality on 2,500 samples, evaluation seed 0).
 Runs go `--jobs` at a time (one torch thread each); one JSON line per run is appended to the log
-(benchmarks/compiled_quality.jsonl), so a sweep can be stopped and continued. Each line carries a
-fingerprint of what the compiled graph computes (models/compiled_step.py's `build_step` and its
-inductor options, and torch's version): only runs of the current one are compared, and the summary,
-also written to benchmarks/compiled_quality.json, is what `python -m benchmarks.speed` reports beside
-the compiled step's speed.
+(compiled_quality.jsonl in the --out folder), so a sweep can be stopped and continued. Each line
+carries a fingerprint of what the compiled graph computes (models/compiled_step.py's `build_step`
+and its inductor options, and torch's version): only runs of the current one are compared, and the
+summary, written beside the log (compiled_quality.json), is what `python -m benchmarks.speed` reports
+beside the compiled step's speed when it is the shipped record's (benchmarks/).
 
-    python -m benchmarks.compiled_quality --seeds 0-39 --jobs 2     # eager and compiled, each seed
-    python -m benchmarks.compiled_quality --summary                 # the table, from the log
+The --out folder is runs/benchmarks (ignored by git) unless told `--out benchmarks`: a study tried
+on another machine does not extend or overwrite the repository's record by accident.
+
+    python -m benchmarks.compiled_quality --seeds 0-39 --jobs 2 --out benchmarks   # the shipped record
+    python -m benchmarks.compiled_quality --summary --out benchmarks                # its table
+    python -m benchmarks.compiled_quality --seeds 0-3                               # a try: runs/benchmarks
 
 The summary compares the high-quality fractions: mean and standard deviation, median, the low tail,
 Welch's t-test, the Mann-Whitney U test, and a bootstrap 95 % interval of the difference of means
@@ -45,8 +49,9 @@ from models import compiled_step
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 MODES = {"eager": [], "compiled": ["--compile", "true"]}
-LOG = os.path.join(ROOT, "benchmarks", "compiled_quality.jsonl")
-SUMMARY = os.path.join(ROOT, "benchmarks", "compiled_quality.json")
+OUT_DIR = os.path.join(ROOT, "runs", "benchmarks")   # the shipped record: --out benchmarks
+DEFAULT_OUTPUTS = (OUT_DIR,)   # what it writes unless told (tests/test_bench.py: never into benchmarks/)
+LOG, SUMMARY = "compiled_quality.jsonl", "compiled_quality.json"   # in the --out folder
 MARGIN = 0.05   # how much lower the compiled step's mean high-quality fraction may be, at most
 
 
@@ -137,23 +142,27 @@ def main() -> None:
     parser.add_argument("--seeds", default="0-39", help="a seed or a range, e.g. 0-39")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--jobs", type=int, default=2, help="runs at once (one torch thread each)")
-    parser.add_argument("--log", default=LOG)
+    parser.add_argument("--out", default=OUT_DIR,
+                        help="folder of the log and its summary (default runs/benchmarks; the shipped record: "
+                             "--out benchmarks)")
     parser.add_argument("--summary", action="store_true", help="print the table of the log and stop")
     parser.add_argument("--again", action="store_true", help="run seeds the log already holds again")
     args = parser.parse_args()
+    log = os.path.join(args.out, LOG)
     if not args.summary:
-        done = load(args.log)
+        done = load(log)
         todo = [(mode, seed) for seed in seed_range(args.seeds) for mode in args.modes
                 if args.again or seed not in done[mode]]
-        os.makedirs(os.path.dirname(args.log), exist_ok=True)
+        os.makedirs(args.out, exist_ok=True)
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
             for record in pool.map(lambda job: train(*job), todo):
-                with open(args.log, "a") as f:
+                with open(log, "a") as f:
                     f.write(json.dumps(record) + "\n")
                 print(json.dumps(record), flush=True)
-    result = compare(load(args.log))
-    if result is not None and args.log == LOG:
-        with open(SUMMARY, "w") as f:
+    result = compare(load(log))
+    if result is not None:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, SUMMARY), "w") as f:
             json.dump(result, f, indent=1)
     print(summary(result))
 

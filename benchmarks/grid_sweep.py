@@ -31,6 +31,8 @@ import time
 from collections import defaultdict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOG = os.path.join(ROOT, "runs", "grid_sweep.jsonl")
+DEFAULT_OUTPUTS = (LOG,)   # what it writes unless told (tests/test_bench.py: never into benchmarks/)
 BASE = ["--dataset", "grid", "--modes", "25", "--spacing", "2", "--std", "0.05",
         "--entropy", "batchnorm", "--entropy-weight", "1"]
 
@@ -109,7 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", action="append", default=[], help="extra train flags, one string a config")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--log", default=os.path.join("runs", "grid_sweep.jsonl"))
+    parser.add_argument("--log", default=LOG)
     parser.add_argument("--summary", action="store_true", help="print the table of the log and exit")
     parser.add_argument("--ceiling", type=int, nargs="*", metavar="DEPTH",
                         help="instead: the generator of each depth regressed onto the answer (see ceiling())")

@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.mixture import GaussianMixture
 
+DEFAULT_OUTPUTS = ()   # prints its figures; writes only in a temporary folder (tests/test_bench.py)
 COLUMNS = (0, 1)  # mean radius, mean texture
 
 

@@ -195,5 +195,6 @@ def markdown(r: dict) -> str:
                   f"(medians {study['compiled']['median']:.3f} and {study['eager']['median']:.3f}; "
                   f"{study['compiled']['below_0_7']} and {study['eager']['below_0_7']} runs under 0.7)."]
     elif c and c.get("compiled"):
-        lines += ["", "Its quality: no seed study of this compiled graph (`python -m benchmarks.compiled_quality`)."]
+        lines += ["", "Its quality: no seed study of this compiled graph "
+                      "(`python -m benchmarks.compiled_quality --out benchmarks`)."]
     return "\n".join(lines) + "\n"

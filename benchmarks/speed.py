@@ -37,6 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))   # the shipped record: result
 # a run writes under runs/ (ignored by git) unless told --out benchmarks: a benchmark tried on
 # another machine does not overwrite the repository's record by accident
 OUT_DIR = os.path.join(os.path.dirname(HERE), "runs", "benchmarks")
+DEFAULT_OUTPUTS = (OUT_DIR,)   # what it writes unless told (tests/test_bench.py: never into benchmarks/)
 QUALITY_STUDY = os.path.join(HERE, "compiled_quality.json")   # benchmarks/compiled_quality.py writes it
 TARGETS = {   # issue 8
     "floor_fraction": 0.60,        # training throughput / what the matmul floor allows
@@ -99,7 +100,7 @@ def compiled_quality_note(study: dict | None) -> str:
     """What the seed study says of the compiled step's quality, for the throughput rows."""
     if study is None:
         return ("the same quality is not shown: no seed study of this compiled graph "
-                "(python -m benchmarks.compiled_quality)")
+                "(python -m benchmarks.compiled_quality --out benchmarks)")
     verdict = "the same quality" if study["no_worse"] else "the same quality is not shown"
     return f"{verdict} (ring, {len(study['seeds'])} seeds each: {report.quality_study(study)})"
 

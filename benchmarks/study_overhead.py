@@ -17,6 +17,7 @@ import time
 from explorer.studies import engine
 from explorer.studies.spec import load_study
 
+DEFAULT_OUTPUTS = ()   # prints its figures; writes only in a temporary folder (tests/test_bench.py)
 SPEC = """description = "100 one-second runs: the study machinery's own cost"
 seeds = "0-{last}"
 samples = 500

@@ -237,3 +237,10 @@ def test_pages_come_with_the_default_pairs_first_view(app_url, client):
     chosen = [plot_json(output) for output in outputs[:3]]
     assert first["landscape"]["layout"]["title"] == chosen[0]["layout"]["title"]
     assert first["curves"] == chosen[1] and first["histogram"] == chosen[2]
+
+
+def test_umap_of_2d_points_asked_by_class_is_coloured_by_source_and_says_so(client):
+    client.predict("ring", api_name="/choose_pretrained")
+    figure, status, colour_by = client.predict("class", api_name="/embedding")
+    assert {t["name"] for t in plot_json(figure)["data"]} == {"real", "generated"}
+    assert "UMAP in" in status and "class is for digits" in status and colour_by == "source"

@@ -1,9 +1,12 @@
 """The benchmark's own contract (explorer/bench*.py): its FLOP count, that its reference loop is the
 same configuration as EnergyLab's, and that `--quick` writes every figure. No timing is asserted."""
+import importlib
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -175,3 +178,39 @@ def test_a_benchmark_run_writes_under_runs_unless_told_to_update_the_shipped_rec
     root = os.path.dirname(speed.HERE)
     assert speed.OUT_DIR == os.path.join(root, "runs", "benchmarks")
     assert os.path.exists(os.path.join(speed.HERE, "results.json"))   # the shipped record stays beside the code
+
+
+# a benchmark's source that writes files (the app's own runs go through explorer/, not these calls)
+WRITES = re.compile(r"""open\(.*["'][wax]\+?b?["']\)|\.savetxt\(|\.savefig\(|\.to_csv\(|\.write_(text|bytes)\(""")
+
+
+def test_no_benchmark_writes_into_the_tracked_benchmarks_folder_by_default(repo_root):
+    """benchmarks/ holds the shipped record (results.*, compiled_quality.*): a benchmark tried on
+    another machine must not overwrite or extend it unless told (--out benchmarks). Each benchmark
+    that writes files names what it writes unless told (DEFAULT_OUTPUTS), under runs/ (ignored by git)."""
+    root = Path(repo_root).resolve()
+    writers = [path for path in sorted((root / "benchmarks").glob("*.py")) if WRITES.search(path.read_text())]
+    assert {"speed.py", "compiled_quality.py"} <= {path.name for path in writers}   # the pattern still finds them
+    for path in writers:
+        module = importlib.import_module(f"benchmarks.{path.stem}")
+        assert hasattr(module, "DEFAULT_OUTPUTS"), f"{path.name} writes files: name its default outputs"
+        for output in module.DEFAULT_OUTPUTS:
+            where = Path(output).resolve()
+            assert where.is_relative_to(root / "runs"), f"{path.name} writes {where} by default, not under runs/"
+            assert not where.is_relative_to(root / "benchmarks"), f"{path.name} writes into benchmarks/ by default"
+
+
+def test_the_compiled_quality_summary_goes_to_the_folder_it_is_told(tmp_path, repo_root):
+    from models import compiled_step
+    shipped = [Path(repo_root, "benchmarks", name) for name in ("compiled_quality.json", "compiled_quality.jsonl")]
+    before = [path.read_bytes() if path.exists() else None for path in shipped]
+    records = [{"mode": mode, "seed": seed, "fingerprint": compiled_step.fingerprint(), "modes": 8, "hq": hq,
+                "train_seconds": 30.0} for mode, hqs in (("eager", (0.7, 0.8)), ("compiled", (0.75, 0.78)))
+               for seed, hq in enumerate(hqs)]
+    (tmp_path / "compiled_quality.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    done = subprocess.run([sys.executable, "-m", "benchmarks.compiled_quality", "--summary", "--out", str(tmp_path)],
+                          cwd=repo_root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(tmp_path / "compiled_quality.json") as f:
+        assert json.load(f)["seeds"] == [0, 1]
+    assert [path.read_bytes() if path.exists() else None for path in shipped] == before   # the record untouched

@@ -298,3 +298,25 @@ def embedding_figure(real_2d: np.ndarray, fake_2d: np.ndarray, *, colour_by: str
     if by_class:
         fig.update_layout(legend=dict(LAYOUT["legend"], title=dict(text="class")))
     return fig
+
+
+# The first UMAP in a server process compiles umap-learn's numba code: 20-40 s on a small machine
+# (measured on 2 shared cores: import 4 s, first layout 11-23 s, up to ~55 s under load); later
+# ones take a few seconds. The view says so before it is asked and while it works.
+def embedding_placeholder(computing: bool = False, first: bool = True, height: int = 600) -> go.Figure:
+    """The embedding view with no UMAP in it: what pressing Compute UMAP will show, or (`computing`)
+    that it is being computed, and how long the wait is (`first`: the first in this process)."""
+    if computing:
+        lines = ["<b>Computing the UMAP…</b>",
+                 "the first UMAP after the server starts takes 20-40 s (UMAP compiles its code)" if first
+                 else "a few seconds"]
+    else:
+        lines = ["<b>Press Compute UMAP</b> to embed real data and generated samples together in 2-D:",
+                 "a generator that collapses shows as generated points piled on a few islands.",
+                 "The first UMAP after the server starts takes 20-40 s (UMAP compiles its code);",
+                 "later ones a few seconds."]
+    hidden = dict(visible=False)
+    return go.Figure(layout=dict(LAYOUT, height=height, xaxis=hidden, yaxis=hidden,
+                                 meta=dict(kind="placeholder"),
+                                 annotations=[dict(text="<br>".join(lines), x=0.5, y=0.6, xref="paper", yref="paper",
+                                                   showarrow=False, font=dict(size=15), align="center")]))

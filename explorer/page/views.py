@@ -29,6 +29,22 @@ class ViewState:
     last_key: tuple = ()
 
 
+# whether this process has computed a UMAP yet: the first compiles umap-learn's code (20-40 s).
+# Not warmed at server start: that costs every server ~190 MB more resident memory (334 -> 525 MB,
+# measured) and 15-25 s of CPU beside the first visitor's cold start, for a view few pages open.
+_umap_compiled = False
+
+
+def embedding_needs_fresh_layout(session: LiveSession, state: ViewState) -> bool:
+    """Whether the next embedding is a layout from scratch (no UMAP yet of the current run), the
+    slow case that the page announces at once; False with no pair (the embedding then says why)."""
+    return session.run is not None and state.last_key[:1] != (id(session.run),)
+
+
+def first_umap_in_process() -> bool:
+    return not _umap_compiled
+
+
 def _run(session: LiveSession):
     if session.run is None:
         raise UserInputError("no pair yet: choose a pretrained pair or press Train")
@@ -76,11 +92,25 @@ def interpolation(session: LiveSession, state: ViewState, endpoints: str, first:
     return interpolation_figure(path, _landscape(session), bounds)
 
 
+def colouring(session: LiveSession, colour_by: str) -> str:
+    """The colouring an embedding of the current pair is drawn with: "class" needs the digits'
+    classes, so 2-D points are coloured by source instead (the page offers "class" only for digits,
+    but a radio left on "class" when the pair changes still says "class")."""
+    has_classes = session.run is not None and session.run.dataset.labels is not None
+    return "source" if colour_by == "class" and not has_classes else colour_by
+
+
 def embedding(session: LiveSession, state: ViewState, colour_by: str, seed: int = 0, progress=None):
-    """UMAP of real and generated points; cached per pair, step and seed."""
+    """UMAP of real and generated points, coloured by `colouring(session, colour_by)`; cached per
+    pair, step and seed."""
+    global _umap_compiled
     run = _run(session)
+    colour_by = colouring(session, colour_by)
     key = (id(run), run.step, seed)
     cached = state.embeddings.get(key)
+    if cached is None and progress is not None:
+        progress(0.05, desc="UMAP: " + ("the first after the server starts takes 20-40 s (UMAP compiles its code)"
+                                        if first_umap_in_process() else "a few seconds"))
     with session.lock:
         dataset = run.dataset
         rng = np.random.default_rng(seed)
@@ -94,10 +124,12 @@ def embedding(session: LiveSession, state: ViewState, colour_by: str, seed: int 
         real_energies, fake_energies = energies(real), energies(fake)
     if cached is None:
         if progress is not None:
-            progress(0.1, desc="UMAP: nearest neighbours and layout (the first time in a process takes longest)")
+            progress(0.1, desc="UMAP: nearest neighbours and layout" +
+                     (" (the first after the server starts takes 20-40 s)" if first_umap_in_process() else ""))
         # warm start only from an earlier step of this same run: another pair's layout would bias this one
         previous = state.last_embedding if state.last_key[:1] == key[:1] else None
         cached = embed(real, fake, seed, previous=previous)
+        _umap_compiled = True
         state.embeddings = {key: cached}   # one pair's worth: the current one
         state.last_embedding, state.last_key = cached, key
     labels = {}
@@ -106,8 +138,6 @@ def embedding(session: LiveSession, state: ViewState, colour_by: str, seed: int 
         classifier = digits_classifier()
         labels = {"real_labels": classifier.predict(cached.real), "fake_labels": classifier.predict(cached.fake)}
         images = {"real_images": cached.real, "fake_images": cached.fake}
-    elif colour_by == "class":
-        raise UserInputError("colour by class needs digits (the classifier's labels); choose source or energy")
     figure = embedding_figure(cached.real_2d, cached.fake_2d, colour_by=colour_by,
                               real_energies=real_energies, fake_energies=fake_energies,
                               seconds=cached.seconds, **labels, **images)

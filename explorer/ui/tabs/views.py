@@ -76,9 +76,11 @@ def create_ui() -> ViewsUI:
         gr.Markdown(INTERPOLATION_NOTE)
     with gr.Tab("Embedding (UMAP)", id="embedding-tab", elem_id="embedding-tab") as embedding_tab:
         with gr.Row():
-            colour_by = gr.Radio(list(view_figures.COLOUR_BY), value="source", label="colour by")
+            # "class" is hidden by page.css unless the pair is of digits (the landscape's data-kind)
+            colour_by = gr.Radio(list(view_figures.COLOUR_BY), value="source", label="colour by", elem_id="colour-by")
             embed_button = gr.Button("Compute UMAP", elem_id="embed")
-        embedding_plot = plotly_view("embedding", 600)
+        # not a blank panel before the first UMAP: what it will show and how long the first one takes
+        embedding_plot = plotly_view("embedding", 600, value=view_figures.embedding_placeholder().to_json())
         gr.Markdown(UMAP_NOTE)
     return ViewsUI(gallery_tab, gallery_size, gallery_seed, gallery_sort, gallery_button, resample_button,
                    gallery_plot, interpolation_tab, endpoints, first_sample, second_sample, interpolation_seed,
@@ -120,10 +122,27 @@ def draw_interpolation(page: Page, state: PageState, endpoints, first, second, s
 
 
 @guarded()
+def announce_embedding(page: Page, state: PageState) -> dict:
+    """At once on a press (before the UMAP's own event): a layout from scratch takes seconds, the
+    first after the server starts 20-40 s, so the view says it is computing instead of keeping a
+    blank panel or another pair's picture. A later step of the same run keeps its picture meanwhile."""
+    if not views.embedding_needs_fresh_layout(state.live, state.views):
+        return {page.state: state}
+    computing = view_figures.embedding_placeholder(computing=True, first=views.first_umap_in_process())
+    return {page.views.embedding_plot: computing.to_json(), page.state: state}
+
+
+@guarded()
 def draw_embedding(page: Page, state: PageState, colour_by, progress=gr.Progress()):
     figure, result = views.embedding(state.live, state.views, colour_by, progress=progress)
-    return shown(page, state, page.views.embedding_plot, figure,
-                 f"UMAP in {result.seconds:.1f} s{' (from the last layout)' if result.warm_start else ''}")
+    note = f"UMAP in {result.seconds:.1f} s{' (from the last layout)' if result.warm_start else ''}"
+    used = views.colouring(state.live, colour_by)
+    if used != colour_by:   # "class" left chosen from a digits pair: the radio shows what was drawn
+        note += f"; coloured by {used}: colour by class is for digits"
+    updates = shown(page, state, page.views.embedding_plot, figure, note)
+    if used != colour_by:
+        updates[page.views.colour_by] = used
+    return updates
 
 
 def wire(page: Page) -> None:
@@ -142,7 +161,8 @@ def wire(page: Page) -> None:
                                 api_name="interpolate", **full)
     ui.interpolation_tab.select(bind(draw_interpolation, page), interpolation_inputs, interpolation_outputs,
                                 api_name=False, **full)
-    embedding_outputs = [ui.embedding_plot, page.status, state]
-    ui.embed_button.click(bind(draw_embedding, page), [state, ui.colour_by], embedding_outputs, api_name="embedding",
-                          **full)
-    ui.colour_by.change(bind(draw_embedding, page), [state, ui.colour_by], embedding_outputs, api_name=False, **full)
+    embedding_outputs = [ui.embedding_plot, page.status, state, ui.colour_by]
+    for event, api_name in ((ui.embed_button.click, "embedding"), (ui.colour_by.input, False)):
+        event(bind(announce_embedding, page), [state], embedding_outputs, api_name=False, show_progress="hidden",
+              **MANY).then(bind(draw_embedding, page), [state, ui.colour_by], embedding_outputs, api_name=api_name,
+                           **full)
