@@ -69,7 +69,9 @@ def test_training_streams_frames_until_the_run_ends(client):
     assert len(frames) >= 3
     steps = [int(status_of(f).split("step ")[1].split(" ")[0].replace(",", "").strip("*")) for f in frames]
     assert steps == sorted(steps) and steps[-1] == 300
-    assert "step 300 / 300" in status_of(frames[-1])
+    assert status_of(frames[-1]).startswith("**step 300 / 300** · finished · ")
+    # a later redraw (a tab's draw) keeps the word
+    assert " · finished · " in client.predict(16, 0, False, api_name="/gallery")[1]
     hist = plot_json(frames[-1][2])
     assert [t["name"] for t in hist["data"]] == ["uniform noise", "real data", "generated"]
 
@@ -83,7 +85,8 @@ def test_stop_ends_training_cleanly_with_a_last_frame(client):
     frames = wait(job, timeout=10)
     assert time.time() - asked < 5   # the figure in the issue (0.5 s) is measured by benchmarks/app_live.py
     last = status_of(frames[-1])
-    assert "200,000" in last and "step 200,000 / 200,000" not in last
+    assert "200,000" in last and "step 200,000 / 200,000" not in last and " · stopped · " in last
+    assert " · stopped · " in client.predict(16, 0, False, api_name="/gallery")[1]
     # stopped for good: pressing Train again starts a new run at step 0
     job = client.submit(*controls(steps=20), api_name="/train")
     assert "step 20 / 20" in status_of(wait(job)[-1])
@@ -96,7 +99,8 @@ def test_entropy_weight_changes_mid_run(client, tmp_path):
     outputs = client.predict(*controls(steps=200_000, entropy_weight=0.0), api_name="/set_live")
     assert "settings applied" in status_of(outputs)
     client.predict(api_name="/pause")
-    wait(job, timeout=10)
+    assert " · paused · " in status_of(wait(job, timeout=10)[-1])   # not done: Train continues it
+    assert " · paused · " in client.predict(16, 0, False, api_name="/gallery")[1]
     archive = download(client)
     with zipfile.ZipFile(archive) as z:
         config = json.loads(z.read("config.json"))

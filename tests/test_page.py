@@ -9,7 +9,7 @@ import pytest
 
 from explorer.config import options as opts
 from explorer.errors import UserInputError
-from explorer.page import compare, compare_view, downloads, frame_view, lesson, points, runs, setup, shown_controls
+from explorer.page import compare, controls, compare_view, downloads, frame_view, lesson, points, runs, setup, shown_controls
 from explorer.page.controls import CONTROL_NAMES, controls_from_options
 from explorer.page.state import PageState
 
@@ -130,6 +130,54 @@ def test_the_frame_outputs_of_a_still_frame_bring_every_figure(state):
     assert all(json.loads(figure)["data"] for figure in (shown.landscape, shown.curves, shown.histogram))
     only = frame_view.status_only(state, "stopped at step 10", word="stopped", step=10)
     assert only.landscape is only.curves is only.histogram is None and "stopped" in only.status
+
+
+def state_word(status: str) -> str:
+    """The word after the step counter: "**step 10 / 300** · paused · ..." -> "paused"."""
+    return status.split(" · ")[1]
+
+
+def trained_until_a_frame_while_training(state, options):
+    runs.for_training(state, options)
+    state.live.start()
+    seen = -1
+    while True:   # frames come until one was made while training (no timing: the thread trains on)
+        frame, seen = state.live.wait_frame(seen, timeout=5.0)
+        if frame is not None and frame.info["training"]:
+            return frame
+
+
+def until_its_last_frame(state):
+    seen = -1
+    while state.live.training:
+        _, seen = state.live.wait_frame(seen, timeout=1.0)
+
+
+def test_the_status_word_says_training_paused_stopped_or_finished_and_a_redraw_keeps_it(state):
+    long = opts.resolve(None, {**SMALL, "steps": 1_000_000})
+    runs.new_run(state, long)
+    assert state_word(frame_view.newest(state).status) == "ready"   # a new run, not stepped yet
+    assert state_word(controls.status_markdown(trained_until_a_frame_while_training(state, long))) == "training"
+    state.live.stop(wait=True)   # Pause: the run is not done, Train continues it
+    assert state_word(frame_view.newest(state).status) == "paused"
+    # later redraws (a view, a tab's draw) read the same frame's word: it stays
+    assert state.set_view("density", True, True, False, False)
+    assert state_word(frame_view.newest(state).status) == "paused"
+    assert state_word(controls.status_markdown(state.live.latest()[0], "gallery in 0.10 s")) == "paused"
+    state.live.step(10)   # a Step button: between steps, as after Pause
+    assert state_word(frame_view.newest(state, "stepped 10").status) == "paused"
+    trained_until_a_frame_while_training(state, long)
+    state.live.end()   # Stop: the run is over, Train starts a new one
+    until_its_last_frame(state)   # sent by the training thread once it has halted
+    assert state_word(frame_view.newest(state).status) == "stopped"
+    assert state.set_view("energy", True, True, False, False)
+    assert state_word(frame_view.status_only(state, "gallery in 0.10 s").status) == "stopped"
+    short = opts.resolve(None, {**SMALL, "steps": 30})
+    assert runs.for_training(state, short) == "new run"
+    state.live.start()
+    until_its_last_frame(state)   # to its planned steps
+    assert state.live.run.done and state_word(frame_view.newest(state).status) == "finished"
+    assert state_word(controls.status_markdown(state.live.latest()[0], "densities in 0.2 s")) == "finished"
 
 
 def test_the_controls_show_an_experiment_and_a_datasets_own_parameters():

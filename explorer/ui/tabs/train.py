@@ -183,8 +183,8 @@ def train(page: Page, state: PageState, *values):
                 return
             if live.ending:   # Stop: say so with the last frame, which replaces Stop's own status
                 note = f"stopped at step {live.run.step:,}: Train starts a new run"
-            elif live.run.done:
-                note = "finished"
+            elif live.run.done:   # the state word says "finished"
+                note = "Train starts a new run"
             yield draw(page, state, note)
             return
 
