@@ -118,6 +118,14 @@ def test_step_buttons_step_one_network(client):
     assert "step 30 / 300" in status_of(outputs)
 
 
+def test_step_buttons_on_a_finished_pair_say_it_has_reached_its_steps(client):
+    client.predict("ring", api_name="/choose_pretrained")
+    for api in ("/step_both", "/step_energy", "/step_generator"):   # a saved pair takes the controls' steps alone
+        status = status_of(client.predict(10, *controls(steps=3000), api_name=api))
+        assert "the run has reached its 3,000 steps: raise steps or press Reset" in status
+        assert status.startswith("**step 3,000 / 3,000** · finished")
+
+
 def test_download_then_upload_gives_back_the_same_pair(client):
     client.predict(*controls(), api_name="/reset")
     client.predict(100, *controls(), api_name="/step_both")

@@ -9,7 +9,8 @@ import pytest
 
 from explorer.config import options as opts
 from explorer.errors import UserInputError
-from explorer.page import compare, controls, compare_view, downloads, frame_view, lesson, points, runs, setup, shown_controls
+from explorer.page import (compare, compare_view, controls, downloads, frame_view, lesson, pairs, points, runs, setup,
+                           shown_controls)
 from explorer.page.controls import CONTROL_NAMES, controls_from_options
 from explorer.page.state import PageState
 
@@ -95,6 +96,35 @@ def test_step_says_what_it_stepped(state):
     assert runs.step(state, options, 1, "both") == "stepped 1" and state.live.run.step == 11
     with pytest.raises(UserInputError, match="between 1 and 1,000"):
         runs.step(state, options, 5000, "both")
+
+
+@pytest.mark.parametrize("update", ["both", "energy", "generator"])
+def test_every_step_button_stops_at_the_planned_steps_and_says_so(state, update):
+    options = opts.resolve(None, {**SMALL, "steps": 20})
+    assert runs.step(state, options, 10, "both") == "stepped 10"
+    run = state.live.run
+    assert runs.step(state, options, 100, update) == (f"stepped 10{runs.STEPPED[update]}; "
+                                                      "the run has reached its 20 steps")
+    for _ in range(2):   # at the plan: nothing stepped, no new run, and the words say why
+        with pytest.raises(UserInputError, match="the run has reached its 20 steps: raise steps or press Reset"):
+            runs.step(state, options, 10, update)
+        assert state.live.run is run and run.step == 20
+    assert runs.step(state, options.changed(steps=25), 10, update).startswith("stepped 5")   # steps raised
+    assert run.step == 25 and state.live.run is run
+
+
+@pytest.mark.parametrize("update", ["both", "energy", "generator"])
+def test_every_step_button_stops_at_a_saved_pairs_planned_steps(state, update):
+    run = pairs.show_pretrained(state, "ring")
+    planned = run.options["steps"]
+    assert run.done and state.live.ended   # a finished pair: Train starts a new run
+    with pytest.raises(UserInputError, match=f"the run has reached its {planned:,} steps: raise steps or press Reset"):
+        runs.step(state, run.options, 10, update)
+    assert state.live.run is run and run.step == planned
+    # the steps control raised: the pair itself steps on, its other settings as saved
+    assert runs.step(state, run.options.changed(steps=planned + 10, lr_energy=0.5), 10, update) == (
+        f"stepped 10{runs.STEPPED[update]}; the run has reached its {planned + 10:,} steps")
+    assert state.live.run is run and run.step == planned + 10 and run.options["lr_energy"] != 0.5
 
 
 # ---------------------------------------------------------------------------- replay
