@@ -126,6 +126,28 @@ def test_step_buttons_on_a_finished_pair_say_it_has_reached_its_steps(client):
         assert status.startswith("**step 3,000 / 3,000** · finished")
 
 
+def menu_of(outputs):
+    """The pretrained-pair menu's update (the last output of /choose_pretrained, /train, /reset, /step_*, /upload_pair)."""
+    return outputs[-1]
+
+
+def test_the_pair_menu_empties_once_the_page_shows_another_run(client):
+    def ring_chosen():
+        assert menu_of(client.predict("ring", api_name="/choose_pretrained"))["value"] == "ring"
+
+    ring_chosen()   # Train with another seed: a new run, no catalogue pair
+    frames = wait(client.submit(*controls(steps=20, seed=1), api_name="/train"))
+    assert menu_of(frames[0])["value"] is None and "live run" in status_of(frames[-1])
+    ring_chosen()
+    assert menu_of(client.predict(*controls(steps=20), api_name="/reset"))["value"] is None
+    ring_chosen()   # the same weights, uploaded: the page shows an uploaded pair, not the catalogue's
+    outputs = client.predict([handle_file(download(client))], api_name="/upload_pair")
+    assert "uploaded: " in status_of(outputs) and menu_of(outputs)["value"] is None
+    ring_chosen()   # a Step that steps the pair itself leaves the menu naming it
+    outputs = client.predict(10, *controls(steps=3010), api_name="/step_both")
+    assert "pretrained: ring" in status_of(outputs) and "value" not in menu_of(outputs)
+
+
 def test_download_then_upload_gives_back_the_same_pair(client):
     client.predict(*controls(), api_name="/reset")
     client.predict(100, *controls(), api_name="/step_both")

@@ -94,8 +94,11 @@ def test_the_address_and_copy_link_follow_a_changed_control(open_page):
     page.get_by_role("tab", name="Gallery").click()
     wait_for(lambda: address(page).get("tab") == "gallery", what="the open tab in the address")
     assert address(page).get("pair") == "ring"
-    page.click("#reset")   # a new run: the link names no pair any more
+    menu = page.get_by_label("pretrained pair")
+    assert menu.input_value().startswith("ring")
+    page.click("#reset")   # a new run: the link and the pair menu name no pair any more
     wait_for(lambda: "pair" not in address(page), what="the pair to leave the link")
+    wait_for(lambda: menu.input_value() == "", what="the pair menu to empty")
     page.click("#copy-link")
     link = page.locator("#link textarea")
     wait_for(lambda: "entropy_weight=0.5" in link.input_value(), what="the link box")
