@@ -256,6 +256,23 @@ def test_applying_a_setup_shows_a_pair_or_starts_a_run(state):
     assert state.shown_pair() == "grid-paper" and shown["dataset"] == "ring"   # over a pair: what Train runs next
 
 
+def test_a_links_problem_outlives_the_draw_of_the_tab_it_opened_until_the_user_acts(state):
+    shown = setup.link_setup("seed=-1&tab=gallery")
+    setup.apply(state, shown)
+    state.opened_link(shown.problem, shown.tab)
+    assert shown.problem.startswith("the link had problems")
+    assert state.link_problem_kept("gallery") == shown.problem   # the gallery's draw that the link's opening fires
+    assert state.link_problem_kept("gallery") is None            # the user opened it again: over
+    state.opened_link(shown.problem, shown.tab)
+    assert state.link_problem_kept("densities") is None          # another tab: the user's doing
+    assert state.link_problem_kept("gallery") is None
+    state.opened_link(shown.problem, shown.tab)
+    assert "had problems" not in frame_view.newest(state, "stepped 10").status   # any other status line ends it
+    assert state.link_problem_kept("gallery") is None
+    state.opened_link(None, "gallery")   # a link without problems, a lesson step: nothing to keep
+    assert state.link_problem_kept("gallery") is None
+
+
 # ---------------------------------------------------------------------------- exports and the Compare tab
 def test_exports_are_named_after_the_figure_step_and_dataset(state):
     with pytest.raises(UserInputError, match="no run yet"):
