@@ -69,7 +69,9 @@ def test_training_streams_frames_until_the_run_ends(client):
     assert len(frames) >= 3
     steps = [int(status_of(f).split("step ")[1].split(" ")[0].replace(",", "").strip("*")) for f in frames]
     assert steps == sorted(steps) and steps[-1] == 300
-    assert "step 300 / 300" in status_of(frames[-1])
+    assert status_of(frames[-1]).startswith("**step 300 / 300** · finished · ")
+    # a later redraw (a tab's draw) keeps the word
+    assert " · finished · " in client.predict(16, 0, False, api_name="/gallery")[1]
     hist = plot_json(frames[-1][2])
     assert [t["name"] for t in hist["data"]] == ["uniform noise", "real data", "generated"]
 
@@ -83,7 +85,8 @@ def test_stop_ends_training_cleanly_with_a_last_frame(client):
     frames = wait(job, timeout=10)
     assert time.time() - asked < 5   # the figure in the issue (0.5 s) is measured by benchmarks/app_live.py
     last = status_of(frames[-1])
-    assert "200,000" in last and "step 200,000 / 200,000" not in last
+    assert "200,000" in last and "step 200,000 / 200,000" not in last and " · stopped · " in last
+    assert " · stopped · " in client.predict(16, 0, False, api_name="/gallery")[1]
     # stopped for good: pressing Train again starts a new run at step 0
     job = client.submit(*controls(steps=20), api_name="/train")
     assert "step 20 / 20" in status_of(wait(job)[-1])
@@ -96,7 +99,8 @@ def test_entropy_weight_changes_mid_run(client, tmp_path):
     outputs = client.predict(*controls(steps=200_000, entropy_weight=0.0), api_name="/set_live")
     assert "settings applied" in status_of(outputs)
     client.predict(api_name="/pause")
-    wait(job, timeout=10)
+    assert " · paused · " in status_of(wait(job, timeout=10)[-1])   # not done: Train continues it
+    assert " · paused · " in client.predict(16, 0, False, api_name="/gallery")[1]
     archive = download(client)
     with zipfile.ZipFile(archive) as z:
         config = json.loads(z.read("config.json"))
@@ -112,6 +116,36 @@ def test_step_buttons_step_one_network(client):
         outputs = client.predict(10, *controls(), api_name=api)
         assert f"stepped 10{' (' + expected + ')' if expected else ''}" in status_of(outputs)
     assert "step 30 / 300" in status_of(outputs)
+
+
+def test_step_buttons_on_a_finished_pair_say_it_has_reached_its_steps(client):
+    client.predict("ring", api_name="/choose_pretrained")
+    for api in ("/step_both", "/step_energy", "/step_generator"):   # a saved pair takes the controls' steps alone
+        status = status_of(client.predict(10, *controls(steps=3000), api_name=api))
+        assert "the run has reached its 3,000 steps: raise steps or press Reset" in status
+        assert status.startswith("**step 3,000 / 3,000** · finished")
+
+
+def menu_of(outputs):
+    """The pretrained-pair menu's update (the last output of /choose_pretrained, /train, /reset, /step_*, /upload_pair)."""
+    return outputs[-1]
+
+
+def test_the_pair_menu_empties_once_the_page_shows_another_run(client):
+    def ring_chosen():
+        assert menu_of(client.predict("ring", api_name="/choose_pretrained"))["value"] == "ring"
+
+    ring_chosen()   # Train with another seed: a new run, no catalogue pair
+    frames = wait(client.submit(*controls(steps=20, seed=1), api_name="/train"))
+    assert menu_of(frames[0])["value"] is None and "live run" in status_of(frames[-1])
+    ring_chosen()
+    assert menu_of(client.predict(*controls(steps=20), api_name="/reset"))["value"] is None
+    ring_chosen()   # the same weights, uploaded: the page shows an uploaded pair, not the catalogue's
+    outputs = client.predict([handle_file(download(client))], api_name="/upload_pair")
+    assert "uploaded: " in status_of(outputs) and menu_of(outputs)["value"] is None
+    ring_chosen()   # a Step that steps the pair itself leaves the menu naming it
+    outputs = client.predict(10, *controls(steps=3010), api_name="/step_both")
+    assert "pretrained: ring" in status_of(outputs) and "value" not in menu_of(outputs)
 
 
 def test_download_then_upload_gives_back_the_same_pair(client):

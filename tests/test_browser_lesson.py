@@ -2,7 +2,7 @@
 Debian's chromium, as tests/test_browser.py; set ENERGYLAB_CHROMIUM to use another binary)."""
 from urllib.parse import parse_qs, urlsplit
 
-from conftest import wait_for
+from conftest import wait_for, wait_until_opened
 
 
 def address(page) -> dict:
@@ -34,6 +34,25 @@ def test_a_hostile_link_says_what_it_ignored(open_page):
     wait_for(lambda: "the link had problems" in status(page), what="the problems")
     assert "pretrained: ring" in status(page)
     assert page.locator("#status img").count() == 0   # the hostile value is text, not HTML
+
+
+def test_a_links_problems_stay_in_the_status_after_the_tab_it_opens_is_drawn(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:   # opened here, not by open_page: the landscape it waits for is on a tab the link does not show
+        page.set_default_timeout(60_000)
+        page.goto(app_url + "?seed=-1&tab=gallery")
+        # the gallery the link opened draws itself (its tab's select event) and says so in the status line
+        page.wait_for_selector("#gallery .main-svg")
+        wait_until_opened(page)
+        wait_for(lambda: "gallery in" in status(page), what="the gallery's draw")
+        assert "the link had problems" in status(page) and "seed" in status(page)
+        wait_for(lambda: address(page).get("tab") == "gallery", what="the opened tab in the address")
+        assert "the link had problems" in status(page)
+        page.click("#gallery-draw")   # the user's next action: the link's problems are over
+        wait_for(lambda: "the link had problems" not in status(page), what="the problems to go")
+        assert "gallery in" in status(page)
+    finally:
+        page.close()
 
 
 def test_stepping_through_the_lesson_sets_up_each_step(open_page):
@@ -94,8 +113,11 @@ def test_the_address_and_copy_link_follow_a_changed_control(open_page):
     page.get_by_role("tab", name="Gallery").click()
     wait_for(lambda: address(page).get("tab") == "gallery", what="the open tab in the address")
     assert address(page).get("pair") == "ring"
-    page.click("#reset")   # a new run: the link names no pair any more
+    menu = page.get_by_label("pretrained pair")
+    assert menu.input_value().startswith("ring")
+    page.click("#reset")   # a new run: the link and the pair menu name no pair any more
     wait_for(lambda: "pair" not in address(page), what="the pair to leave the link")
+    wait_for(lambda: menu.input_value() == "", what="the pair menu to empty")
     page.click("#copy-link")
     link = page.locator("#link textarea")
     wait_for(lambda: "entropy_weight=0.5" in link.input_value(), what="the link box")

@@ -445,6 +445,13 @@ def test_advance_stops_at_the_end_of_the_run():
     assert run.advance(5) == 0
 
 
+def test_one_network_alone_stops_at_the_end_of_the_run_too():
+    run = Run(tiny_options(steps=12))
+    assert run.advance(8, update="energy") == 8
+    assert run.advance(10, update="generator") == 4 and run.step == 12
+    assert run.advance(5, update="energy") == run.advance(5, update="generator") == 0 and run.step == 12
+
+
 def test_update_settings_changes_entropy_weight_mid_run():
     run, twin = Run(tiny_options()), Run(tiny_options())
     run.advance(5)

@@ -9,7 +9,8 @@ import pytest
 
 from explorer.config import options as opts
 from explorer.errors import UserInputError
-from explorer.page import compare, compare_view, downloads, frame_view, lesson, points, runs, setup, shown_controls
+from explorer.page import (compare, compare_view, controls, downloads, frame_view, lesson, pairs, points, runs, setup,
+                           shown_controls)
 from explorer.page.controls import CONTROL_NAMES, controls_from_options
 from explorer.page.state import PageState
 
@@ -97,6 +98,35 @@ def test_step_says_what_it_stepped(state):
         runs.step(state, options, 5000, "both")
 
 
+@pytest.mark.parametrize("update", ["both", "energy", "generator"])
+def test_every_step_button_stops_at_the_planned_steps_and_says_so(state, update):
+    options = opts.resolve(None, {**SMALL, "steps": 20})
+    assert runs.step(state, options, 10, "both") == "stepped 10"
+    run = state.live.run
+    assert runs.step(state, options, 100, update) == (f"stepped 10{runs.STEPPED[update]}; "
+                                                      "the run has reached its 20 steps")
+    for _ in range(2):   # at the plan: nothing stepped, no new run, and the words say why
+        with pytest.raises(UserInputError, match="the run has reached its 20 steps: raise steps or press Reset"):
+            runs.step(state, options, 10, update)
+        assert state.live.run is run and run.step == 20
+    assert runs.step(state, options.changed(steps=25), 10, update).startswith("stepped 5")   # steps raised
+    assert run.step == 25 and state.live.run is run
+
+
+@pytest.mark.parametrize("update", ["both", "energy", "generator"])
+def test_every_step_button_stops_at_a_saved_pairs_planned_steps(state, update):
+    run = pairs.show_pretrained(state, "ring")
+    planned = run.options["steps"]
+    assert run.done and state.live.ended   # a finished pair: Train starts a new run
+    with pytest.raises(UserInputError, match=f"the run has reached its {planned:,} steps: raise steps or press Reset"):
+        runs.step(state, run.options, 10, update)
+    assert state.live.run is run and run.step == planned
+    # the steps control raised: the pair itself steps on, its other settings as saved
+    assert runs.step(state, run.options.changed(steps=planned + 10, lr_energy=0.5), 10, update) == (
+        f"stepped 10{runs.STEPPED[update]}; the run has reached its {planned + 10:,} steps")
+    assert state.live.run is run and run.step == planned + 10 and run.options["lr_energy"] != 0.5
+
+
 # ---------------------------------------------------------------------------- replay
 def test_the_replay_cursor_holds_an_earlier_frame_until_a_still_frame_comes(state):
     stepped(state, 10, 10, 10)
@@ -130,6 +160,54 @@ def test_the_frame_outputs_of_a_still_frame_bring_every_figure(state):
     assert all(json.loads(figure)["data"] for figure in (shown.landscape, shown.curves, shown.histogram))
     only = frame_view.status_only(state, "stopped at step 10", word="stopped", step=10)
     assert only.landscape is only.curves is only.histogram is None and "stopped" in only.status
+
+
+def state_word(status: str) -> str:
+    """The word after the step counter: "**step 10 / 300** · paused · ..." -> "paused"."""
+    return status.split(" · ")[1]
+
+
+def trained_until_a_frame_while_training(state, options):
+    runs.for_training(state, options)
+    state.live.start()
+    seen = -1
+    while True:   # frames come until one was made while training (no timing: the thread trains on)
+        frame, seen = state.live.wait_frame(seen, timeout=5.0)
+        if frame is not None and frame.info["training"]:
+            return frame
+
+
+def until_its_last_frame(state):
+    seen = -1
+    while state.live.training:
+        _, seen = state.live.wait_frame(seen, timeout=1.0)
+
+
+def test_the_status_word_says_training_paused_stopped_or_finished_and_a_redraw_keeps_it(state):
+    long = opts.resolve(None, {**SMALL, "steps": 1_000_000})
+    runs.new_run(state, long)
+    assert state_word(frame_view.newest(state).status) == "ready"   # a new run, not stepped yet
+    assert state_word(controls.status_markdown(trained_until_a_frame_while_training(state, long))) == "training"
+    state.live.stop(wait=True)   # Pause: the run is not done, Train continues it
+    assert state_word(frame_view.newest(state).status) == "paused"
+    # later redraws (a view, a tab's draw) read the same frame's word: it stays
+    assert state.set_view("density", True, True, False, False)
+    assert state_word(frame_view.newest(state).status) == "paused"
+    assert state_word(controls.status_markdown(state.live.latest()[0], "gallery in 0.10 s")) == "paused"
+    state.live.step(10)   # a Step button: between steps, as after Pause
+    assert state_word(frame_view.newest(state, "stepped 10").status) == "paused"
+    trained_until_a_frame_while_training(state, long)
+    state.live.end()   # Stop: the run is over, Train starts a new one
+    until_its_last_frame(state)   # sent by the training thread once it has halted
+    assert state_word(frame_view.newest(state).status) == "stopped"
+    assert state.set_view("energy", True, True, False, False)
+    assert state_word(frame_view.status_only(state, "gallery in 0.10 s").status) == "stopped"
+    short = opts.resolve(None, {**SMALL, "steps": 30})
+    assert runs.for_training(state, short) == "new run"
+    state.live.start()
+    until_its_last_frame(state)   # to its planned steps
+    assert state.live.run.done and state_word(frame_view.newest(state).status) == "finished"
+    assert state_word(controls.status_markdown(state.live.latest()[0], "densities in 0.2 s")) == "finished"
 
 
 def test_the_controls_show_an_experiment_and_a_datasets_own_parameters():
@@ -176,6 +254,23 @@ def test_applying_a_setup_shows_a_pair_or_starts_a_run(state):
     assert state.view["view"] == "density" and state.shown_pair() is None
     shown = setup.apply(state, setup.link_setup("pair=grid-paper&dataset=ring&seed=2"))
     assert state.shown_pair() == "grid-paper" and shown["dataset"] == "ring"   # over a pair: what Train runs next
+
+
+def test_a_links_problem_outlives_the_draw_of_the_tab_it_opened_until_the_user_acts(state):
+    shown = setup.link_setup("seed=-1&tab=gallery")
+    setup.apply(state, shown)
+    state.opened_link(shown.problem, shown.tab)
+    assert shown.problem.startswith("the link had problems")
+    assert state.link_problem_kept("gallery") == shown.problem   # the gallery's draw that the link's opening fires
+    assert state.link_problem_kept("gallery") is None            # the user opened it again: over
+    state.opened_link(shown.problem, shown.tab)
+    assert state.link_problem_kept("densities") is None          # another tab: the user's doing
+    assert state.link_problem_kept("gallery") is None
+    state.opened_link(shown.problem, shown.tab)
+    assert "had problems" not in frame_view.newest(state, "stepped 10").status   # any other status line ends it
+    assert state.link_problem_kept("gallery") is None
+    state.opened_link(None, "gallery")   # a link without problems, a lesson step: nothing to keep
+    assert state.link_problem_kept("gallery") is None
 
 
 # ---------------------------------------------------------------------------- exports and the Compare tab

@@ -320,7 +320,8 @@ def test_drawn_points_become_the_points_dataset_and_train(client):
     outputs = client.predict(json.dumps(points.tolist()), *controls(), api_name="/use_drawing")
     status, dataset = outputs[3], outputs[4]
     assert "60 drawn points" in status and "step 0 / 3,000" in status, status
-    assert dataset["value"] == "points" and outputs[-1] is not None
+    assert dataset["value"] == "points" and outputs[-2] is not None   # the landscape tab opens
+    assert outputs[-1]["value"] is None   # and the pretrained-pair menu empties: a new run, no catalogue pair
     # the landscape shows the drawn points, standardised (explorer/data/points.standardise)
     landscape = json.loads(outputs[0])
     real = next(t for t in landscape["data"] if t.get("name") == "real data")

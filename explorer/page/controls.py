@@ -83,7 +83,10 @@ def status_markdown(frame: Frame | None, note: str | None = None, problem: str |
         text = html.escape(note or "Choose a pretrained pair or press Train.")
         return text + (f"  \n⚠️ {html.escape(problem)}" if problem else "")
     info = frame.info
-    state = state or ("training" if info.get("training") else ("paused" if info.get("paused") else "idle"))
+    # the word the run's session gave its frame (explorer/training/live.py state_word); a bare Run's frame has none
+    state = state or info.get("state") or ("training" if info.get("training") else
+                                           "paused" if info.get("paused") else
+                                           "finished" if frame.step >= frame.total_steps else "idle")
     step = frame.step if step is None else step
     counter = (f"**step {step:,} / {frame.total_steps:,}**" if step <= frame.total_steps
                else f"**step {step:,}** ({step - frame.total_steps:,} past the planned {frame.total_steps:,})")

@@ -41,6 +41,7 @@ def status_only(state: PageState, note: str | None = None, problem: str | None =
                 word: str | None = None, step: int | None = None) -> Shown:
     """The status line of the newest frame (`word` and `step` as controls.status_markdown's state
     and step); the figures stay as they are."""
+    state.link_problem_kept()   # a status line for anything but the link's own tab: the link's problem is over
     return Shown(controls.status_markdown(state.live.latest()[0], note or closed_note(state), problem,
                                           word or waiting_word(state), step))
 
@@ -63,6 +64,7 @@ def closed_note(state: PageState) -> str | None:
 def newest(state: PageState, note: str | None = None, problem: str | None = None, side_plots: bool = True) -> Shown:
     """The figures and the status line of the page's newest frame (or of the frame it replays)."""
     frame, _ = state.live.latest()
+    state.link_problem_kept()   # as status_only
     status = controls.status_markdown(frame, note or closed_note(state), problem, waiting_word(state))
     if frame is None:
         return Shown(status)
@@ -81,6 +83,7 @@ def replayed(state: PageState, note: str | None = None, problem: str | None = No
     streamed while training bring the status line and, with `curves`, the curves (whose change
     moves the slider's range on); `redraw` redraws the replayed frame too."""
     latest, _ = state.live.latest()
+    state.link_problem_kept()   # as status_only
     shown = state.live.replay.nearest(state.replay_cursor.step)
     status = controls.status_markdown(latest, replaying_note(shown.step, note), problem, waiting_word(state))
     curves_json = None

@@ -7,6 +7,7 @@ A run of the page's own points is handed the points it has read (explorer/page/p
 from __future__ import annotations
 
 from explorer.config.options import Experiment
+from explorer.errors import UserInputError
 from explorer.page import controls
 from explorer.page.points import points_for
 from explorer.page.state import PageState
@@ -40,12 +41,24 @@ def for_training(state: PageState, options: Experiment) -> str | None:
 
 def step(state: PageState, options: Experiment, count, update: str) -> str:
     """The Step buttons: `count` iterations of both networks or one (`update`), on a new run when
-    there is none or the controls shape another (an ended run is stepped as it is). Returns the note."""
+    there is none or the controls shape another; an ended run (Stop, a saved pair) is stepped as it
+    is but for its planned steps. All three stop at the planned steps and say so (UserInputError
+    when there is no step left). Returns the note."""
+    count = controls.whole_number(count, "steps per click", 1, max(STEP_CHOICES))
     state.end_aside()
     live = state.live
-    if live.run is None or (not live.ended and live.needs_new_run(options)):
+    if live.run is None or (not live.ended and live.run.options.shapes_differ(options)):
         new_run(state, options)
     elif not live.ended:
         live.apply(options)
-    done = live.step(controls.whole_number(count, "steps per click", 1, max(STEP_CHOICES)), update)
-    return f"stepped {done}{STEPPED[update]}"
+    else:   # the controls need not show its hidden settings: only the steps, to raise them
+        live.apply(live.run.options.changed(steps=options["steps"]))
+    run = live.run
+    if run.done:
+        raise UserInputError(f"{at_its_planned_steps(run)}: raise steps or press Reset")
+    done = live.step(count, update)
+    return f"stepped {done}{STEPPED[update]}" + (f"; {at_its_planned_steps(run)}" if run.done else "")
+
+
+def at_its_planned_steps(run) -> str:
+    return f"the run has reached its {run.options['steps']:,} steps"

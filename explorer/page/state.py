@@ -43,6 +43,8 @@ class PageState:
         self.densities = DensityState()
         self.small_study: SmallStudy | None = None
         self.aside: LiveSession | None = None   # the page's run, waiting in line while the page shows a pair
+        self.link_problem: str | None = None    # what the link the page opened got wrong: said until the user acts
+        self.link_tab: str | None = None        # the tab that link opened: its first draw is the link's own
 
     def step_aside(self) -> None:
         """Before a pretrained pair is shown: a run waiting in line keeps its place, aside."""
@@ -67,6 +69,21 @@ class PageState:
         aside, self.aside = self.aside, None
         if aside is not None:
             aside.close()
+
+    def opened_link(self, problem: str | None, tab: str) -> None:
+        """A link (or a lesson step) set the page up and opened `tab`; `problem`: what the link got
+        wrong, which the status line keeps saying until the user's next action."""
+        self.link_problem, self.link_tab = problem, tab if problem else None
+
+    def link_problem_kept(self, tab: str | None = None) -> str | None:
+        """The link's problem, for a status line drawn now. The first draw of the tab the link opened
+        (its select event, which the link's opening fires) is still the link's doing and keeps it;
+        any other status line is the user's next action, and ends it."""
+        if tab is not None and tab == self.link_tab:
+            self.link_tab = None
+            return self.link_problem
+        self.link_problem = self.link_tab = None
+        return None
 
     def choose_view(self, view: str, layers) -> None:
         """The landscape's view and its layers (names of explorer/page/lesson.py LAYERS); the

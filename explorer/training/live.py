@@ -259,11 +259,27 @@ class LiveSession:
         return done
 
     # ------------------------------------------------------------------ frames
+    def state_word(self, training: bool) -> str:
+        """What the run is doing, for the status line: training; finished (it reached its planned
+        steps); stopped (Stop ended it, or it is a saved pair: Train starts a new run); ready (a new
+        run, not stepped yet); paused (between steps: Pause, a Step button or a divergence)."""
+        if training:
+            return "training"
+        if self.run.done:
+            return "finished"
+        if self.ending:
+            return "stopped"
+        if self.run.step == 0 and not self.run.paused:
+            return "ready"
+        return "paused"
+
     def publish(self, fine: bool) -> None:
         if self.run is None:
             return
         with self.lock:
-            info = {"source": self.source, "training": self.training and not self._stop.is_set() and not fine,
+            # the training thread's own last frame is `fine`: it has stopped training by then
+            training = self.training and not self._stop.is_set() and not fine
+            info = {"source": self.source, "training": training, "state": self.state_word(training),
                     "error": self.error}
             if self.throughput:
                 info["steps_per_second"] = self.throughput

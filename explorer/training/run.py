@@ -122,21 +122,21 @@ class Run:
     def advance(self, n: int, update: str = "both", record_every: int = 10) -> int:
         """Run up to n iterations (fewer at the end of the run or on divergence); returns how many.
 
-        `update` = "energy" or "generator" steps one network alone (the app's single-step buttons).
+        `update` = "energy" or "generator" steps one network alone (the app's single-step buttons);
+        like both, it stops at the planned steps (more steps: raise them first).
         Losses are read back every `record_every` steps only, keeping host syncs off the hot path.
         """
         if self.paused or n <= 0:
             return 0
         start, done = time.perf_counter(), 0
         for _ in range(n):
-            if update == "both" and self.done:
+            if self.done:
                 break
             self.state.set_learning_rates(*self._scheduled_learning_rates())
             # losses are read every record_every steps, and at the last step of this call or of the
             # run (so a run never ends, and saves, unchecked); decided before the step, which may
             # then leave them out (the compiled step does: models/compiled_step.py)
-            read = ((self.step + 1) % record_every == 0 or done + 1 == n
-                    or (update == "both" and self.step + 1 >= self.options["steps"]))
+            read = ((self.step + 1) % record_every == 0 or done + 1 == n or self.step + 1 >= self.options["steps"])
             step_metrics = train_step(self.state, self._batch(), update, losses=read)
             self.chains_live = True
             done += 1

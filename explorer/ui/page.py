@@ -51,3 +51,11 @@ def bind(handler, page: Page):
     bound = functools.partial(handler, page)
     bound.__name__, bound.__doc__ = handler.__name__, handler.__doc__   # the API page describes it
     return bound
+
+
+def bind_tab(handler, page: Page, tab: str):
+    """`handler(page, ..., tab=tab)` for the select event of the tab it draws: a tab's first draw
+    after a link opened it keeps the link's problem in the status line (PageState.link_problem_kept)."""
+    bound = functools.partial(handler, page, tab=tab)
+    bound.__name__, bound.__doc__ = f"{handler.__name__}_on_select", handler.__doc__
+    return bound

@@ -11,7 +11,7 @@ from explorer.page import densities
 from explorer.page.controls import status_markdown
 from explorer.page.state import PageState
 from explorer.ui.guard import guarded
-from explorer.ui.page import MANY, Page, bind
+from explorer.ui.page import MANY, Page, bind, bind_tab
 from explorer.ui.plot_view import plotly_view
 
 TICK_SECONDS = 3.0   # while training, the open Densities tab redraws this often (~0.2-0.5 s of work)
@@ -44,13 +44,15 @@ def create_ui() -> DensitiesUI:
 
 
 @guarded()
-def draw_densities(page: Page, state: PageState, scale):
+def draw_densities(page: Page, state: PageState, scale, *, tab=None):
     """The Densities tab: p_data, p_E, p_G with their KLs, and the entropy curves. Returns the two
-    figures, the table, the status line and the page state; bad input becomes a message."""
-    tab = densities.density_tab(state.live, state.densities, scale)
+    figures, the table, the status line and the page state; bad input becomes a message. `tab`: set
+    when the tab's select event drew it (the first draw after a link keeps the link's problem)."""
+    shown = densities.density_tab(state.live, state.densities, scale)
     ui = page.densities
-    return {ui.plot: tab.densities.to_json(), ui.entropy_plot: tab.entropy.to_json(), ui.table: tab.table,
-            page.status: status_markdown(state.live.latest()[0], f"densities in {tab.seconds:.2f} s"),
+    return {ui.plot: shown.densities.to_json(), ui.entropy_plot: shown.entropy.to_json(), ui.table: shown.table,
+            page.status: status_markdown(state.live.latest()[0], f"densities in {shown.seconds:.2f} s",
+                                         state.link_problem_kept(tab)),
             page.state: state}
 
 
@@ -73,7 +75,7 @@ def wire(page: Page) -> None:
     inputs, outputs = [state, ui.scale], [ui.plot, ui.entropy_plot, ui.table, page.status, state]
     full = dict(show_progress="full", **MANY)
     ui.refresh_button.click(bind(draw_densities, page), inputs, outputs, api_name="densities", **full)
-    ui.tab.select(bind(draw_densities, page), inputs, outputs, api_name=False, **full)
+    ui.tab.select(bind_tab(draw_densities, page, TAB_ID.removesuffix("-tab")), inputs, outputs, api_name=False, **full)
     ui.scale.change(bind(draw_densities, page), inputs, outputs, api_name=False, **full)
     ui.timer.tick(bind(tick_densities, page), inputs, outputs, api_name=False, show_progress="hidden", **MANY)
     page.tabs.select(densities_shown, None, [ui.timer], api_name=False, **MANY)

@@ -85,6 +85,7 @@ def show_setup(page: Page, state: PageState, shown: setup.PageSetup) -> dict:
     the set-up leaves them), the pair, the view and layers, the tab, the lesson step, classroom mode."""
     options = setup.apply(state, shown)
     updates = draw(page, state, shown.note, shown.problem)
+    state.opened_link(shown.problem, shown.tab)   # its tab's first draw keeps saying the problem
     if options is not None:
         updates |= control_updates(page, shown_controls.showing(options))
     ui = page.lesson

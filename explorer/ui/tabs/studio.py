@@ -115,7 +115,7 @@ def use_drawing(page: Page, state: PageState, drawn, *values):
     """The canvas's points become the points dataset: saved as a CSV, a new run from the points preset."""
     options, note = points.use_drawing(state, drawn, dict(zip(CONTROL_NAMES, values, strict=False)).get("seed"))
     return (draw(page, state, note) | control_updates(page, shown_controls.showing(options))
-            | {page.tabs: gr.Tabs(selected="landscape-tab")})
+            | {page.tabs: gr.Tabs(selected="landscape-tab"), page.train.pretrained: gr.update(value=None)})
 
 
 def draw_starter(name: str):
@@ -153,7 +153,8 @@ def wire(page: Page) -> None:
                                      **hidden)
     canvas = page.draw
     canvas.use_button.click(bind(use_drawing, page), [state, canvas.canvas, *page.train.control_inputs],
-                            frame + page.train.control_outputs + [page.tabs], api_name="use_drawing", **MANY)
+                            frame + page.train.control_outputs + [page.tabs, page.train.pretrained],
+                            api_name="use_drawing", **MANY)
     canvas.starter_button.click(draw_starter, [canvas.starter_choice], [canvas.canvas], api_name="draw_starter", **MANY)
     export, views = page.export, page.views
     export.png_button.click(None, [export.which], [export.note], js=static.event_js("export_png.js"), api_name=False)

@@ -125,6 +125,12 @@ def control_updates(page: Page, shown: dict) -> dict:
     return {components[name]: gr.update(**properties) for name, properties in shown.items()}
 
 
+def pair_menu(page: Page, state: PageState) -> dict:
+    """The pretrained-pair menu names a catalogue pair only while the page shows it: it empties once
+    the page shows another run (Train, Reset, a Step on other settings, an uploaded pair)."""
+    return {} if state.shown_pair() else {page.train.pretrained: gr.update(value=None)}
+
+
 # ---------------------------------------------------------------------------- handlers
 @guarded()
 def choose_pretrained(page: Page, state: PageState, name: str):
@@ -149,6 +155,11 @@ def train(page: Page, state: PageState, *values):
         state.comparison.pause()
     live.start()
     remember_this_page(state)   # an API client's run then ends with its connection, as a closed tab's
+    menu = [pair_menu(page, state)]   # goes with the first update sent
+
+    def sent(updates: dict) -> dict:
+        return updates | (menu.pop() if menu else {})
+
     seen, shown, said = -1, 0, None
     while True:
         frame, frame_id = live.wait_frame(seen, timeout=FRAME_SECONDS)
@@ -164,7 +175,7 @@ def train(page: Page, state: PageState, *values):
                 word = waiting_word(state)
                 if word != said:
                     said = word
-                    yield only_status(page, state, note)
+                    yield sent(only_status(page, state, note))
                 continue
             state.bring_back(live)   # its turn: the page's run again
             seen, note = -1, "your turn came: your run trains now"
@@ -173,19 +184,19 @@ def train(page: Page, state: PageState, *values):
         word = waiting_word(state)
         if frame_id != seen:
             seen, shown = frame_id, shown + 1
-            yield draw(page, state, note, side_plots=shown % SIDE_PLOTS_EVERY == 1)
+            yield sent(draw(page, state, note, side_plots=shown % SIDE_PLOTS_EVERY == 1))
         elif word is not None and word != said:   # in line: its place and the wait, as they change
-            yield only_status(page, state, note)
+            yield sent(only_status(page, state, note))
         said = word
         if not live.training:
             if live.run is None:   # dropped: the status says why
-                yield draw(page, state)
+                yield sent(draw(page, state))
                 return
             if live.ending:   # Stop: say so with the last frame, which replaces Stop's own status
                 note = f"stopped at step {live.run.step:,}: Train starts a new run"
-            elif live.run.done:
-                note = "finished"
-            yield draw(page, state, note)
+            elif live.run.done:   # the state word says "finished"
+                note = "Train starts a new run"
+            yield sent(draw(page, state, note))
             return
 
 
@@ -213,7 +224,8 @@ def step_handler(update: str):
     """The handler of a Step button: `update` is "both", "energy" or "generator"."""
     @guarded()
     def step(page: Page, state: PageState, count, *values):
-        return draw(page, state, runs.step(state, runs.experiment_of(state, values), count, update))
+        note = runs.step(state, runs.experiment_of(state, values), count, update)
+        return draw(page, state, note) | pair_menu(page, state)
     step.__name__ = f"step_{update}"
     return step
 
@@ -221,7 +233,7 @@ def step_handler(update: str):
 @guarded()
 def reset(page: Page, state: PageState, *values):
     runs.new_run(state, runs.experiment_of(state, values))
-    return draw(page, state, "new run at step 0")
+    return draw(page, state, "new run at step 0") | pair_menu(page, state)
 
 
 @guarded()
@@ -252,7 +264,8 @@ def upload_pair(page: Page, state: PageState, files):
     if not files:
         return only_status(page, state)
     run = pairs.load_upload(state, files)
-    return draw(page, state, "pair loaded") | control_updates(page, shown_controls.showing(run.options))
+    return (draw(page, state, "pair loaded") | control_updates(page, shown_controls.showing(run.options))
+            | pair_menu(page, state))
 
 
 @guarded()
@@ -267,14 +280,16 @@ def wire(page: Page) -> None:
     state, control_inputs = page.state, ui.control_inputs
     ui.pretrained.input(bind(choose_pretrained, page), [state, ui.pretrained],
                         frame + ui.control_outputs + [ui.pretrained], api_name="choose_pretrained", **MANY)
-    ui.train_button.click(bind(train, page), [state, *control_inputs], frame, api_name="train",
+    # the pair menu last among each event's outputs: the API's earlier outputs keep their places
+    ui.train_button.click(bind(train, page), [state, *control_inputs], frame + [ui.pretrained], api_name="train",
                           show_progress="hidden", **MANY)
     ui.pause_button.click(bind(pause, page), [state], [], api_name="pause", **MANY)
     ui.stop_button.click(bind(stop, page), [state], frame, api_name="stop", show_progress="hidden", **MANY)
     for update, button in ui.step_buttons.items():
-        button.click(bind(step_handler(update), page), [state, ui.step_count, *control_inputs], frame,
+        button.click(bind(step_handler(update), page), [state, ui.step_count, *control_inputs], frame + [ui.pretrained],
                      api_name=f"step_{update}", **MANY)
-    ui.reset_button.click(bind(reset, page), [state, *control_inputs], frame, api_name="reset", **MANY)
+    ui.reset_button.click(bind(reset, page), [state, *control_inputs], frame + [ui.pretrained], api_name="reset",
+                          **MANY)
     for name in ("entropy", "entropy_weight", "lr_energy", "lr_generator", "steps"):
         ui.controls[name].change(bind(change_live_setting, page), [state, *control_inputs], frame,
                                  api_name="set_live" if name == "entropy_weight" else False, show_progress="hidden",
@@ -283,7 +298,7 @@ def wire(page: Page) -> None:
                                  api_name=False, **MANY)
     ui.points_file.upload(bind(upload_points, page), [state, ui.points_file], frame + [ui.controls["dataset"]],
                           api_name="upload_points", **MANY)
-    ui.pair_upload.upload(bind(upload_pair, page), [state, ui.pair_upload], frame + ui.control_outputs,
-                          api_name="upload_pair", **MANY)
+    ui.pair_upload.upload(bind(upload_pair, page), [state, ui.pair_upload],
+                          frame + ui.control_outputs + [ui.pretrained], api_name="upload_pair", **MANY)
     ui.download_button.click(bind(download_pair, page), [state], frame + [ui.download_file], api_name="download_pair",
                              **MANY)

@@ -13,7 +13,7 @@ from explorer.page import views
 from explorer.page.controls import status_markdown, whole_number
 from explorer.page.state import PageState
 from explorer.ui.guard import guarded
-from explorer.ui.page import MANY, Page, bind
+from explorer.ui.page import MANY, Page, bind, bind_tab
 from explorer.ui.plot_view import plotly_view
 
 UMAP_NOTE = """**What UMAP shows, and what it does not.** Real data and generated samples are embedded together,
@@ -93,17 +93,21 @@ def view_seed(seed) -> int:
     return whole_number(seed, "seed", 0, int(OPTION_BY_NAME["seed"].high))
 
 
-def shown(page: Page, state: PageState, plot: gr.HTML, figure, note: str) -> dict:
-    return {plot: figure.to_json(), page.status: status_markdown(state.live.latest()[0], note), page.state: state}
+def shown(page: Page, state: PageState, plot: gr.HTML, figure, note: str, tab: str | None) -> dict:
+    """The view's figure and the status line; `tab`: the tab whose select event drew it (None: a button),
+    whose first draw after a link keeps the link's problem in the status line."""
+    return {plot: figure.to_json(), page.status: status_markdown(state.live.latest()[0], note,
+                                                                 state.link_problem_kept(tab)), page.state: state}
 
 
 # Gradio fills in each handler's gr.Progress default (the guard keeps the signature it reads)
 @guarded()
-def draw_gallery(page: Page, state: PageState, size, seed, sort, progress=gr.Progress()):
+def draw_gallery(page: Page, state: PageState, size, seed, sort, progress=gr.Progress(), *, tab=None):
     started = time.perf_counter()
     figure = views.gallery(state.live, state.views, whole_number(size, "samples"), view_seed(seed),
                            bool(sort))
-    return shown(page, state, page.views.gallery_plot, figure, f"gallery in {time.perf_counter() - started:.2f} s")
+    return shown(page, state, page.views.gallery_plot, figure, f"gallery in {time.perf_counter() - started:.2f} s",
+                 tab)
 
 
 def resample_seed(seed):
@@ -112,13 +116,13 @@ def resample_seed(seed):
 
 @guarded()
 def draw_interpolation(page: Page, state: PageState, endpoints, first, second, seed, steps, method,
-                       progress=gr.Progress()):
+                       progress=gr.Progress(), *, tab=None):
     started = time.perf_counter()
     figure = views.interpolation(state.live, state.views, endpoints, whole_number(first, "sample #"),
                                  whole_number(second, "sample #"), view_seed(seed),
                                  whole_number(steps, "steps"), method)
     return shown(page, state, page.views.interpolation_plot, figure,
-                 f"interpolation in {time.perf_counter() - started:.2f} s")
+                 f"interpolation in {time.perf_counter() - started:.2f} s", tab)
 
 
 @guarded()
@@ -139,7 +143,7 @@ def draw_embedding(page: Page, state: PageState, colour_by, progress=gr.Progress
     used = views.colouring(state.live, colour_by)
     if used != colour_by:   # "class" left chosen from a digits pair: the radio shows what was drawn
         note += f"; coloured by {used}: colour by class is for digits"
-    updates = shown(page, state, page.views.embedding_plot, figure, note)
+    updates = shown(page, state, page.views.embedding_plot, figure, note, None)
     if used != colour_by:
         updates[page.views.colour_by] = used
     return updates
@@ -151,7 +155,8 @@ def wire(page: Page) -> None:
     gallery_inputs = [state, ui.gallery_size, ui.gallery_seed, ui.gallery_sort]
     gallery_outputs = [ui.gallery_plot, page.status, state]
     ui.gallery_button.click(bind(draw_gallery, page), gallery_inputs, gallery_outputs, api_name="gallery", **full)
-    ui.gallery_tab.select(bind(draw_gallery, page), gallery_inputs, gallery_outputs, api_name=False, **full)
+    ui.gallery_tab.select(bind_tab(draw_gallery, page, "gallery"), gallery_inputs, gallery_outputs, api_name=False,
+                          **full)
     ui.resample_button.click(resample_seed, [ui.gallery_seed], [ui.gallery_seed], api_name=False, **MANY).then(
         bind(draw_gallery, page), gallery_inputs, gallery_outputs, api_name=False, **full)
     interpolation_inputs = [state, ui.endpoints, ui.first_sample, ui.second_sample, ui.interpolation_seed,
@@ -159,8 +164,8 @@ def wire(page: Page) -> None:
     interpolation_outputs = [ui.interpolation_plot, page.status, state]
     ui.interpolate_button.click(bind(draw_interpolation, page), interpolation_inputs, interpolation_outputs,
                                 api_name="interpolate", **full)
-    ui.interpolation_tab.select(bind(draw_interpolation, page), interpolation_inputs, interpolation_outputs,
-                                api_name=False, **full)
+    ui.interpolation_tab.select(bind_tab(draw_interpolation, page, "interpolation"), interpolation_inputs,
+                                interpolation_outputs, api_name=False, **full)
     embedding_outputs = [ui.embedding_plot, page.status, state, ui.colour_by]
     for event, api_name in ((ui.embed_button.click, "embedding"), (ui.colour_by.input, False)):
         event(bind(announce_embedding, page), [state], embedding_outputs, api_name=False, show_progress="hidden",
