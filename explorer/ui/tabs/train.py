@@ -28,6 +28,9 @@ from explorer.ui.sessions import remember_this_page, still_reading
 # uploads: points files are at most 100 MiB (datasets.MAX_FILE_BYTES), a pair's weights 64 MiB;
 # Gradio refuses a larger upload before it reaches a handler (explorer/ui/server.py)
 MAX_UPLOAD_BYTES = 100 * 2**20
+# weight 0 collapses the paper's method only: EnergyLab's keeps the ring's 8 modes (pair ring-no-entropy)
+ENTROPY_WEIGHT_INFO = ("1 = the paper's KL; 0 = no entropy term: the paper's method then collapses onto a few "
+                       "modes (Lesson steps 4-5, Compare), EnergyLab's keeps them")
 
 
 @dataclass
@@ -99,7 +102,7 @@ def create_ui(pretrained_pairs) -> TrainUI:
                                       info="batchnorm: the paper's surrogate; vera, mi: its descendants' "
                                            "(vera adds noise to the generator: a change to or from it needs Reset)")
         made["entropy_weight"] = gr.Slider(0, 5, value=1.0, step=0.05, label="entropy weight",
-                                           info="1 = the paper's KL; 0 = no entropy term (collapse)")
+                                           info=ENTROPY_WEIGHT_INFO)
         made["lr_energy"] = number("lr_energy", value=initial["lr_energy"])
         made["lr_generator"] = number("lr_generator", value=initial["lr_generator"])
         made["steps"] = number("steps", value=initial["steps"], precision=0)
