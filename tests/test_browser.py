@@ -73,6 +73,23 @@ def test_bad_files_show_a_message_and_the_page_keeps_working(page, tmp_path):
     wait_for(lambda: "pretrained: lesson" in page.inner_text("#status"), what="the session to keep working")
 
 
+@pytest.mark.parametrize("width", [1400, 700])
+def test_the_lesson_and_the_picture_come_before_the_controls(browser, app_url, width):
+    """Projected on a wide screen, the lesson and the landscape are on the left; on a narrow one,
+    above the controls."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.set_default_timeout(60_000)
+    page.goto(app_url)
+    page.wait_for_selector("#landscape .main-svg")
+    wait_until_opened(page)
+    lesson, picture, controls = (page.locator(s).bounding_box() for s in ("#lesson", "#landscape", "#train"))
+    if width >= 1400:
+        assert lesson["x"] + lesson["width"] <= controls["x"] and picture["x"] + picture["width"] <= controls["x"]
+    else:
+        assert lesson["y"] < picture["y"] < controls["y"]
+    page.close()
+
+
 def test_each_view_tab_draws_its_figure(page):
     page.wait_for_selector("#landscape .main-svg")
     for tab, figure in (("Gallery", "#gallery .main-svg"), ("Interpolation", "#interpolation .main-svg")):

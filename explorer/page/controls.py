@@ -19,6 +19,11 @@ from explorer.measures.probes import Frame
 # the controls the page shows, in the order the handlers receive them (names of explorer/config/options.py)
 CONTROL_NAMES = ("dataset", "modes", "radius", "spacing", "std", "sampler", "method", "entropy", "entropy_weight",
                  "lr_energy", "lr_generator", "batch_size", "hidden", "energy_hidden", "latent_dim", "steps", "seed")
+# the page's groups of controls, in the order the page shows them: what a student changes first
+CONTROL_GROUPS = {"data": ("dataset", "modes", "radius", "spacing", "std"),
+                  "method": ("method", "entropy_weight", "entropy", "steps"),
+                  "advanced": ("sampler", "lr_energy", "lr_generator", "batch_size", "hidden", "energy_hidden",
+                               "latent_dim", "seed")}
 # per dataset, which of its parameters apply (the others are hidden)
 DATASET_PARAMETERS = MIXTURE_PARAMETERS
 DATA_PARAMETERS = ("modes", "radius", "spacing", "std")

@@ -1,5 +1,6 @@
-"""The left column: a pretrained pair, Train / Pause / Stop / Step / Reset, the experiment's
-controls (data, method, networks and seed) and the pair files (download, upload).
+"""The controls' column: a pretrained pair, Train / Pause / Stop / Step / Reset, the experiment's
+controls in three groups (controls.CONTROL_GROUPS: data and method open, advanced folded) and the
+pair files (download, upload).
 
 Train streams frames while a background thread trains (explorer/training/live.py); the controls
 become one checked Experiment (explorer/page/runs.py). While the run waits for a place, the stream
@@ -44,7 +45,7 @@ class TrainUI:
     reset_button: gr.Button
     controls: dict              # controls.CONTROL_NAMES -> component, in that order
     points_file: gr.File
-    networks_accordion: gr.Accordion
+    groups: dict                # controls.CONTROL_GROUPS' names -> its accordion
     files_accordion: gr.Accordion
     download_button: gr.Button
     download_file: gr.File
@@ -62,7 +63,7 @@ class TrainUI:
 def number(name: str, **kwargs) -> gr.Number:
     option = OPTION_BY_NAME[name]
     # no minimum/maximum here: explorer/config/options.py checks bounds and says what is allowed, in the page
-    return gr.Number(label=name.replace("_", " "), info=option.help, **kwargs)
+    return gr.Number(label=name.replace("_", " "), info=option.help, elem_id=name.replace("_", "-"), **kwargs)
 
 
 def create_ui(pretrained_pairs) -> TrainUI:
@@ -79,34 +80,37 @@ def create_ui(pretrained_pairs) -> TrainUI:
                         "energy": gr.Button("Step energy", elem_id="step-energy"),
                         "generator": gr.Button("Step generator", elem_id="step-generator")}
     reset_button = gr.Button("Reset: a new run from these settings", elem_id="reset")
-    made = {}
-    with gr.Accordion("data", open=True):
+    made, groups = {}, {}
+    # what a student changes is open (data, method); the rest folds away under "advanced"
+    with gr.Accordion("data", open=True, elem_id="data-group") as groups["data"]:
         made["dataset"] = gr.Dropdown(list(DATASET_NAMES), value="ring", label="dataset")
         made["modes"] = number("modes", value=initial["modes"], precision=0)
         made["radius"] = number("radius", value=initial["radius"])
         made["spacing"] = number("spacing", value=initial["spacing"], visible=False)
         made["std"] = number("std", value=initial["std"])
         points_file = gr.File(label="points (.csv or .npy, N x 2)", visible=False, elem_id="points-upload")
-    with gr.Accordion("method (entropy, weight, learning rates and steps change live)", open=True):
-        made["sampler"] = gr.Radio(list(OPTION_BY_NAME["sampler"].choices), value=initial["sampler"],
-                                   label="negative samples from",
-                                   info=OPTION_BY_NAME["sampler"].help)
+    with gr.Accordion("method (the entropy and steps change live)", open=True, elem_id="method-group") as groups[
+            "method"]:
         made["method"] = gr.Radio([("EnergyLab's: an energy that is a density", "energylab"),
                                    ("the paper's: plain negatives", "paper")], value=initial["method"],
                                   label="method", elem_id="method",
                                   info="EnergyLab's refines the generator's samples by 5 Langevin steps, weights "
                                        "the energy's negatives towards p_E and resamples the samples; the paper's "
                                        "uses G(z) as it is (the lesson's collapse is shown with it)")
+        made["entropy_weight"] = gr.Slider(0, 5, value=1.0, step=0.05, label="entropy weight",
+                                           info=ENTROPY_WEIGHT_INFO)
         made["entropy"] = gr.Dropdown(list(OPTION_BY_NAME["entropy"].choices), value=initial["entropy"],
                                       label="entropy estimator",
                                       info="batchnorm: the paper's surrogate; vera, mi: its descendants' "
                                            "(vera adds noise to the generator: a change to or from it needs Reset)")
-        made["entropy_weight"] = gr.Slider(0, 5, value=1.0, step=0.05, label="entropy weight",
-                                           info=ENTROPY_WEIGHT_INFO)
+        made["steps"] = number("steps", value=initial["steps"], precision=0)
+    with gr.Accordion("advanced: negatives, learning rates (live), networks and seed (on Reset or a new Train)",
+                      open=False, elem_id="advanced-group") as groups["advanced"]:
+        made["sampler"] = gr.Radio(list(OPTION_BY_NAME["sampler"].choices), value=initial["sampler"],
+                                   label="negative samples from",
+                                   info=OPTION_BY_NAME["sampler"].help)
         made["lr_energy"] = number("lr_energy", value=initial["lr_energy"])
         made["lr_generator"] = number("lr_generator", value=initial["lr_generator"])
-        made["steps"] = number("steps", value=initial["steps"], precision=0)
-    with gr.Accordion("networks and seed (apply on Reset or a new Train)", open=False) as networks_accordion:
         made["batch_size"] = number("batch_size", value=initial["batch_size"], precision=0)
         made["hidden"] = number("hidden", value=initial["hidden"], precision=0)
         made["energy_hidden"] = number("energy_hidden", value=0, precision=0)
@@ -118,8 +122,8 @@ def create_ui(pretrained_pairs) -> TrainUI:
         pair_upload = gr.File(label="upload a pair (.zip, or config.json + model.safetensors)", file_count="multiple",
                               elem_id="pair-upload")
     return TrainUI(pretrained, train_button, pause_button, stop_button, step_count, step_buttons, reset_button,
-                   {name: made[name] for name in controls.CONTROL_NAMES}, points_file, networks_accordion,
-                   files_accordion, download_button, download_file, pair_upload)
+                   {name: made[name] for name in controls.CONTROL_NAMES}, points_file, groups, files_accordion,
+                   download_button, download_file, pair_upload)
 
 
 def control_updates(page: Page, shown: dict) -> dict:
@@ -278,8 +282,10 @@ def wire(page: Page) -> None:
         button.click(bind(step_handler(update), page), [state, ui.step_count, *control_inputs], frame,
                      api_name=f"step_{update}", **MANY)
     ui.reset_button.click(bind(reset, page), [state, *control_inputs], frame, api_name="reset", **MANY)
+    # the user's edits only (.input): a set-up (lesson, link, pair) sets the run itself, and while the page
+    # fills in a set-up's values (a folded group's controls a moment later) a .change would send half of them
     for name in ("entropy", "entropy_weight", "lr_energy", "lr_generator", "steps"):
-        ui.controls[name].change(bind(change_live_setting, page), [state, *control_inputs], frame,
+        ui.controls[name].input(bind(change_live_setting, page), [state, *control_inputs], frame,
                                  api_name="set_live" if name == "entropy_weight" else False, show_progress="hidden",
                                  **MANY)
     ui.controls["dataset"].input(bind(change_dataset, page), [ui.controls["dataset"]], ui.control_outputs,
