@@ -42,17 +42,47 @@ def test_page_shows_a_pretrained_landscape_then_trains_live_and_stops(page):
     wait_for(lambda: f"step {stopped_at} " in landscape_title(page), what="the last frame")
 
 
-def test_bad_input_shows_a_message_and_the_page_keeps_working(page):
+def message_beside(page, group: str) -> str:
+    """The message line at the head of a group of controls ('' when hidden)."""
+    line = page.locator(f"#{group}-group #{group}-message")
+    return line.inner_text() if line.count() and line.is_visible() else ""
+
+
+def test_bad_input_shows_a_message_beside_its_field_which_goes_when_fixed(page):
     page.wait_for_selector("#landscape .js-plotly-plot .hm, #landscape .js-plotly-plot .contour", timeout=30_000)
     std = page.get_by_label("std")
     std.fill("0")
     std.press("Tab")
+    wait_for(lambda: "std must be between" in message_beside(page, "data"), what="the message beside std")
     page.click("#reset")
-    wait_for(lambda: "std must be between" in page.inner_text("#status"), what="the std message")
+    wait_for(lambda: "std must be between" in page.inner_text("#status") and "(see data)" in page.inner_text("#status"),
+             what="the std warning pointing to its group")
     std.fill("0.05")
-    std.press("Tab")
+    std.press("Tab")   # no button pressed: the message and the warning go as the field is valid again
+    wait_for(lambda: message_beside(page, "data") == "", what="the message to go")
+    wait_for(lambda: "⚠️" not in page.inner_text("#status"), what="the warning to go")
     page.click("#reset")
     wait_for(lambda: "new run at step 0" in page.inner_text("#status"), what="a new run after the fix")
+
+
+def test_a_folded_group_opens_on_train_to_show_its_problem(page):
+    page.wait_for_selector("#landscape .main-svg")
+    advanced = page.get_by_role("button", name="networks and seed")
+    advanced.click()
+    batch = page.get_by_label("batch size")
+    batch.fill("1")
+    batch.press("Tab")
+    wait_for(lambda: "batch size must be between" in message_beside(page, "advanced"), what="the message")
+    advanced.click()   # folded again: the field and its message out of sight
+    wait_for(lambda: not batch.is_visible(), what="the group to fold")
+    page.click("#train")
+    wait_for(lambda: batch.is_visible() and "batch size must be" in message_beside(page, "advanced"),
+             what="the group to open on its problem")
+    assert "(see advanced)" in page.inner_text("#status")
+    batch.fill("64")
+    batch.press("Tab")
+    wait_for(lambda: message_beside(page, "advanced") == "" and "⚠️" not in page.inner_text("#status"),
+             what="the message and warning to go")
 
 
 def test_bad_files_show_a_message_and_the_page_keeps_working(page, tmp_path):

@@ -13,7 +13,7 @@ from explorer.pairs import catalogue
 from explorer.ui.page import Page
 from explorer.ui.plot_view import PLOTLY_JS_DIR
 from explorer.ui.sessions import close_state
-from explorer.ui.tabs import compare, densities, landscape, lesson, studies, studio, train, views
+from explorer.ui.tabs import compare, densities, field_checks, landscape, lesson, studies, studio, train, views
 
 INTRO = """# EnergyLab
 **Deep directed generative models with energy-based probability estimation** (Kim & Bengio, 2016).
@@ -50,7 +50,7 @@ def build_page() -> Page:
         page = Page(blocks, state, status, tabs, train_ui, lesson_ui, landscape_ui, compare_ui, views_ui, draw_ui,
                     densities_ui, studies_ui, export_ui)
         # the lesson last: its link follows the events of the others, on the same triggers
-        for tab in (train, landscape, views, compare, studio, lesson, densities, studies):
+        for tab in (train, field_checks, landscape, views, compare, studio, lesson, densities, studies):
             tab.wire(page)
     return page
 

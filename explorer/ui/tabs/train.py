@@ -46,6 +46,7 @@ class TrainUI:
     controls: dict              # controls.CONTROL_NAMES -> component, in that order
     points_file: gr.File
     groups: dict                # controls.CONTROL_GROUPS' names -> its accordion
+    messages: dict              # the same names -> the group's message line (explorer/ui/tabs/field_checks.py)
     files_accordion: gr.Accordion
     download_button: gr.Button
     download_file: gr.File
@@ -80,9 +81,15 @@ def create_ui(pretrained_pairs) -> TrainUI:
                         "energy": gr.Button("Step energy", elem_id="step-energy"),
                         "generator": gr.Button("Step generator", elem_id="step-generator")}
     reset_button = gr.Button("Reset: a new run from these settings", elem_id="reset")
-    made, groups = {}, {}
+    made, groups, messages = {}, {}, {}
+
+    def message_line(group: str) -> gr.Markdown:
+        """At the head of its group: what is wrong with the group's fields (hidden while nothing is)."""
+        return gr.Markdown("", visible=False, elem_id=f"{group}-message")
+
     # what a student changes is open (data, method); the rest folds away under "advanced"
     with gr.Accordion("data", open=True, elem_id="data-group") as groups["data"]:
+        messages["data"] = message_line("data")
         made["dataset"] = gr.Dropdown(list(DATASET_NAMES), value="ring", label="dataset")
         made["modes"] = number("modes", value=initial["modes"], precision=0)
         made["radius"] = number("radius", value=initial["radius"])
@@ -91,6 +98,7 @@ def create_ui(pretrained_pairs) -> TrainUI:
         points_file = gr.File(label="points (.csv or .npy, N x 2)", visible=False, elem_id="points-upload")
     with gr.Accordion("method (the entropy and steps change live)", open=True, elem_id="method-group") as groups[
             "method"]:
+        messages["method"] = message_line("method")
         made["method"] = gr.Radio([("EnergyLab's: an energy that is a density", "energylab"),
                                    ("the paper's: plain negatives", "paper")], value=initial["method"],
                                   label="method", elem_id="method",
@@ -106,6 +114,7 @@ def create_ui(pretrained_pairs) -> TrainUI:
         made["steps"] = number("steps", value=initial["steps"], precision=0)
     with gr.Accordion("advanced: negatives, learning rates (live), networks and seed (on Reset or a new Train)",
                       open=False, elem_id="advanced-group") as groups["advanced"]:
+        messages["advanced"] = message_line("advanced")
         made["sampler"] = gr.Radio(list(OPTION_BY_NAME["sampler"].choices), value=initial["sampler"],
                                    label="negative samples from",
                                    info=OPTION_BY_NAME["sampler"].help)
@@ -122,8 +131,8 @@ def create_ui(pretrained_pairs) -> TrainUI:
         pair_upload = gr.File(label="upload a pair (.zip, or config.json + model.safetensors)", file_count="multiple",
                               elem_id="pair-upload")
     return TrainUI(pretrained, train_button, pause_button, stop_button, step_count, step_buttons, reset_button,
-                   {name: made[name] for name in controls.CONTROL_NAMES}, points_file, groups, files_accordion,
-                   download_button, download_file, pair_upload)
+                   {name: made[name] for name in controls.CONTROL_NAMES}, points_file, groups, messages,
+                   files_accordion, download_button, download_file, pair_upload)
 
 
 def control_updates(page: Page, shown: dict) -> dict:
