@@ -93,31 +93,35 @@ def test_bad_files_show_a_message_and_the_page_keeps_working(page, tmp_path):
     page.get_by_role("option", name="points", exact=True).click()
     page.locator("#points-upload input[type=file]").set_input_files(str(text))
     wait_for(lambda: "not a number" in page.inner_text("#status"), what="the points-file message")
-    page.get_by_role("button", name="pair files").click()
-    junk = tmp_path / "pair.zip"
-    junk.write_bytes(b"PK\x03\x04 not a zip")
-    page.locator("#pair-upload input[type=file]").set_input_files(str(junk))
-    wait_for(lambda: "not a readable zip" in page.inner_text("#status"), what="the upload message")
     page.get_by_label("pretrained pair").click()
     page.get_by_role("option", name="lesson —").first.click()
     wait_for(lambda: "pretrained: lesson" in page.inner_text("#status"), what="the session to keep working")
 
 
-@pytest.mark.parametrize("width", [1400, 700])
-def test_the_lesson_and_the_picture_come_before_the_controls(browser, app_url, width):
-    """Projected on a wide screen, the lesson and the landscape are on the left; on a narrow one,
-    above the controls."""
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.set_default_timeout(60_000)
-    page.goto(app_url)
+def pair_zip(path, pair: str = "ring"):
+    """A shipped pair's files as an upload would bring them."""
+    import zipfile
+    from conftest import ROOT
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in ("config.json", "model.safetensors"):
+            archive.write(f"{ROOT}/assets/pairs/{pair}/{name}", name)
+    return str(path)
+
+
+def test_a_pair_upload_beside_the_menu_says_what_it_loaded_and_forgets_a_refused_file(page, tmp_path):
     page.wait_for_selector("#landscape .main-svg")
-    wait_until_opened(page)
-    lesson, picture, controls = (page.locator(s).bounding_box() for s in ("#lesson", "#landscape", "#train"))
-    if width >= 1400:
-        assert lesson["x"] + lesson["width"] <= controls["x"] and picture["x"] + picture["width"] <= controls["x"]
-    else:
-        assert lesson["y"] < picture["y"] < controls["y"]
-    page.close()
+    menu, upload = page.get_by_label("pretrained pair").bounding_box(), page.locator("#pair-upload").bounding_box()
+    assert 0 < upload["y"] - menu["y"] < 300 and upload["y"] + upload["height"] < 1000   # in the first screen
+    junk = tmp_path / "broken.zip"
+    junk.write_bytes(b"PK\x03\x04 not a zip")
+    page.locator("#pair-upload input[type=file]").set_input_files(str(junk))
+    wait_for(lambda: "not a readable zip" in page.inner_text("#pair-message"), what="the message beside the upload")
+    assert "not a readable zip" in page.inner_text("#status")
+    wait_for(lambda: "broken" not in page.inner_text("#pair-upload"), what="the refused file to leave the box")
+    page.locator("#pair-upload input[type=file]").set_input_files(pair_zip(tmp_path / "my-ring.zip"))
+    wait_for(lambda: "loaded my-ring.zip" in page.inner_text("#pair-message"), what="the good pair's message")
+    assert "pair loaded" in page.inner_text("#status") and "uploaded: my-ring.zip" in page.inner_text("#status")
+    assert "⚠️" not in page.inner_text("#status")
 
 
 def test_each_view_tab_draws_its_figure(page):

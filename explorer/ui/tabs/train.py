@@ -1,6 +1,6 @@
-"""The controls' column: a pretrained pair, Train / Pause / Stop / Step / Reset, the experiment's
-controls in three groups (controls.CONTROL_GROUPS: data and method open, advanced folded) and the
-pair files (download, upload).
+"""The controls' column: a pretrained pair with a pair's files (upload, download) beside it,
+Train / Pause / Stop / Step / Reset, and the experiment's controls in three groups
+(controls.CONTROL_GROUPS: data and method open, advanced folded).
 
 Train streams frames while a background thread trains (explorer/training/live.py); the controls
 become one checked Experiment (explorer/page/runs.py). While the run waits for a place, the stream
@@ -8,6 +8,7 @@ sends its place in the line instead; a page that stops reading gets nothing more
 """
 from __future__ import annotations
 
+import html
 import os
 import time
 from dataclasses import dataclass
@@ -47,10 +48,10 @@ class TrainUI:
     points_file: gr.File
     groups: dict                # controls.CONTROL_GROUPS' names -> its accordion
     messages: dict              # the same names -> the group's message line (explorer/ui/tabs/field_checks.py)
-    files_accordion: gr.Accordion
     download_button: gr.Button
     download_file: gr.File
     pair_upload: gr.File
+    pair_message: gr.Markdown   # beside the upload: what was loaded, or why not
 
     @property
     def control_inputs(self) -> list:
@@ -71,6 +72,13 @@ def create_ui(pretrained_pairs) -> TrainUI:
     initial = controls.controls_from_options(resolve(None, {"dataset": "ring"}))
     pretrained = gr.Dropdown([(p.label, p.name) for p in pretrained_pairs], value=None, label="pretrained pair",
                              info="shows a pair trained by the command line (assets/README.md)")
+    # a pair's files beside the menu of pairs, where they are looked for
+    with gr.Row(equal_height=True, elem_id="pair-files"):
+        pair_upload = gr.File(label="upload a pair (.zip, or its config.json + model.safetensors)", file_count="multiple",
+                              elem_id="pair-upload", height=130, scale=3, min_width=160)
+        download_button = gr.Button("Download this pair (.zip)", elem_id="download", scale=2, min_width=110)
+    pair_message = gr.Markdown("", visible=False, elem_id="pair-message")
+    download_file = gr.File(label="pair zip", visible=False, interactive=False)
     with gr.Row():
         train_button = gr.Button("Train", variant="primary", elem_id="train")
         pause_button = gr.Button("Pause", elem_id="pause")
@@ -125,14 +133,9 @@ def create_ui(pretrained_pairs) -> TrainUI:
         made["energy_hidden"] = number("energy_hidden", value=0, precision=0)
         made["latent_dim"] = number("latent_dim", value=initial["latent_dim"], precision=0)
         made["seed"] = number("seed", value=initial["seed"], precision=0)
-    with gr.Accordion("pair files", open=False) as files_accordion:
-        download_button = gr.Button("Download the current pair (.zip)", elem_id="download")
-        download_file = gr.File(label="pair zip", visible=False, interactive=False)
-        pair_upload = gr.File(label="upload a pair (.zip, or config.json + model.safetensors)", file_count="multiple",
-                              elem_id="pair-upload")
     return TrainUI(pretrained, train_button, pause_button, stop_button, step_count, step_buttons, reset_button,
                    {name: made[name] for name in controls.CONTROL_NAMES}, points_file, groups, messages,
-                   files_accordion, download_button, download_file, pair_upload)
+                   download_button, download_file, pair_upload, pair_message)
 
 
 def control_updates(page: Page, shown: dict) -> dict:
@@ -263,19 +266,31 @@ def upload_points(page: Page, state: PageState, file):
     return only_status(page, state, note) | {page.train.controls["dataset"]: gr.update(value="points")}
 
 
-@guarded()
+def pair_files_problem(page: Page, state: PageState, problem: str) -> dict:
+    """A refused upload or download: the message beside the pair's files (and in the status line);
+    the upload box emptied, so that the refused file is not sent again with the next one."""
+    return only_status(page, state, problem=problem) | {
+        page.train.pair_message: gr.update(value=f"⚠️ {html.escape(problem)}", visible=True),
+        page.train.pair_upload: None}
+
+
+@guarded(show=pair_files_problem)
 def upload_pair(page: Page, state: PageState, files):
     if not files:
         return only_status(page, state)
     run = pairs.load_upload(state, files)
-    return draw(page, state, "pair loaded") | control_updates(page, shown_controls.showing(run.options))
+    names = " + ".join(os.path.basename(path) for path in ([files] if isinstance(files, str) else files))
+    return (draw(page, state, "pair loaded") | control_updates(page, shown_controls.showing(run.options))
+            | {page.train.pair_upload: None,   # emptied: the next upload is that pair alone, named after it
+               page.train.pair_message: gr.update(value=f"loaded {html.escape(names)}", visible=True)})
 
 
-@guarded()
+@guarded(show=pair_files_problem)
 def download_pair(page: Page, state: PageState):
     path = pairs.download_zip(state)
     return draw(page, state, f"{os.path.basename(path)} ready") | {
-        page.train.download_file: gr.update(value=path, visible=True)}
+        page.train.download_file: gr.update(value=path, visible=True),
+        page.train.pair_message: gr.update(value="", visible=False)}
 
 
 def wire(page: Page) -> None:
@@ -301,7 +316,8 @@ def wire(page: Page) -> None:
                                  api_name=False, **MANY)
     ui.points_file.upload(bind(upload_points, page), [state, ui.points_file], frame + [ui.controls["dataset"]],
                           api_name="upload_points", **MANY)
-    ui.pair_upload.upload(bind(upload_pair, page), [state, ui.pair_upload], frame + ui.control_outputs,
-                          api_name="upload_pair", **MANY)
-    ui.download_button.click(bind(download_pair, page), [state], frame + [ui.download_file], api_name="download_pair",
-                             **MANY)
+    ui.pair_upload.upload(bind(upload_pair, page), [state, ui.pair_upload],
+                          frame + ui.control_outputs + [ui.pair_upload, ui.pair_message], api_name="upload_pair", **MANY)
+    ui.download_button.click(bind(download_pair, page), [state], frame + [ui.download_file, ui.pair_upload,
+                                                                        ui.pair_message],
+                             api_name="download_pair", **MANY)
