@@ -74,8 +74,8 @@ def create_ui(pretrained_pairs) -> TrainUI:
                              info="shows a pair trained by the command line (assets/README.md)")
     # a pair's files beside the menu of pairs, where they are looked for
     with gr.Row(equal_height=True, elem_id="pair-files"):
-        pair_upload = gr.File(label="upload a pair (.zip, or its config.json + model.safetensors)", file_count="multiple",
-                              elem_id="pair-upload", height=130, scale=3, min_width=160)
+        pair_upload = gr.File(label="upload a pair (.zip, or its config.json + model.safetensors)",
+                              file_count="multiple", elem_id="pair-upload", height=130, scale=3, min_width=160)
         download_button = gr.Button("Download this pair (.zip)", elem_id="download", scale=2, min_width=110)
     pair_message = gr.Markdown("", visible=False, elem_id="pair-message")
     download_file = gr.File(label="pair zip", visible=False, interactive=False)
@@ -317,7 +317,8 @@ def wire(page: Page) -> None:
     ui.points_file.upload(bind(upload_points, page), [state, ui.points_file], frame + [ui.controls["dataset"]],
                           api_name="upload_points", **MANY)
     ui.pair_upload.upload(bind(upload_pair, page), [state, ui.pair_upload],
-                          frame + ui.control_outputs + [ui.pair_upload, ui.pair_message], api_name="upload_pair", **MANY)
-    ui.download_button.click(bind(download_pair, page), [state], frame + [ui.download_file, ui.pair_upload,
-                                                                        ui.pair_message],
+                          frame + ui.control_outputs + [ui.pair_upload, ui.pair_message],
+                          api_name="upload_pair", **MANY)
+    ui.download_button.click(bind(download_pair, page), [state],
+                             frame + [ui.download_file, ui.pair_upload, ui.pair_message],
                              api_name="download_pair", **MANY)
