@@ -6,7 +6,12 @@ everything else that goes wrong is a bug and keeps its traceback.
 
 
 class UserInputError(ValueError):
-    """Bad input from a user: a flag out of range, a malformed file, a folder that is no checkpoint."""
+    """Bad input from a user: a flag out of range, a malformed file, a folder that is no checkpoint.
+    `field`, when known, names the setting (the page's control) that caused it."""
+
+    def __init__(self, message: str = "", field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def expected_errors() -> tuple[type[Exception], ...]:

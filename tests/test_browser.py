@@ -42,17 +42,47 @@ def test_page_shows_a_pretrained_landscape_then_trains_live_and_stops(page):
     wait_for(lambda: f"step {stopped_at} " in landscape_title(page), what="the last frame")
 
 
-def test_bad_input_shows_a_message_and_the_page_keeps_working(page):
+def message_beside(page, group: str) -> str:
+    """The message line at the head of a group of controls ('' when hidden)."""
+    line = page.locator(f"#{group}-group #{group}-message")
+    return line.inner_text() if line.count() and line.is_visible() else ""
+
+
+def test_bad_input_shows_a_message_beside_its_field_which_goes_when_fixed(page):
     page.wait_for_selector("#landscape .js-plotly-plot .hm, #landscape .js-plotly-plot .contour", timeout=30_000)
     std = page.get_by_label("std")
     std.fill("0")
     std.press("Tab")
+    wait_for(lambda: "std must be between" in message_beside(page, "data"), what="the message beside std")
     page.click("#reset")
-    wait_for(lambda: "std must be between" in page.inner_text("#status"), what="the std message")
+    wait_for(lambda: "std must be between" in page.inner_text("#status") and "(see data)" in page.inner_text("#status"),
+             what="the std warning pointing to its group")
     std.fill("0.05")
-    std.press("Tab")
+    std.press("Tab")   # no button pressed: the message and the warning go as the field is valid again
+    wait_for(lambda: message_beside(page, "data") == "", what="the message to go")
+    wait_for(lambda: "⚠️" not in page.inner_text("#status"), what="the warning to go")
     page.click("#reset")
     wait_for(lambda: "new run at step 0" in page.inner_text("#status"), what="a new run after the fix")
+
+
+def test_a_folded_group_opens_on_train_to_show_its_problem(page):
+    page.wait_for_selector("#landscape .main-svg")
+    advanced = page.get_by_role("button", name="networks and seed")
+    advanced.click()
+    batch = page.get_by_label("batch size")
+    batch.fill("1")
+    batch.press("Tab")
+    wait_for(lambda: "batch size must be between" in message_beside(page, "advanced"), what="the message")
+    advanced.click()   # folded again: the field and its message out of sight
+    wait_for(lambda: not batch.is_visible(), what="the group to fold")
+    page.click("#train")
+    wait_for(lambda: batch.is_visible() and "batch size must be" in message_beside(page, "advanced"),
+             what="the group to open on its problem")
+    assert "(see advanced)" in page.inner_text("#status")
+    batch.fill("64")
+    batch.press("Tab")
+    wait_for(lambda: message_beside(page, "advanced") == "" and "⚠️" not in page.inner_text("#status"),
+             what="the message and warning to go")
 
 
 def test_bad_files_show_a_message_and_the_page_keeps_working(page, tmp_path):
@@ -63,14 +93,35 @@ def test_bad_files_show_a_message_and_the_page_keeps_working(page, tmp_path):
     page.get_by_role("option", name="points", exact=True).click()
     page.locator("#points-upload input[type=file]").set_input_files(str(text))
     wait_for(lambda: "not a number" in page.inner_text("#status"), what="the points-file message")
-    page.get_by_role("button", name="pair files").click()
-    junk = tmp_path / "pair.zip"
-    junk.write_bytes(b"PK\x03\x04 not a zip")
-    page.locator("#pair-upload input[type=file]").set_input_files(str(junk))
-    wait_for(lambda: "not a readable zip" in page.inner_text("#status"), what="the upload message")
     page.get_by_label("pretrained pair").click()
     page.get_by_role("option", name="lesson —").first.click()
     wait_for(lambda: "pretrained: lesson" in page.inner_text("#status"), what="the session to keep working")
+
+
+def pair_zip(path, pair: str = "ring"):
+    """A shipped pair's files as an upload would bring them."""
+    import zipfile
+    from conftest import ROOT
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in ("config.json", "model.safetensors"):
+            archive.write(f"{ROOT}/assets/pairs/{pair}/{name}", name)
+    return str(path)
+
+
+def test_a_pair_upload_beside_the_menu_says_what_it_loaded_and_forgets_a_refused_file(page, tmp_path):
+    page.wait_for_selector("#landscape .main-svg")
+    menu, upload = page.get_by_label("pretrained pair").bounding_box(), page.locator("#pair-upload").bounding_box()
+    assert 0 < upload["y"] - menu["y"] < 300 and upload["y"] + upload["height"] < 1000   # in the first screen
+    junk = tmp_path / "broken.zip"
+    junk.write_bytes(b"PK\x03\x04 not a zip")
+    page.locator("#pair-upload input[type=file]").set_input_files(str(junk))
+    wait_for(lambda: "not a readable zip" in page.inner_text("#pair-message"), what="the message beside the upload")
+    assert "not a readable zip" in page.inner_text("#status")
+    wait_for(lambda: "broken" not in page.inner_text("#pair-upload"), what="the refused file to leave the box")
+    page.locator("#pair-upload input[type=file]").set_input_files(pair_zip(tmp_path / "my-ring.zip"))
+    wait_for(lambda: "loaded my-ring.zip" in page.inner_text("#pair-message"), what="the good pair's message")
+    assert "pair loaded" in page.inner_text("#status") and "uploaded: my-ring.zip" in page.inner_text("#status")
+    assert "⚠️" not in page.inner_text("#status")
 
 
 def test_each_view_tab_draws_its_figure(page):

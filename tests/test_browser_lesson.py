@@ -22,7 +22,7 @@ def test_a_link_opens_its_configuration(open_page):
     assert page.locator("#landscape .gtitle").first.text_content().startswith("log density")
     assert float(page.get_by_label("number input for entropy weight").input_value()) == 0
     page.get_by_role("button", name="networks and seed").click()
-    assert page.locator("input[aria-label='seed']").first.input_value() == "3"
+    assert page.locator("#seed input").input_value() == "3"
     # the address bar now carries the whole configuration, seed and view included
     wait_for(lambda: address(page).get("modes") == "25", what="the full link in the address bar")
     assert {k: address(page)[k] for k in ("dataset", "seed", "entropy_weight", "landscape")} == {
@@ -84,11 +84,13 @@ def test_stepping_through_the_lesson_sets_up_each_step(open_page):
 def test_classroom_hides_the_advanced_controls(open_page):
     page = open_page()
     learning_rate = page.get_by_label("lr energy")
-    assert learning_rate.is_visible()
+    assert not learning_rate.is_visible()   # folded under "advanced"
+    page.get_by_role("button", name="networks and seed").click()
+    wait_for(lambda: learning_rate.is_visible(), what="the advanced group to open")
     page.get_by_label("classroom: hide the advanced controls").check()
     wait_for(lambda: not learning_rate.is_visible(), what="the learning rate to hide")
     assert page.get_by_role("button", name="networks and seed").count() == 0
-    assert page.get_by_role("button", name="pair files").count() == 0
+    assert page.locator("#pair-upload").is_visible()   # a pair's files stay: a teacher loads pairs
     for kept in ("dataset", "entropy estimator"):
         assert page.get_by_label(kept).is_visible()
     assert page.locator("#train").is_visible() and page.locator("#lesson-next").is_visible()

@@ -2,6 +2,7 @@
 sets each step up (through gradio_client against `python app.py`)."""
 import math
 import os
+import re
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ from explorer.page import lesson
 from explorer.pairs import catalogue
 from explorer.studies import engine
 from models import Generator, GeneratorConfig
+from models.checkpoint import read_config
 from models.entropy import batchnorm_entropy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -218,3 +220,26 @@ def test_the_intro_points_where_collapse_is_shown_and_it_collapses_there():
     assert collapsed["modes_covered"] <= collapsed["modes_total"] / 2 and metrics("lesson")["modes_covered"] == 8
     assert compare.DEFAULT_PRESET == "lesson"
     assert "ring-paper" in INTRO and metrics("ring")["nll_gap"] < 0.5   # the first pair is a density
+
+
+def collapse_promises(text: str) -> list[str]:
+    """The sentences of `text` (README prose, a control's info) that speak of collapse."""
+    sentences = re.split(r"(?<=[.;])\s+", " ".join(text.split()))
+    return [s for s in sentences if "collaps" in s]
+
+
+def test_no_text_promises_collapse_where_the_default_method_keeps_the_modes():
+    """Weight 0 with EnergyLab's method (the default) keeps the ring's 8 modes, so the slider and the
+    README's opening may promise collapse only of the paper's method, and point where it is shown."""
+    from explorer.ui.layout import build_page
+    kept = catalogue.find("ring-no-entropy")
+    assert read_config(str(kept.folder))["options"]["method"] == options.OPTION_BY_NAME["method"].default == "energylab"
+    assert metrics("ring-no-entropy")["modes_covered"] == metrics("ring-no-entropy")["modes_total"] == 8
+    slider = build_page().train.controls["entropy_weight"]
+    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.md")) as f:
+        opening = f.read().split("## Set up")[0]
+    for text in (slider.info, opening):
+        promises = [s for s in collapse_promises(text) if "off" in s or "0 =" in s]
+        assert promises, text   # each still says what weight 0 does
+        for sentence in promises:
+            assert "paper's method" in sentence and "Lesson" in sentence and "Compare" in sentence, sentence

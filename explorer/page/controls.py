@@ -8,6 +8,7 @@ import html
 import math
 
 from explorer.config.options import (
+    OPTION_BY_NAME,
     OPTIONS,
     resolve,
     whole_number,  # noqa: F401 - app.py's name for it, until the page moves
@@ -19,6 +20,11 @@ from explorer.measures.probes import Frame
 # the controls the page shows, in the order the handlers receive them (names of explorer/config/options.py)
 CONTROL_NAMES = ("dataset", "modes", "radius", "spacing", "std", "sampler", "method", "entropy", "entropy_weight",
                  "lr_energy", "lr_generator", "batch_size", "hidden", "energy_hidden", "latent_dim", "steps", "seed")
+# the page's groups of controls, in the order the page shows them: what a student changes first
+CONTROL_GROUPS = {"data": ("dataset", "modes", "radius", "spacing", "std"),
+                  "method": ("method", "entropy_weight", "entropy", "steps"),
+                  "advanced": ("sampler", "lr_energy", "lr_generator", "batch_size", "hidden", "energy_hidden",
+                               "latent_dim", "seed")}
 # per dataset, which of its parameters apply (the others are hidden)
 DATASET_PARAMETERS = MIXTURE_PARAMETERS
 DATA_PARAMETERS = ("modes", "radius", "spacing", "std")
@@ -37,18 +43,61 @@ def options_from_controls(values: dict, points_path: str | None) -> dict:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             if name in ("energy_hidden",):
                 continue  # blank: the same width as the generator
-            raise UserInputError(f"{_label(name)} is empty; enter a number")
+            raise UserInputError(f"{_label(name)} is empty; enter a number", field=name)
         if name == "energy_hidden" and value == 0:
             continue
         given[name] = value
     if dataset == "points":
         if not points_path:
-            raise UserInputError("the points dataset needs a file: upload a .csv or .npy of N x 2 numbers first")
+            raise UserInputError("the points dataset needs a file: upload a .csv or .npy of N x 2 numbers first",
+                                 field="dataset")
         given["points"] = points_path
     try:
         return resolve(None, given)
     except UserInputError as e:
-        raise UserInputError(_with_labels(str(e))) from None
+        raise UserInputError(_with_labels(str(e)), field=_control_named(str(e))) from None
+
+
+def group_of(name: str) -> str:
+    """The group of controls (CONTROL_GROUPS) that holds control `name`."""
+    return next(group for group, names in CONTROL_GROUPS.items() if name in names)
+
+
+def pointer(group: str) -> str:
+    """What the status line adds to a control's problem: where the control and its message are."""
+    return f"(see {group})"
+
+
+def group_problems(group: str, values: dict, points_path: str | None, need_points: bool = False) -> list[str]:
+    """The problems of `group`'s controls, each checked alone: its value, with every other control
+    at its dataset's defaults, so that one bad field says nothing of another. A dataset's hidden
+    parameters are not checked; the points file is asked for only when `need_points` (a run starts)."""
+    dataset = values.get("dataset")
+    file_to_come = "(a file to come)"   # a stand-in: the points file is checked when it is uploaded
+    try:
+        defaults = controls_from_options(resolve(None, {"dataset": dataset,
+                                                        "points": file_to_come if dataset == "points" else None}))
+    except UserInputError as e:   # no such dataset: only the dataset itself is wrong
+        return [_with_labels(str(e))] if group == group_of("dataset") else []
+    problems = []
+    for name in CONTROL_GROUPS[group]:
+        if name in DATA_PARAMETERS and name not in DATASET_PARAMETERS.get(dataset, ()):
+            continue
+        alone = {**defaults, "dataset": dataset, name: values.get(name)}
+        try:
+            options_from_controls(alone, points_path or (None if need_points and name == "dataset" else file_to_come))
+        except UserInputError as e:
+            problems.append(str(e))
+    return problems
+
+
+def _control_named(message: str) -> str | None:
+    """The control whose flag a message of explorer/config/options.py names (longest flags first:
+    --entropy must not match the start of --entropy-weight)."""
+    for name in sorted(CONTROL_NAMES, key=lambda n: -len(OPTION_BY_NAME[n].flag)):
+        if OPTION_BY_NAME[name].flag in message:
+            return name
+    return None
 
 
 def controls_from_options(options: dict) -> dict:

@@ -14,7 +14,7 @@ from explorer.studies import shipped
 from explorer.studies.summary import summarise
 from explorer.studies.worker import STATUS_DONE
 
-SMALL_STUDY_INTRO = ("Press **Run a small study**: a few seeds of the settings on the left, each trained with the "
+SMALL_STUDY_INTRO = ("Press **Run a small study**: a few seeds of the settings on the right, each trained with the "
                      "entropy term as set and without it; each run's dot appears as it finishes.")
 
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from explorer.errors import expected_errors
+from explorer.page import controls
 from explorer.ui import frames
 from explorer.ui.sessions import ensure
 
@@ -23,6 +24,9 @@ EXPECTED = expected_errors()
 def problem_of(error: Exception, handler: Callable) -> str:
     """The message the page shows for `error`; an unexpected one is logged with its trace."""
     if isinstance(error, EXPECTED):
+        field = getattr(error, "field", None)   # a control's problem: its group shows it beside the control
+        if field in controls.CONTROL_NAMES:
+            return f"{error} {controls.pointer(controls.group_of(field))}"
         return str(error)
     log.error("handler %s failed", handler.__name__, exc_info=error)
     return f"something went wrong ({type(error).__name__}: {error}); the session keeps working"

@@ -29,7 +29,7 @@ class Page:
     state: gr.State          # the page's PageState (explorer/page/state.py)
     status: gr.Markdown      # the status line over the tabs
     tabs: gr.Tabs
-    train: TrainUI           # the left column: pair, training buttons, the controls, pair files
+    train: TrainUI           # the controls column: pair and its files, training buttons, the controls
     lesson: LessonUI         # the lesson, the link and classroom mode
     landscape: LandscapeUI
     compare: CompareUI

@@ -170,10 +170,9 @@ def chosen_pair_link(state, name, *inputs):
 
 
 def set_classroom(page: Page, on: bool) -> dict:
-    """Classroom: hide networks, seed, learning rates and pair files; leave data, entropy, Train and the lesson."""
-    shown, train = gr.update(visible=not on), page.train
-    return {train.networks_accordion: shown, train.files_accordion: shown, train.controls["lr_energy"]: shown,
-            train.controls["lr_generator"]: shown}
+    """Classroom: hide the advanced group (negatives, learning rates, networks, seed); leave the pairs
+    and their files, data, method, Train and the lesson."""
+    return {page.train.groups["advanced"]: gr.update(visible=not on)}
 
 
 def wire(page: Page) -> None:
@@ -201,8 +200,7 @@ def wire(page: Page) -> None:
     then_link(ui.prev_button.click(bind(lesson_move(-1), page), [state, ui.step], outputs, api_name="lesson_prev",
                                    **MANY))
     ui.classroom.change(bind(set_classroom, page), [ui.classroom],
-                        [train.networks_accordion, train.files_accordion, train.controls["lr_energy"],
-                         train.controls["lr_generator"]], api_name=False, **MANY)
+                        [train.groups["advanced"]], api_name=False, **MANY)
     # the open tab is noted in the browser: no round trip, so no race with the tab's own handler
     for tab, name in zip(tab_items, tab_names, strict=True):
         then_link(tab.select(None, None, [ui.tab_state], js=f"() => {json.dumps(name)}", api_name=False))

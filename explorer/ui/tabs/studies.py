@@ -54,7 +54,7 @@ def create_ui() -> StudiesUI:
         with gr.Row(equal_height=True):
             seeds = gr.Number(small_study.DEFAULT_SEEDS, precision=0, elem_id="study-seeds",
                               label=f"seeds ({small_study.MIN_SEEDS} to {small_study.MAX_SEEDS}), "
-                                    "from the seed on the left")
+                                    "from the seed under advanced")
             start_button = gr.Button("Run a small study", variant="primary", elem_id="study-start")
             stop_button = gr.Button("Stop", variant="stop", elem_id="study-stop")
         own_status = gr.Markdown(studies.SMALL_STUDY_INTRO, elem_id="study-status")

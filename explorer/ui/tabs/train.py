@@ -1,5 +1,6 @@
-"""The left column: a pretrained pair, Train / Pause / Stop / Step / Reset, the experiment's
-controls (data, method, networks and seed) and the pair files (download, upload).
+"""The controls' column: a pretrained pair with a pair's files (upload, download) beside it,
+Train / Pause / Stop / Step / Reset, and the experiment's controls in three groups
+(controls.CONTROL_GROUPS: data and method open, advanced folded).
 
 Train streams frames while a background thread trains (explorer/training/live.py); the controls
 become one checked Experiment (explorer/page/runs.py). While the run waits for a place, the stream
@@ -7,6 +8,7 @@ sends its place in the line instead; a page that stops reading gets nothing more
 """
 from __future__ import annotations
 
+import html
 import os
 import time
 from dataclasses import dataclass
@@ -28,6 +30,9 @@ from explorer.ui.sessions import remember_this_page, still_reading
 # uploads: points files are at most 100 MiB (datasets.MAX_FILE_BYTES), a pair's weights 64 MiB;
 # Gradio refuses a larger upload before it reaches a handler (explorer/ui/server.py)
 MAX_UPLOAD_BYTES = 100 * 2**20
+# weight 0 collapses the paper's method only: EnergyLab's keeps the ring's 8 modes (pair ring-no-entropy)
+ENTROPY_WEIGHT_INFO = ("1 = the paper's KL; 0 = no entropy term: the paper's method then collapses onto a few "
+                       "modes (Lesson steps 4-5, Compare), EnergyLab's keeps them")
 
 
 @dataclass
@@ -41,11 +46,12 @@ class TrainUI:
     reset_button: gr.Button
     controls: dict              # controls.CONTROL_NAMES -> component, in that order
     points_file: gr.File
-    networks_accordion: gr.Accordion
-    files_accordion: gr.Accordion
+    groups: dict                # controls.CONTROL_GROUPS' names -> its accordion
+    messages: dict              # the same names -> the group's message line (explorer/ui/tabs/field_checks.py)
     download_button: gr.Button
     download_file: gr.File
     pair_upload: gr.File
+    pair_message: gr.Markdown   # beside the upload: what was loaded, or why not
 
     @property
     def control_inputs(self) -> list:
@@ -59,13 +65,20 @@ class TrainUI:
 def number(name: str, **kwargs) -> gr.Number:
     option = OPTION_BY_NAME[name]
     # no minimum/maximum here: explorer/config/options.py checks bounds and says what is allowed, in the page
-    return gr.Number(label=name.replace("_", " "), info=option.help, **kwargs)
+    return gr.Number(label=name.replace("_", " "), info=option.help, elem_id=name.replace("_", "-"), **kwargs)
 
 
 def create_ui(pretrained_pairs) -> TrainUI:
     initial = controls.controls_from_options(resolve(None, {"dataset": "ring"}))
     pretrained = gr.Dropdown([(p.label, p.name) for p in pretrained_pairs], value=None, label="pretrained pair",
                              info="shows a pair trained by the command line (assets/README.md)")
+    # a pair's files beside the menu of pairs, where they are looked for
+    with gr.Row(equal_height=True, elem_id="pair-files"):
+        pair_upload = gr.File(label="upload a pair (.zip, or its config.json + model.safetensors)",
+                              file_count="multiple", elem_id="pair-upload", height=130, scale=3, min_width=160)
+        download_button = gr.Button("Download this pair (.zip)", elem_id="download", scale=2, min_width=110)
+    pair_message = gr.Markdown("", visible=False, elem_id="pair-message")
+    download_file = gr.File(label="pair zip", visible=False, interactive=False)
     with gr.Row():
         train_button = gr.Button("Train", variant="primary", elem_id="train")
         pause_button = gr.Button("Pause", elem_id="pause")
@@ -76,47 +89,53 @@ def create_ui(pretrained_pairs) -> TrainUI:
                         "energy": gr.Button("Step energy", elem_id="step-energy"),
                         "generator": gr.Button("Step generator", elem_id="step-generator")}
     reset_button = gr.Button("Reset: a new run from these settings", elem_id="reset")
-    made = {}
-    with gr.Accordion("data", open=True):
+    made, groups, messages = {}, {}, {}
+
+    def message_line(group: str) -> gr.Markdown:
+        """At the head of its group: what is wrong with the group's fields (hidden while nothing is)."""
+        return gr.Markdown("", visible=False, elem_id=f"{group}-message")
+
+    # what a student changes is open (data, method); the rest folds away under "advanced"
+    with gr.Accordion("data", open=True, elem_id="data-group") as groups["data"]:
+        messages["data"] = message_line("data")
         made["dataset"] = gr.Dropdown(list(DATASET_NAMES), value="ring", label="dataset")
         made["modes"] = number("modes", value=initial["modes"], precision=0)
         made["radius"] = number("radius", value=initial["radius"])
         made["spacing"] = number("spacing", value=initial["spacing"], visible=False)
         made["std"] = number("std", value=initial["std"])
         points_file = gr.File(label="points (.csv or .npy, N x 2)", visible=False, elem_id="points-upload")
-    with gr.Accordion("method (entropy, weight, learning rates and steps change live)", open=True):
-        made["sampler"] = gr.Radio(list(OPTION_BY_NAME["sampler"].choices), value=initial["sampler"],
-                                   label="negative samples from",
-                                   info=OPTION_BY_NAME["sampler"].help)
+    with gr.Accordion("method (the entropy and steps change live)", open=True, elem_id="method-group") as groups[
+            "method"]:
+        messages["method"] = message_line("method")
         made["method"] = gr.Radio([("EnergyLab's: an energy that is a density", "energylab"),
                                    ("the paper's: plain negatives", "paper")], value=initial["method"],
                                   label="method", elem_id="method",
                                   info="EnergyLab's refines the generator's samples by 5 Langevin steps, weights "
                                        "the energy's negatives towards p_E and resamples the samples; the paper's "
                                        "uses G(z) as it is (the lesson's collapse is shown with it)")
+        made["entropy_weight"] = gr.Slider(0, 5, value=1.0, step=0.05, label="entropy weight",
+                                           info=ENTROPY_WEIGHT_INFO)
         made["entropy"] = gr.Dropdown(list(OPTION_BY_NAME["entropy"].choices), value=initial["entropy"],
                                       label="entropy estimator",
                                       info="batchnorm: the paper's surrogate; vera, mi: its descendants' "
                                            "(vera adds noise to the generator: a change to or from it needs Reset)")
-        made["entropy_weight"] = gr.Slider(0, 5, value=1.0, step=0.05, label="entropy weight",
-                                           info="1 = the paper's KL; 0 = no entropy term (collapse)")
+        made["steps"] = number("steps", value=initial["steps"], precision=0)
+    with gr.Accordion("advanced: negatives, learning rates (live), networks and seed (on Reset or a new Train)",
+                      open=False, elem_id="advanced-group") as groups["advanced"]:
+        messages["advanced"] = message_line("advanced")
+        made["sampler"] = gr.Radio(list(OPTION_BY_NAME["sampler"].choices), value=initial["sampler"],
+                                   label="negative samples from",
+                                   info=OPTION_BY_NAME["sampler"].help)
         made["lr_energy"] = number("lr_energy", value=initial["lr_energy"])
         made["lr_generator"] = number("lr_generator", value=initial["lr_generator"])
-        made["steps"] = number("steps", value=initial["steps"], precision=0)
-    with gr.Accordion("networks and seed (apply on Reset or a new Train)", open=False) as networks_accordion:
         made["batch_size"] = number("batch_size", value=initial["batch_size"], precision=0)
         made["hidden"] = number("hidden", value=initial["hidden"], precision=0)
         made["energy_hidden"] = number("energy_hidden", value=0, precision=0)
         made["latent_dim"] = number("latent_dim", value=initial["latent_dim"], precision=0)
         made["seed"] = number("seed", value=initial["seed"], precision=0)
-    with gr.Accordion("pair files", open=False) as files_accordion:
-        download_button = gr.Button("Download the current pair (.zip)", elem_id="download")
-        download_file = gr.File(label="pair zip", visible=False, interactive=False)
-        pair_upload = gr.File(label="upload a pair (.zip, or config.json + model.safetensors)", file_count="multiple",
-                              elem_id="pair-upload")
     return TrainUI(pretrained, train_button, pause_button, stop_button, step_count, step_buttons, reset_button,
-                   {name: made[name] for name in controls.CONTROL_NAMES}, points_file, networks_accordion,
-                   files_accordion, download_button, download_file, pair_upload)
+                   {name: made[name] for name in controls.CONTROL_NAMES}, points_file, groups, messages,
+                   download_button, download_file, pair_upload, pair_message)
 
 
 def control_updates(page: Page, shown: dict) -> dict:
@@ -259,20 +278,32 @@ def upload_points(page: Page, state: PageState, file):
     return only_status(page, state, note) | {page.train.controls["dataset"]: gr.update(value="points")}
 
 
-@guarded()
+def pair_files_problem(page: Page, state: PageState, problem: str) -> dict:
+    """A refused upload or download: the message beside the pair's files (and in the status line);
+    the upload box emptied, so that the refused file is not sent again with the next one."""
+    return only_status(page, state, problem=problem) | {
+        page.train.pair_message: gr.update(value=f"⚠️ {html.escape(problem)}", visible=True),
+        page.train.pair_upload: None}
+
+
+@guarded(show=pair_files_problem)
 def upload_pair(page: Page, state: PageState, files):
     if not files:
         return only_status(page, state)
     run = pairs.load_upload(state, files)
+    names = " + ".join(os.path.basename(path) for path in ([files] if isinstance(files, str) else files))
     return (draw(page, state, "pair loaded") | control_updates(page, shown_controls.showing(run.options))
+            | {page.train.pair_upload: None,   # emptied: the next upload is that pair alone, named after it
+               page.train.pair_message: gr.update(value=f"loaded {html.escape(names)}", visible=True)}
             | pair_menu(page, state))
 
 
-@guarded()
+@guarded(show=pair_files_problem)
 def download_pair(page: Page, state: PageState):
     path = pairs.download_zip(state)
     return draw(page, state, f"{os.path.basename(path)} ready") | {
-        page.train.download_file: gr.update(value=path, visible=True)}
+        page.train.download_file: gr.update(value=path, visible=True),
+        page.train.pair_message: gr.update(value="", visible=False)}
 
 
 def wire(page: Page) -> None:
@@ -290,8 +321,10 @@ def wire(page: Page) -> None:
                      api_name=f"step_{update}", **MANY)
     ui.reset_button.click(bind(reset, page), [state, *control_inputs], frame + [ui.pretrained], api_name="reset",
                           **MANY)
+    # the user's edits only (.input): a set-up (lesson, link, pair) sets the run itself, and while the page
+    # fills in a set-up's values (a folded group's controls a moment later) a .change would send half of them
     for name in ("entropy", "entropy_weight", "lr_energy", "lr_generator", "steps"):
-        ui.controls[name].change(bind(change_live_setting, page), [state, *control_inputs], frame,
+        ui.controls[name].input(bind(change_live_setting, page), [state, *control_inputs], frame,
                                  api_name="set_live" if name == "entropy_weight" else False, show_progress="hidden",
                                  **MANY)
     ui.controls["dataset"].input(bind(change_dataset, page), [ui.controls["dataset"]], ui.control_outputs,
@@ -299,6 +332,8 @@ def wire(page: Page) -> None:
     ui.points_file.upload(bind(upload_points, page), [state, ui.points_file], frame + [ui.controls["dataset"]],
                           api_name="upload_points", **MANY)
     ui.pair_upload.upload(bind(upload_pair, page), [state, ui.pair_upload],
-                          frame + ui.control_outputs + [ui.pretrained], api_name="upload_pair", **MANY)
-    ui.download_button.click(bind(download_pair, page), [state], frame + [ui.download_file], api_name="download_pair",
-                             **MANY)
+                          frame + ui.control_outputs + [ui.pair_upload, ui.pair_message, ui.pretrained],
+                          api_name="upload_pair", **MANY)
+    ui.download_button.click(bind(download_pair, page), [state],
+                             frame + [ui.download_file, ui.pair_upload, ui.pair_message],
+                             api_name="download_pair", **MANY)
