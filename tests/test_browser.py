@@ -44,8 +44,10 @@ def test_page_shows_a_pretrained_landscape_then_trains_live_and_stops(page):
 
 def message_beside(page, group: str) -> str:
     """The message line at the head of a group of controls ('' when hidden)."""
-    line = page.locator(f"#{group}-group #{group}-message")
-    return line.inner_text() if line.count() and line.is_visible() else ""
+    # read in one go: the line is re-rendered as checks answer, and a locator found a moment ago can
+    # be gone when its text is read (a 60 s wait for an element that is meant to be absent)
+    return page.evaluate("g => { const e = document.querySelector(`#${g}-group #${g}-message`);"
+                         " return e && e.offsetParent !== null ? e.innerText : ''; }", group)
 
 
 def test_bad_input_shows_a_message_beside_its_field_which_goes_when_fixed(page):
