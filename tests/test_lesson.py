@@ -243,3 +243,22 @@ def test_no_text_promises_collapse_where_the_default_method_keeps_the_modes():
         assert promises, text   # each still says what weight 0 does
         for sentence in promises:
             assert "paper's method" in sentence and "Lesson" in sentence and "Compare" in sentence, sentence
+
+
+def test_pair_labels_are_words_and_say_collapse_only_where_the_pair_lost_modes():
+    """Issue 19: the menu called pairs "(collapse)" that kept every mode, and some labels carried
+    command-line text; each label now says in words what the pair's own metrics.json measured."""
+    for pair in catalogue.pretrained_pairs():
+        assert "--" not in pair.label and "FILE" not in pair.label, pair.label
+        measured = metrics(pair.name)
+        covered = measured.get("modes_covered", measured.get("classes_covered"))
+        total = measured.get("modes_total", 10 if "classes_covered" in measured else None)
+        collapsed = covered is not None and total is not None and covered < total
+        assert "(collapse)" not in pair.label
+        if pair.name.endswith(catalogue.NO_ENTROPY_SUFFIX):
+            said = pair.label.rsplit("without the entropy term", 1)[1]   # what the label says of the twin itself
+            assert ("collapse" in said) == collapsed, pair.label
+            if collapsed:
+                assert f"collapses onto {covered} of {total}" in pair.label
+        else:
+            assert "collapses onto" not in pair.label, pair.label
