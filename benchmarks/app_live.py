@@ -2,7 +2,7 @@
 
     python -m benchmarks.app_live [--seconds 15]
 
-Prints, for the ring preset on this machine:
+Prints, for the default ring (what the page's Train starts) on this machine:
 - cold start: from `python app.py` to a page showing the pretrained landscape;
 - frames per second that reach the page while training (landscape redraws counted in the page);
 - training steps/s in the app (from the step counter) against `python -m explorer.train` alone;
@@ -60,7 +60,8 @@ def step_of(page) -> int:
 
 def cli_steps_per_second(steps: int) -> float:
     out = tempfile.mkdtemp(prefix="bench-cli-")
-    subprocess.run([sys.executable, "-m", "explorer.train", "--preset", "paper", "--steps", str(steps),
+    # the defaults: the experiment the page's Train starts (its controls at their first values)
+    subprocess.run([sys.executable, "-m", "explorer.train", "--steps", str(steps),
                     "--quiet", "--out", out], cwd=ROOT, check=True)
     with open(os.path.join(out, "metrics.json")) as f:
         return json.load(f)["steps_per_second"]
