@@ -23,10 +23,6 @@ def test_opening_the_tab_draws_three_heatmaps_the_table_and_the_entropy_chart(pa
     assert titles[:3] == ["p_data (exact)", "p_E = exp(-E)/Z", "p_G (KDE estimate)"]
     assert "KL(p_data‖p_G)" in page.locator("#densities .gtitle").first.text_content()
     assert "KL(p_data ‖ p_G)" in page.inner_text("#densities-table")
-    # each value on one line (a narrow column once broke "0.123" into "0.12" over "3")
-    lines = page.evaluate("""() => Array.from(document.querySelectorAll('#densities-table td:nth-child(2)')).map(td => {
-        const range = document.createRange(); range.selectNodeContents(td); return range.getClientRects().length; })""")
-    assert lines and all(n == 1 for n in lines), lines
     page.wait_for_selector("#entropies .main-svg .scatterlayer .point")   # the pretrained pair's current point
     # the tab's timer may draw the charts first (it leaves the status alone); the tab's own draw follows
     wait_for(lambda: "densities in" in page.inner_text("#status"), timeout=30, what="the status's timing")
