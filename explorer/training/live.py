@@ -188,8 +188,10 @@ class LiveSession:
                     began, first_step = started, run.step - done
                 self.throughput = (run.step - first_step) / (time.perf_counter() - began)
                 if time.perf_counter() - last_frame >= frame_interval(self.turns.in_use, self.turns.cores):
-                    self.publish(fine=False)
+                    # counted from the frame's start: a frame that takes 0.1 s to make (EnergyLab's
+                    # refined, resampled samples) still comes every FRAME_SECONDS, not every 0.35 s
                     last_frame = time.perf_counter()
+                    self.publish(fine=False)
                     release_free_memory()
         except Exception as e:  # noqa: BLE001 - the page must hear of it, not a dead thread
             self.error = f"training stopped: {type(e).__name__}: {e}"
