@@ -150,3 +150,32 @@ def test_acting_on_the_page_run_ends_the_run_waiting_aside():
     assert page.aside is None and run.run is None and not run.training and turns.queued == 0
     ahead.close()
     page.close()
+
+
+def test_live_frames_made_aside_come_in_order_and_none_after_stop():
+    """Live frames are made on another thread from a copy of the pair (live.publish_aside), so
+    training goes on meanwhile; the frames handed out never go back in steps, a frame made from
+    before Stop is not handed out after it, and the last frame is where training ended."""
+    turns = Turns(places=1, cores=1, turn_seconds=3600)
+    live = session(turns)
+    live.start()
+    seen, last_id = [], 0
+
+    def read():
+        nonlocal last_id
+        frame, frame_id = live.wait_frame(last_id, timeout=0.05)
+        if frame is not None and frame_id > last_id:
+            seen.append(frame)
+            last_id = frame_id
+        return len(seen) >= 5
+
+    until(read, watching=(live,))
+    assert any(frame.info.get("training") for frame in seen)   # live frames while training
+    ended = live.end()
+    until(lambda: not live.training, watching=(live,))
+    read()
+    steps = [frame.step for frame in seen]
+    assert steps == sorted(steps)
+    final, _ = live.latest()
+    assert final.step == ended and final.info["state"] != "training"
+    assert live.error is None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from explorer.config.options import Experiment, as_experiment
 from explorer.errors import UserInputError
@@ -32,6 +33,9 @@ CHUNK_SECONDS = 0.05     # training between two looks at the stop flag
 FRAME_SECONDS = 0.25     # a new frame at most this often while training (4 a second)
 FULL_RATE_RUNS = 2       # up to this many runs training (or as many as cores, if more), each gets FRAME_SECONDS
 MAX_CHUNK = 2000
+# live frames are made here, from a copy of the pair, while the training thread goes on: one a run at
+# a time (a run whose last frame is still being made skips the next), a thread a core for them all
+FRAMES = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="frames")
 
 
 def _abandon_seconds() -> float:
@@ -171,6 +175,7 @@ class LiveSession:
     def _train(self) -> None:
         lower_thread_priority()
         run, last_frame, chunk = self.run, 0.0, 10
+        framing: Future | None = None   # the live frame being made aside, if any
         began, first_step = 0.0, None
         try:
             while not self._giving_up() and not run.done and not run.paused:
@@ -187,17 +192,20 @@ class LiveSession:
                 if first_step is None:   # the first chunk: speed from here, not from the wait in line
                     began, first_step = started, run.step - done
                 self.throughput = (run.step - first_step) / (time.perf_counter() - began)
-                if time.perf_counter() - last_frame >= frame_interval(self.turns.in_use, self.turns.cores):
-                    # counted from the frame's start: a frame that takes 0.1 s to make (EnergyLab's
-                    # refined, resampled samples) still comes every FRAME_SECONDS, not every 0.35 s
+                if (time.perf_counter() - last_frame >= frame_interval(self.turns.in_use, self.turns.cores)
+                        and (framing is None or framing.done())):
+                    # made aside (publish_aside): EnergyLab's refined, resampled samples take ~0.08 s a
+                    # frame, which this thread would otherwise spend not training
                     last_frame = time.perf_counter()
-                    self.publish(fine=False)
+                    framing = self.publish_aside()
                     release_free_memory()
         except Exception as e:  # noqa: BLE001 - the page must hear of it, not a dead thread
             self.error = f"training stopped: {type(e).__name__}: {e}"
         finally:
             self.turns.leave(self)    # the place goes to the first in line at once
             self._halted.set()        # training has stopped: Stop can answer now
+            if framing is not None:   # the last live frame before the final one, not after it
+                framing.exception()
             if self._abandoned:
                 self._drop(f"this run ended: the page read none of its frames for {self.abandon_seconds:.0f} s")
             else:
@@ -275,18 +283,49 @@ class LiveSession:
             return "ready"
         return "paused"
 
+    def _frame_info(self, fine: bool) -> dict:
+        # the training thread's own last frame is `fine`: it has stopped training by then
+        training = self.training and not self._stop.is_set() and not fine
+        info = {"source": self.source, "training": training, "state": self.state_word(training),
+                "error": self.error}
+        if self.throughput:
+            info["steps_per_second"] = self.throughput
+        return info
+
     def publish(self, fine: bool) -> None:
         if self.run is None:
             return
         with self.lock:
-            # the training thread's own last frame is `fine`: it has stopped training by then
-            training = self.training and not self._stop.is_set() and not fine
-            info = {"source": self.source, "training": training, "state": self.state_word(training),
-                    "error": self.error}
-            if self.throughput:
-                info["steps_per_second"] = self.throughput
-            frame = self.run.frame(fine=fine, info=info, **self.layers)
+            frame = self.run.frame(fine=fine, info=self._frame_info(fine), **self.layers)
             self.replay.add(frame)
+        self._hand_out(frame)
+
+    def publish_aside(self) -> Future | None:
+        """A live frame made on FRAMES from a copy of the pair taken now, so that training goes on
+        while it is made; it is handed out when done (unless the run has gone by then)."""
+        run = self.run
+        if run is None:
+            return None
+        with self.lock:
+            make = run.frame_maker(fine=False, info=self._frame_info(False), **self.layers)
+        return FRAMES.submit(self._deliver, run, make)
+
+    def _deliver(self, run: Run, make) -> None:
+        try:
+            frame = make()
+        except Exception as e:  # noqa: BLE001 - the page must hear of it, not a silent thread
+            self.error = f"a frame failed: {type(e).__name__}: {e}"
+            return
+        with self.lock:
+            # closed, or another run since: of no run shown; stopped since: Stop's own answer and the
+            # last frame say where training ended, not this look from before; a newer frame out already
+            newer_out = self._frame is not None and self._frame.step > frame.step
+            if self.run is not run or self._stop.is_set() or newer_out:
+                return
+            self.replay.add(frame)
+        self._hand_out(frame)
+
+    def _hand_out(self, frame: Frame) -> None:
         with self._new_frame:
             self._frame, self._frame_id = frame, self._frame_id + 1
             self._new_frame.notify_all()

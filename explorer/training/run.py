@@ -18,6 +18,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -258,22 +259,38 @@ class Run:
               latent: bool = True) -> probes.Frame:
         """What the app draws now: probes of the current pair (explorer/measures/probes.py); `arrows` and
         `latent` (the -grad E field and the latent grid) only when they are shown."""
+        return self.frame_maker(fine, info, arrows, latent, detached=False)()
+
+    def frame_maker(self, fine: bool = False, info: dict | None = None, arrows: bool = True,
+                    latent: bool = True, detached: bool = True) -> Callable[[], probes.Frame]:
+        """`frame`'s work, to be done later: what it needs is read now (the caller holds the session's
+        lock) and, `detached`, the networks are copied, so the frame can be made on another thread
+        while training goes on (EnergyLab's refined, resampled samples take ~0.08 s a frame)."""
         history = self.history.arrays()
         langevin = self.state.langevin
         # the Langevin baseline: show its persistent chains, the negatives the energy is trained on
         # (a loaded pair has no chains yet: LOADED_CHAINS long-run chains from noise instead, as
         # evaluation runs them; fewer than the probe's 500, so that showing the pair takes < 1 s)
-        if langevin is not None and self.chains_live:
-            fake = langevin.buffer[:PROBE_SAMPLES].cpu().numpy()
-        else:
-            fake = self.samples(PROBE_SAMPLES if langevin is None else LOADED_CHAINS, self.probe_seed)
+        chains = langevin.buffer[:PROBE_SAMPLES].cpu().numpy().copy() if langevin is not None and self.chains_live \
+            else None
+        count = PROBE_SAMPLES if langevin is None else LOADED_CHAINS
+        energy, generator = self.energy, self.sampling_generator
+        if detached:
+            energy, generator = copy.deepcopy(energy), copy.deepcopy(generator)
+        options, bounds, seed, real = self.options, self.dataset.bounds, self.probe_seed, self.probe_real
+        step, total_steps = self.step, self.options["steps"]
         details = {"steps_per_second": self.steps_per_second, "device": self.device, "paused": self.paused,
                    "warning": self.warning, "sampler": self.options["sampler"], **(info or {})}
-        return probes.make_frame(step=self.step, total_steps=self.options["steps"], energy=self.energy,
-                                 generator=self.sampling_generator if self.options["sampler"] == "generator" else None,
-                                 real=self.probe_real, fake=fake, history=history, bounds=self.dataset.bounds,
-                                 fine=fine, noise_seed=self.probe_seed + PROBE_NOISE_OFFSET, arrows=arrows,
-                                 latent=latent, info=details)
+
+        def make() -> probes.Frame:
+            fake = chains if chains is not None else evaluation.model_samples(energy, generator, options, count, seed,
+                                                                               bounds)
+            return probes.make_frame(step=step, total_steps=total_steps, energy=energy,
+                                     generator=generator if options["sampler"] == "generator" else None,
+                                     real=real, fake=fake, history=history, bounds=bounds, fine=fine,
+                                     noise_seed=seed + PROBE_NOISE_OFFSET, arrows=arrows, latent=latent,
+                                     info=details)
+        return make
 
     # ------------------------------------------------------------------ persistence
     def history_record(self, max_points: int = HISTORY_FILE_POINTS) -> dict:
