@@ -1,7 +1,8 @@
 """One browser session's live training: a `Run` stepped by a background thread, frames handed out.
 
 Why a thread: the page's handler must keep sending frames (and answer Stop) while training runs,
-and figures are drawn on the other core while this thread trains. All model access happens
+and figures are drawn on the other core while this thread trains (live frames, too, are made there,
+from a copy of the pair: publish_aside). All model access happens
 under `lock`, so the buttons (step, settings, reset) never see a half-updated pair. Training
 runs in chunks of about CHUNK_SECONDS, so Stop takes effect within one chunk.
 
