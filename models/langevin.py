@@ -39,11 +39,10 @@ def langevin_chain(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: f
     noise_scale = step_size ** 0.5
     x = x.detach()
     for _ in range(steps):
-        x.requires_grad_(True)
-        (grad,) = torch.autograd.grad(energy(x).sum(), x)
+        _, grad = energy_and_gradient(energy, x)
         noise = torch.randn(x.shape, generator=rng, device=x.device, dtype=x.dtype)
         # x <- x - (eps/2) grad E(x) + sqrt(eps) * noise
-        x = (x - 0.5 * step_size * grad + noise_scale * noise).detach()
+        x = x - 0.5 * step_size * grad + noise_scale * noise
     return x
 
 

@@ -8,7 +8,6 @@ import html
 import math
 
 from explorer.config.options import (
-    OPTION_BY_NAME,
     OPTIONS,
     resolve,
     whole_number,  # noqa: F401 - app.py's name for it, until the page moves
@@ -25,6 +24,8 @@ CONTROL_GROUPS = {"data": ("dataset", "modes", "radius", "spacing", "std"),
                   "method": ("method", "entropy_weight", "entropy", "steps"),
                   "advanced": ("sampler", "lr_energy", "lr_generator", "batch_size", "hidden", "energy_hidden",
                                "latent_dim", "seed")}
+# for finding flags in a message: --entropy must not match the start of --entropy-weight
+OPTIONS_LONGEST_FLAG_FIRST = tuple(sorted(OPTIONS, key=lambda o: -len(o.flag)))
 # per dataset, which of its parameters apply (the others are hidden)
 DATASET_PARAMETERS = MIXTURE_PARAMETERS
 DATA_PARAMETERS = ("modes", "radius", "spacing", "std")
@@ -92,12 +93,8 @@ def group_problems(group: str, values: dict, points_path: str | None, need_point
 
 
 def _control_named(message: str) -> str | None:
-    """The control whose flag a message of explorer/config/options.py names (longest flags first:
-    --entropy must not match the start of --entropy-weight)."""
-    for name in sorted(CONTROL_NAMES, key=lambda n: -len(OPTION_BY_NAME[n].flag)):
-        if OPTION_BY_NAME[name].flag in message:
-            return name
-    return None
+    """The control whose flag a message of explorer/config/options.py names."""
+    return next((o.name for o in OPTIONS_LONGEST_FLAG_FIRST if o.name in CONTROL_NAMES and o.flag in message), None)
 
 
 def controls_from_options(options: dict) -> dict:
@@ -117,8 +114,7 @@ def _label(name: str) -> str:
 
 def _with_labels(message: str) -> str:
     """CLI flag names (--batch-size) -> the page's labels (batch size)."""
-    # longest flags first: --entropy must not eat the start of --entropy-weight
-    for option in sorted(OPTIONS, key=lambda o: -len(o.flag)):
+    for option in OPTIONS_LONGEST_FLAG_FIRST:
         message = message.replace(option.flag, _label(option.name))
     return message
 
