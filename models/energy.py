@@ -36,6 +36,9 @@ class EnergyConfig:
     unit: float = 1.0            # the network works on x / unit (data spread over +-4: unit ~3 keeps it near +-1)
     spectral_norm: bool = False  # every Linear/Conv weight divided by its top singular value
     centre: tuple[float, ...] | None = None   # and on x - centre first (data_dim numbers); None: the origin
+    # the Langevin step (data units) that suits this energy's wells, adapted in training towards a
+    # Metropolis acceptance rate (models/langevin.py StepAdapter); None: the experiment's fixed step
+    langevin_step: float | None = None
 
     def __post_init__(self):
         check_positive_ints(self, "data_dim", "hidden", "depth", "experts")
@@ -50,6 +53,9 @@ class EnergyConfig:
             raise ValueError(f"init_sigma must be a positive number, got {self.init_sigma!r}")
         check_unit(self)
         check_centre(self)
+        if self.langevin_step is not None and not (isinstance(self.langevin_step, (int, float))
+                                                   and 0 < self.langevin_step < 1e6):
+            raise ValueError(f"langevin_step must be a positive number, got {self.langevin_step!r}")
 
     def to_dict(self) -> dict:
         # spectral_norm written only when on: a pair without it keeps the config.json it had
@@ -57,6 +63,8 @@ class EnergyConfig:
         values = frame_dict(self)
         if not self.spectral_norm:
             del values["spectral_norm"]
+        if self.langevin_step is None:   # likewise: written only when adapted
+            del values["langevin_step"]
         return values
 
 

@@ -12,6 +12,7 @@ teaching", 2018): a few steps move a sample that fell between two modes into one
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -56,6 +57,12 @@ def energy_and_gradient(energy: DeepEnergy, x: torch.Tensor) -> tuple[torch.Tens
 
 def mala_chain(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float,
                rng: torch.Generator | None = None) -> torch.Tensor:
+    """mala_chain_with_rate's final states alone."""
+    return mala_chain_with_rate(energy, x, steps, step_size, rng)[0]
+
+
+def mala_chain_with_rate(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float,
+                         rng: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Metropolis-adjusted Langevin (Roberts & Tweedie, 1996): each Langevin update is a proposal
         x' = x - (eps / 2) grad E(x) + sqrt(eps) n,   q(x' | x) = N(x'; x - (eps / 2) grad E(x), eps I),
     accepted with probability min(1, exp(E(x) - E(x')) q(x | x') / q(x' | x)), per sample; p_E is
@@ -63,9 +70,11 @@ def mala_chain(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float
     well (eps / (2 std^2) > 2) overshoots and throws the sample out of it, so the sharper a learned
     well, the fewer samples stay in it: the energy's negatives miss it and it deepens unchecked.
     A refused proposal leaves its sample where it was. One energy gradient more than the plain
-    chain (at the start); one uniform draw per sample and step from `rng`."""
+    chain (at the start); one uniform draw per sample and step from `rng`. Returns the final states
+    and the share of proposals accepted (a 0-dim tensor; nan for no steps)."""
     x = x.detach()
     energies, grad = energy_and_gradient(energy, x)
+    accepted = torch.zeros((), device=x.device)
     for _ in range(steps):
         noise = torch.randn(x.shape, generator=rng, device=x.device, dtype=x.dtype)
         proposal = x - 0.5 * step_size * grad + step_size ** 0.5 * noise
@@ -76,10 +85,25 @@ def mala_chain(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float
             + 0.5 * (noise * noise).sum(dim=1)
         uniform = torch.rand(x.shape[0], generator=rng, device=x.device, dtype=x.dtype)
         accept = torch.log(uniform) < log_ratio   # NaN (a proposal off to infinity) compares False: refused
+        accepted = accepted + accept.float().mean()
         x = torch.where(accept[:, None], proposal, x)
         energies = torch.where(accept, energies_new, energies)
         grad = torch.where(accept[:, None], grad_new, grad)
-    return x
+    return x, accepted / steps if steps else torch.full((), float("nan"))
+
+
+def adapted_step(step_size: float, acceptance: float, target: float, gain: float = 0.1) -> float:
+    """One Robbins-Monro step on log eps towards a target acceptance rate (adaptive MCMC: Atchade
+    2006; Andrieu & Thoms 2008):
+        log eps <- log eps + gain * (acceptance - target).
+    A well sharper than the step refuses most proposals, and the step shrinks until about `target`
+    of them pass; a step far inside a broad well is almost always accepted, and grows. For a
+    Gaussian well of std s the fixed point is proportional to s^2 (MALA's optimal scaling), so the
+    step follows the energy's own sharpness, in whatever units the data come. A nan acceptance
+    (no steps) leaves the step as it was."""
+    if math.isnan(acceptance):
+        return step_size
+    return step_size * math.exp(gain * (acceptance - target))
 
 
 def refine(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float,
@@ -94,6 +118,20 @@ def refine(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float,
         return x
     with torch.enable_grad():
         return langevin_chain(energy, x, steps, step_size, rng, metropolis)
+
+
+def refine_adapting(energy: DeepEnergy, x: torch.Tensor, steps: int, target: float,
+                    rng: torch.Generator | None = None, start: float = 1e-3) -> torch.Tensor:
+    """`refine` by MALA with the energy's own step (energy.config.langevin_step, data units; `start`
+    where it has none yet), which then takes one adapted_step towards the `target` acceptance rate
+    of this chain's proposals."""
+    if steps == 0:
+        return x
+    step_size = energy.config.langevin_step or start
+    with torch.enable_grad():
+        x, acceptance = mala_chain_with_rate(energy, x, steps, step_size, rng)
+    energy.config.langevin_step = adapted_step(step_size, float(acceptance), target)
+    return x
 
 
 class PersistentSampler:

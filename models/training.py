@@ -47,7 +47,7 @@ from .entropy_vera import PosteriorProposal, vera_entropy
 from .flat_adam import FlatAdam
 from .generator import Generator
 from .importance import negative_weights
-from .langevin import LangevinConfig, PersistentSampler, refine
+from .langevin import LangevinConfig, PersistentSampler, refine, refine_adapting
 from .regularisers import REGULARISERS
 
 SAMPLERS = ("generator", "langevin")
@@ -70,6 +70,7 @@ class TrainConfig:
     importance: float = 0.0         # power of the negatives' importance weights (models/importance.py); 0: plain mean
     importance_floor: float = 0.0   # share of the plain mean kept beside the importance weights (defensive)
     uniform_negatives: float = 0.0  # extra negatives drawn uniformly over the data's box, a fraction of the batch
+    step_acceptance: float = 0.0    # refine by MALA, its step adapted towards this acceptance rate; 0: fixed step
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
     def __post_init__(self):
@@ -312,7 +313,10 @@ def train_step(state: TrainingState, real: torch.Tensor, update: str = "both", l
             negatives = state.generator(z, noise)
         if cfg.uniform_negatives:
             negatives = torch.cat([negatives, uniform_negatives(state, negatives)])
-        if cfg.refine:   # x_K: K Langevin steps on E from G(z), the noise from the run's own stream
+        if cfg.refine and cfg.step_acceptance:   # MALA with the energy's own step, adapted as it sharpens
+            negatives = refine_adapting(state.energy, negatives, cfg.refine, cfg.step_acceptance, state.rng,
+                                        start=cfg.langevin.step_size)
+        elif cfg.refine:   # x_K: K Langevin steps on E from G(z), the noise from the run's own stream
             negatives = refine(state.energy, negatives, cfg.refine, cfg.langevin.step_size, state.rng,
                                cfg.langevin.metropolis)
         metrics.update(energy_step(state, real, negatives))

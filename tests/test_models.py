@@ -29,6 +29,7 @@ from models import (
     train_step,
 )
 from models.entropy import batchnorm_entropy, knn_entropy, pullaway_term
+from models.langevin import adapted_step, mala_chain_with_rate, refine_adapting
 
 # ----------------------------------------------------------------------------- batch-norm entropy
 
@@ -238,6 +239,30 @@ def test_metropolis_refuses_a_proposal_off_to_infinity_and_is_seeded():
     assert torch.isfinite(x).all() and (x[:, 0] <= 0.5).all()
     again = langevin_chain(NanAwayFromOrigin(1.0), start, 20, 0.5, torch.Generator().manual_seed(3), metropolis=True)
     assert torch.equal(x, again)
+
+
+def test_an_adapted_step_follows_the_wells_sharpness_and_reaches_its_acceptance_rate():
+    """Robbins-Monro on log eps (adapted_step) from the same start, in wells of std 0.01 (PacGAN's
+    ring's modes) and 1: the step settles near MALA's acceptance target in both, and at steps
+    whose ratio is the wells' variance ratio, 10^4 (the fixed point scales as s^2)."""
+    steps = {}
+    for s in (0.01, 1.0):
+        well = QuadraticEnergy(s)
+        rng = torch.Generator().manual_seed(4)
+        x = torch.randn(500, 2, generator=rng) * s
+        for _ in range(400):
+            x = refine_adapting(well, x, 5, 0.574, rng, start=1e-3)
+        steps[s] = well.config.langevin_step
+        _, rate = mala_chain_with_rate(well, x, 20, steps[s], rng)
+        assert abs(float(rate) - 0.574) < 0.05
+    np.testing.assert_allclose(steps[1.0] / steps[0.01], 1e4, rtol=0.25)
+
+
+def test_adapted_step_moves_towards_the_target_and_ignores_a_chain_without_steps():
+    assert adapted_step(1e-3, 0.9, 0.574) > 1e-3 > adapted_step(1e-3, 0.1, 0.574)
+    assert adapted_step(1e-3, 0.574, 0.574) == 1e-3
+    assert adapted_step(1e-3, float("nan"), 0.574) == 1e-3
+    np.testing.assert_allclose(adapted_step(1.0, 0.674, 0.574, gain=0.1), np.exp(0.01))
 
 
 # ----------------------------------------------------------------------------- checkpoints

@@ -368,3 +368,28 @@ def test_recorded_study_runs_keep_their_keys():
     task = study.tasks[0]
     standardised = Task("c", "m", 0, {**task.options, "standardise": True}, task.samples)
     assert standardised.key != Task("c", "m", 0, dict(task.options), task.samples).key
+
+
+# ----------------------------------------------------------------------------- the adapted Langevin step
+
+
+def test_an_adapted_step_starts_at_the_experiments_moves_and_travels_with_the_pair(tmp_path):
+    """--step-acceptance: the refinement's step starts at --langevin-step-size (in data units), adapts
+    every iteration, is saved in config.json and is the step the loaded pair's samples use."""
+    given = dict(radius=5.0, std=0.2, standardise=True, refine=3, step_acceptance=0.574)
+    start = Run(resolve(None, {**RING, "steps": 30, **given}))
+    first = langevin_step_in_data_units(start.options, start.network_frame[1])
+    assert start.energy.config.langevin_step == pytest.approx(first)
+    run = trained(30, **given)
+    assert run.energy.config.langevin_step != pytest.approx(first)
+    folder = str(tmp_path / "pair")
+    run.save(folder)
+    config = json.loads(open(os.path.join(folder, "config.json")).read())
+    assert config["energy"]["langevin_step"] == run.energy.config.langevin_step
+    loaded = Run.from_checkpoint(folder)
+    assert loaded.energy.config.langevin_step == run.energy.config.langevin_step
+    np.testing.assert_array_equal(loaded.samples(200, 1), run.samples(200, 1))
+    # the fixed step's pairs write no such field (their config.json as before the option existed)
+    plain = trained(5, radius=5.0, std=0.2, standardise=True, refine=3)
+    plain.save(str(tmp_path / "plain"))
+    assert "langevin_step" not in json.loads(open(str(tmp_path / "plain" / "config.json")).read())["energy"]

@@ -83,7 +83,10 @@ def model_configs(options: dict, data_dim: int, frame: Frame | None = None) -> t
                           extractor=options["extractor"] if images else "mlp",
                           # digits live in [-1, 1]: a wide prior would only be a nuisance there
                           use_prior=not images, unit=unit, centre=centre,
-                          spectral_norm=bool(options.get("spectral_norm", False)))   # older options: off
+                          spectral_norm=bool(options.get("spectral_norm", False)),   # older options: off
+                          # an adapting step starts at the experiment's (models/langevin.py adapted_step)
+                          langevin_step=langevin_step_in_data_units(options, unit)
+                          if options.get("step_acceptance") and not images else None)
     generator = GeneratorConfig(data_dim=data_dim, latent_dim=options["latent_dim"], hidden=options["hidden"],
                                 depth=options["generator_depth"], output="tanh" if images else "linear", unit=unit,
                                 centre=centre,
@@ -107,6 +110,7 @@ def train_config(options: dict, dataset: Dataset, unit: float = 1.0) -> TrainCon
         refine=options.get("refine") or 0, ema=options.get("ema") or 0.0, importance=options.get("importance") or 0.0,
         importance_floor=options.get("importance_floor") or 0.0,
         uniform_negatives=options.get("uniform_negatives") or 0.0,
+        step_acceptance=options.get("step_acceptance") or 0.0,
         langevin=LangevinConfig(steps=options["langevin_steps"],
                                 step_size=langevin_step_in_data_units(options, unit), init_low=low, init_high=high,
                                 metropolis=bool(options.get("metropolis", False))))   # before it existed: off

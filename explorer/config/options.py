@@ -105,6 +105,11 @@ OPTIONS: tuple[Option, ...] = (
            help="accept or refuse each Langevin step by Metropolis-Hastings (MALA): p_E stays exactly the "
                 "target whatever the step size, and a step too large for a sharp well is refused instead of "
                 "throwing the sample out of it"),
+    Option("step_acceptance", float, 0.0, 0.0, 0.95,
+           help="generator sampler, with --refine: the refinement's Langevin steps are Metropolis-adjusted (MALA) "
+                "and their step size adapts every iteration towards this acceptance rate (0.574 is MALA's optimum), "
+                "so the step follows the sharpness of the energy's wells whatever the data's scale; the adapted "
+                "step is saved with the pair and its samples use it; 0 = off (the fixed --langevin-step-size)"),
     Option("refine", int, 5, 0, 100,
            help="generator sampler: Langevin steps on E (step size --langevin-step-size) that refine each generator "
                 "sample, as CoopNets does: the energy's negatives in training and the samples of a trained pair; "
@@ -152,7 +157,8 @@ PAPER_METHOD = {"method": "paper"}
 # method, everything off): a pair or a study row recorded before an option existed had it at this value
 # (explorer/training/run.py from_checkpoint, explorer/studies/spec.py Task.key)
 ABSENT_MEANS = {"energy_magnitude": 0.0, "gradient_penalty": 0.0, "energy_weight_decay": 0.0, "spectral_norm": False,
-                "ema": 0.0, "metropolis": False, **{name: value for name, value in METHODS["paper"].items() if name != "entropy"}}
+                "ema": 0.0, "metropolis": False, "step_acceptance": 0.0,
+                **{name: value for name, value in METHODS["paper"].items() if name != "entropy"}}
 
 
 def method_of(options: Mapping) -> str:
@@ -228,6 +234,7 @@ class Experiment(Mapping):
     langevin_steps: int
     langevin_step_size: float
     metropolis: bool
+    step_acceptance: float
     refine: int
     importance: float
     importance_floor: float

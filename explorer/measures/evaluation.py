@@ -85,6 +85,9 @@ def model_samples(energy: DeepEnergy, generator: Generator, options: dict, n: in
     rng = torch.Generator(device=device).manual_seed(seed)
     # the step in data units: with `standardise` --langevin-step-size is in the networks' units
     step_size = langevin_step_in_data_units(options, energy.config.unit)
+    metropolis = bool(options.get("metropolis"))
+    if energy.config.langevin_step is not None:   # the step adapted to this energy in training, by MALA
+        step_size, metropolis = energy.config.langevin_step, True
     if options["sampler"] == "generator":
         candidates = options.get("resample") or 1   # options saved before the setting existed: none
         x = generator.sample(n * candidates, rng)
@@ -94,7 +97,7 @@ def model_samples(energy: DeepEnergy, generator: Generator, options: dict, n: in
             # mass (a small mode G dropped), they are what the resampling can keep
             x = torch.cat([x, uniform_in_box(round(share * n * candidates), x.shape[1], bounds, rng).to(x)])
         steps = options.get("refine") or 0
-        x = refine(energy, x, steps, step_size, rng, bool(options.get("metropolis")))
+        x = refine(energy, x, steps, step_size, rng, metropolis)
         if candidates > 1:   # keep n of the n M candidates, drawn with weights towards p_E (models/importance.py)
             with torch.no_grad():
                 x = resample(x, energy(x), n, rng)
@@ -103,7 +106,7 @@ def model_samples(energy: DeepEnergy, generator: Generator, options: dict, n: in
     was_training = energy.training
     energy.eval()
     try:
-        x = langevin_chain(energy, start, LANGEVIN_EVAL_STEPS, step_size, rng, bool(options.get("metropolis")))
+        x = langevin_chain(energy, start, LANGEVIN_EVAL_STEPS, step_size, rng, metropolis)
     finally:
         energy.train(was_training)
     return x.cpu().numpy()

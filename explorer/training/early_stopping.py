@@ -47,7 +47,9 @@ class BestOnValidation:
         nll = metrics.nll(energies(self.validation), log_z)
         if np.isfinite(nll) and nll < self.best_nll:
             self.best_nll, self.best_step = nll, step
-            self._best = (copy.deepcopy(energy.state_dict()), copy.deepcopy(generator.state_dict()))
+            # with the step adapted to that energy (--step-acceptance), which its samples use
+            self._best = (copy.deepcopy(energy.state_dict()), copy.deepcopy(generator.state_dict()),
+                          energy.config.langevin_step)
         return nll
 
     def restore(self, energy, generator) -> int | None:
@@ -55,4 +57,5 @@ class BestOnValidation:
         if self._best is not None:
             energy.load_state_dict(self._best[0])
             generator.load_state_dict(self._best[1])
+            energy.config.langevin_step = self._best[2]
         return self.best_step

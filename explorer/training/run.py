@@ -14,6 +14,7 @@ further starts both from it (as it restarts Adam: optimiser moments are not save
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import os
@@ -180,7 +181,8 @@ class Run:
                 "generator": copy.deepcopy(self.generator.state_dict()), "step": self.step,
                 "optimisers": copy.deepcopy(self.state.optimiser_states()),
                 "chains": langevin.buffer.clone() if langevin is not None else None,
-                "ema": ema.state_dict() if ema is not None else None}
+                "ema": ema.state_dict() if ema is not None else None,
+                "langevin_step": self.energy.config.langevin_step}   # --step-acceptance's, adapted with the weights
 
     def _diverged(self, values: dict) -> None:
         """Restore the last good state, pause, and say what happened and what to try."""
@@ -189,6 +191,7 @@ class Run:
         good = self._last_good
         self.energy.load_state_dict(good["energy"])
         self.generator.load_state_dict(good["generator"])
+        self.energy.config.langevin_step = good["langevin_step"]
         self.state.restore_optimisers(good["optimisers"])
         if good["chains"] is not None:  # diverged chains would break the run again at once
             self.state.langevin.buffer = good["chains"].clone()
@@ -320,9 +323,15 @@ class Run:
         # a standardised pair's frame is the one saved with its networks, not measured again
         frame = (energy.config.centre, energy.config.unit) if options["standardise"] else None
         run = cls(options, device=device, dataset=points if options["dataset"] == "points" else None, frame=frame)
-        if run.energy.config != energy.config or run.generator.config != generator.config:
+        # the adapted Langevin step is a result of training, not a setting: only its presence must
+        # match the options (--step-acceptance); the saved value is the one the pair samples with
+        adapted = energy.config.langevin_step
+        built = dataclasses.replace(run.energy.config, langevin_step=adapted)
+        if (adapted is None) != (run.energy.config.langevin_step is None) or built != energy.config \
+                or run.generator.config != generator.config:
             # the frame (centre) is not among the weights: a config that disagrees with its options is refused
             raise CheckpointError(f"{folder}: the networks in config.json do not match its training options")
+        run.energy.config.langevin_step = adapted
         try:
             run.energy.load_state_dict(energy.state_dict(), strict=True)
             run.generator.load_state_dict(generator.state_dict(), strict=True)
