@@ -3,6 +3,7 @@ that uses them against its formula, and the option's plumbing (bounds, live chan
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -153,8 +154,12 @@ def test_a_resampling_pair_samples_n_points_closer_to_its_modes():
         assert torch.equal(value, resampling.energy.state_dict()[name]), name
     raw, kept = plain.samples(1000, 0), resampling.samples(1000, 0)
     assert kept.shape == raw.shape == (1000, 2)
-    assert resampling.evaluate(samples=1000, resolution=100, record=False, weights=False)["high_quality_fraction"] >= \
-        plain.evaluate(samples=1000, resolution=100, record=False, weights=False)["high_quality_fraction"]
+    # the mean distance to the nearest mode: 0.71 -> 0.59 (one thread), 0.67 -> 0.62 (two), 300 steps
+    # in; the high-quality fraction (3-5 % either way this early) swapped order between the two
+    centres = plain.dataset.mixture.centers
+    def to_modes(x):
+        return np.sqrt(((x[:, None, :] - centres[None]) ** 2).sum(-1)).min(axis=1).mean()
+    assert to_modes(kept) < 0.95 * to_modes(raw)
 
 
 @pytest.mark.parametrize("name, value", [("importance", -0.1), ("importance", 1.5), ("importance", "heavy"),
