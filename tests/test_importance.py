@@ -15,7 +15,8 @@ from explorer.train import parse_args
 from explorer.training.run import Run
 from models import DeepEnergy, EnergyConfig, Generator, GeneratorConfig, TrainConfig, training
 from models.compiled_step import uncovered
-from models.importance import negative_weights, resample
+from models.entropy import kth_neighbour_distance
+from models.importance import kth_distance_by_tree, log_density_ratio, negative_weights, resample
 
 
 def ring(**given):
@@ -102,6 +103,23 @@ def test_resampling_draws_from_a_wide_gaussian_follow_the_narrow_one():
     assert kept.square().sum(1).mean().item() == pytest.approx(2.0, abs=0.3)   # E_pE |x|^2 for N(0, I)
     again = resample(x, 0.5 * x.square().sum(1), 2000, torch.Generator().manual_seed(0))
     assert torch.equal(kept, again)   # the seeded stream decides
+
+
+def test_the_tree_measures_the_neighbour_distances_of_the_distance_matrix():
+    """Resampling's k-d tree gives the k-th neighbour distances of the blocked distance matrix (the
+    training's), equal or one float32 rounding apart, on a tight cluster away from the origin and
+    with duplicated points; and so the same resampled points, for the same stream."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2200, 2, generator=g) * 0.01 + torch.tensor([1.0, 0.5])
+    x = torch.cat([x, x[:40]])   # duplicates: their k-th other neighbour, not themselves
+    for k in (1, 5):
+        matrix, tree = kth_neighbour_distance(x, k, rows=256), kth_distance_by_tree(x, k)
+        assert torch.allclose(tree, matrix, rtol=2.5e-7, atol=0)
+    energies = (x - torch.tensor([1.0, 0.5])).square().sum(dim=1) / (2 * 0.01 ** 2)
+    kept = resample(x, energies, 500, torch.Generator().manual_seed(1))
+    by_matrix = torch.softmax(log_density_ratio(x, energies).double(), dim=0)
+    index = torch.multinomial(by_matrix, 500, replacement=True, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(kept, x[index])
 
 
 def test_the_energy_step_takes_the_weighted_mean_of_the_negatives():
