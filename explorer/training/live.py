@@ -195,7 +195,7 @@ class LiveSession:
                 self.throughput = (run.step - first_step) / (time.perf_counter() - began)
                 if (time.perf_counter() - last_frame >= frame_interval(self.turns.in_use, self.turns.cores)
                         and (framing is None or framing.done())):
-                    # made aside (publish_aside): EnergyLab's refined, resampled samples take ~0.08 s a
+                    # made aside (publish_aside): EnergyLab's refined, resampled samples take ~0.05 s a
                     # frame, which this thread would otherwise spend not training
                     last_frame = time.perf_counter()
                     framing = self.publish_aside()

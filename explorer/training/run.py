@@ -268,7 +268,7 @@ class Run:
                     latent: bool = True, detached: bool = True) -> Callable[[], probes.Frame]:
         """`frame`'s work, to be done later: what it needs is read now (the caller holds the session's
         lock) and, `detached`, the networks are copied, so the frame can be made on another thread
-        while training goes on (EnergyLab's refined, resampled samples take ~0.08 s a frame)."""
+        while training goes on (EnergyLab's refined, resampled samples take ~0.05 s a frame)."""
         history = self.history.arrays()
         langevin = self.state.langevin
         # the Langevin baseline: show its persistent chains, the negatives the energy is trained on
