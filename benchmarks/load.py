@@ -186,6 +186,8 @@ def main() -> None:
                 result["error"] = f"{type(e).__name__}: {e}"
 
         threads = [threading.Thread(target=drive, args=(i,)) for i in range(args.sessions)]
+        # whose cores: the app's, and this process's (the sessions' clients, parsing every frame)
+        app_cpu, own_cpu, window = cpu_seconds(app.pid), time.process_time(), time.perf_counter()
         for thread in threads:
             thread.start()
         time.sleep(min(10.0, args.seconds / 3))   # all sessions training: now new visitors come
@@ -207,6 +209,8 @@ def main() -> None:
             browser.close()
         for thread in threads:
             thread.join()
+        window = time.perf_counter() - window
+        app_cores, own_cores = (cpu_seconds(app.pid) - app_cpu) / window, (time.process_time() - own_cpu) / window
         peak_mb = memory.stop()
         for client in clients:   # every session leaves: its heartbeat ends, as a closed tab's
             client.close()
@@ -235,6 +239,8 @@ def main() -> None:
                   f"({len(firsts)} of {args.sessions} sessions)")
         print(f"training as a whole: {total:,} steps in {args.seconds:.0f} s, {total / args.seconds:,.0f} steps/s "
               f"(compare with --sessions 8 on the same machine)")
+        print(f"cores used while the sessions ran: the app {app_cores:.2f}, the sessions' clients (this process) "
+              f"{own_cores:.2f}; {total / max(app_cores * args.seconds, 1e-9):,.0f} steps per core-second of the app")
         for number, (shown, seen) in enumerate(visitors, start=1):
             print(f"visitor {number}: landscape on screen {shown:.2f} s after the page was asked for "
                   f"(this process, sharing its cores and GIL with the streaming clients, saw it at {seen:.2f} s)")
