@@ -393,3 +393,14 @@ def test_an_adapted_step_starts_at_the_experiments_moves_and_travels_with_the_pa
     plain = trained(5, radius=5.0, std=0.2, standardise=True, refine=3)
     plain.save(str(tmp_path / "plain"))
     assert "langevin_step" not in json.loads(open(str(tmp_path / "plain" / "config.json")).read())["energy"]
+
+
+def test_a_finer_frame_divides_the_pooled_std_and_travels_with_the_pair(tmp_path):
+    """--frame-scale k: the networks' unit is the pooled std / k (the centre unchanged); the pair keeps it."""
+    dataset = make_dataset("ring", radius=5.0, std=0.2)
+    centre, unit = data_frame({"standardise": True}, dataset)
+    assert data_frame({"standardise": True, "frame_scale": 4.0}, dataset) == (centre, pytest.approx(unit / 4))
+    run = trained(5, radius=5.0, std=0.2, standardise=True, frame_scale=4.0)
+    assert run.network_frame[1] == pytest.approx(unit / 4)
+    run.save(str(tmp_path / "pair"))
+    assert Run.from_checkpoint(str(tmp_path / "pair")).network_frame == run.network_frame

@@ -39,7 +39,8 @@ def data_moments(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
 
 def data_frame(options: dict, dataset: Dataset) -> Frame:
     """The networks' frame (centre, unit): with `standardise`, from the training data, centre = its
-    mean and unit = its pooled standard deviation sqrt(mean_d var_d); otherwise the origin and --unit.
+    mean and unit = its pooled standard deviation sqrt(mean_d var_d), divided by --frame-scale;
+    otherwise the origin and --unit.
 
     Pooled, not per axis: one unit for both axes makes the change of frame a similarity (a shift and
     one scale), so the networks see the data's own shape: a ring stays a ring and a grid a square,
@@ -50,7 +51,8 @@ def data_frame(options: dict, dataset: Dataset) -> Frame:
     if dataset.dim != 2:
         raise UserInputError("--standardise applies to 2-D data only (images already lie in [-1, 1])")
     mean, variance = data_moments(dataset)
-    unit = float(np.sqrt(variance.mean()))
+    # --frame-scale k: k times finer than the pooled std (older options: 1)
+    unit = float(np.sqrt(variance.mean())) / (options.get("frame_scale") or 1.0)
     low, high = OPTION_BY_NAME["unit"].low, OPTION_BY_NAME["unit"].high   # as models/energy.py check_unit
     if not low <= unit <= high:
         raise UserInputError(f"--standardise: the data's standard deviation is {unit:.3g}, outside the networks' "

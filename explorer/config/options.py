@@ -80,6 +80,10 @@ OPTIONS: tuple[Option, ...] = (
                 "generator outputs mean + s times its net's output, s the data's pooled standard deviation, so the "
                 "method does not depend on where the data lie or on their scale; --langevin-step-size is then in "
                 "these units; not with --unit, which it replaces"),
+    Option("frame_scale", float, 1.0, 0.1, 10.0,
+           help="with --standardise: the networks' unit is the data's pooled standard deviation divided by this, "
+                "so they see the data this many times larger (the same for any data: a ratio, not a length); "
+                "a finer unit lets the energy resolve narrow modes sooner"),
     Option("extractor", str, "mlp", choices=("mlp", "conv"), help="energy feature extractor (conv: digits)"),
     # regularisers of the energy (models/regularisers.py), after the paper; 0 / off: the paper's method
     Option("energy_magnitude", float, 0.0, 0.0, 100.0,
@@ -157,7 +161,7 @@ PAPER_METHOD = {"method": "paper"}
 # method, everything off): a pair or a study row recorded before an option existed had it at this value
 # (explorer/training/run.py from_checkpoint, explorer/studies/spec.py Task.key)
 ABSENT_MEANS = {"energy_magnitude": 0.0, "gradient_penalty": 0.0, "energy_weight_decay": 0.0, "spectral_norm": False,
-                "ema": 0.0, "metropolis": False, "step_acceptance": 0.0,
+                "ema": 0.0, "metropolis": False, "step_acceptance": 0.0, "frame_scale": 1.0,
                 **{name: value for name, value in METHODS["paper"].items() if name != "entropy"}}
 
 
@@ -226,6 +230,7 @@ class Experiment(Mapping):
     latent_dim: int
     unit: float | None
     standardise: bool
+    frame_scale: float
     extractor: str
     energy_magnitude: float
     gradient_penalty: float
