@@ -37,7 +37,7 @@ class EnergyConfig:
     spectral_norm: bool = False  # every Linear/Conv weight divided by its top singular value
     centre: tuple[float, ...] | None = None   # and on x - centre first (data_dim numbers); None: the origin
     # the Langevin step (data units) that suits this energy's wells, adapted in training towards a
-    # Metropolis acceptance rate (models/langevin.py StepAdapter); None: the experiment's fixed step
+    # Metropolis acceptance rate (models/langevin.py adapted_step); None: the experiment's fixed step
     langevin_step: float | None = None
 
     def __post_init__(self):

@@ -121,13 +121,13 @@ def refine(energy: DeepEnergy, x: torch.Tensor, steps: int, step_size: float,
 
 
 def refine_adapting(energy: DeepEnergy, x: torch.Tensor, steps: int, target: float,
-                    rng: torch.Generator | None = None, start: float = 1e-3) -> torch.Tensor:
-    """`refine` by MALA with the energy's own step (energy.config.langevin_step, data units; `start`
-    where it has none yet), which then takes one adapted_step towards the `target` acceptance rate
-    of this chain's proposals."""
+                    rng: torch.Generator | None = None) -> torch.Tensor:
+    """`refine` by MALA with the energy's own step (energy.config.langevin_step, data units: the
+    experiment's step when the networks are built), which then takes one adapted_step towards the
+    `target` acceptance rate of this chain's proposals."""
     if steps == 0:
         return x
-    step_size = energy.config.langevin_step or start
+    step_size = energy.config.langevin_step
     with torch.enable_grad():
         x, acceptance = mala_chain_with_rate(energy, x, steps, step_size, rng)
     energy.config.langevin_step = adapted_step(step_size, float(acceptance), target)

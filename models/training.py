@@ -314,8 +314,7 @@ def train_step(state: TrainingState, real: torch.Tensor, update: str = "both", l
         if cfg.uniform_negatives:
             negatives = torch.cat([negatives, uniform_negatives(state, negatives)])
         if cfg.refine and cfg.step_acceptance:   # MALA with the energy's own step, adapted as it sharpens
-            negatives = refine_adapting(state.energy, negatives, cfg.refine, cfg.step_acceptance, state.rng,
-                                        start=cfg.langevin.step_size)
+            negatives = refine_adapting(state.energy, negatives, cfg.refine, cfg.step_acceptance, state.rng)
         elif cfg.refine:   # x_K: K Langevin steps on E from G(z), the noise from the run's own stream
             negatives = refine(state.energy, negatives, cfg.refine, cfg.langevin.step_size, state.rng,
                                cfg.langevin.metropolis)

@@ -248,10 +248,11 @@ def test_an_adapted_step_follows_the_wells_sharpness_and_reaches_its_acceptance_
     steps = {}
     for s in (0.01, 1.0):
         well = QuadraticEnergy(s)
+        well.config.langevin_step = 1e-3   # the same start in both
         rng = torch.Generator().manual_seed(4)
         x = torch.randn(500, 2, generator=rng) * s
         for _ in range(400):
-            x = refine_adapting(well, x, 5, 0.574, rng, start=1e-3)
+            x = refine_adapting(well, x, 5, 0.574, rng)
         steps[s] = well.config.langevin_step
         _, rate = mala_chain_with_rate(well, x, 20, steps[s], rng)
         assert abs(float(rate) - 0.574) < 0.05

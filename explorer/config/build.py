@@ -88,7 +88,7 @@ def model_configs(options: dict, data_dim: int, frame: Frame | None = None) -> t
                           spectral_norm=bool(options.get("spectral_norm", False)),   # older options: off
                           # an adapting step starts at the experiment's (models/langevin.py adapted_step)
                           langevin_step=langevin_step_in_data_units(options, unit)
-                          if options.get("step_acceptance") and not images else None)
+                          if options.get("step_acceptance") else None)
     generator = GeneratorConfig(data_dim=data_dim, latent_dim=options["latent_dim"], hidden=options["hidden"],
                                 depth=options["generator_depth"], output="tanh" if images else "linear", unit=unit,
                                 centre=centre,
