@@ -6,6 +6,7 @@ import torch
 
 from explorer.config.options import OPTION_BY_NAME
 from explorer.data.datasets import Dataset, make_dataset
+from explorer.data.mode_width import mode_width
 from explorer.errors import UserInputError
 from explorer.seeds import FRAME_SEED
 from models import NOISY_ESTIMATORS, DeepEnergy, EnergyConfig, Generator, GeneratorConfig, LangevinConfig, TrainConfig
@@ -37,9 +38,23 @@ def data_moments(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
     return points.mean(axis=0), points.var(axis=0)
 
 
+MODE_WIDTH_SAMPLES = 3000   # draws of a shape or mixture that measure its modes' width
+
+
+def data_mode_width(dataset: Dataset) -> float:
+    """The width of the training data's modes (explorer/data/mode_width.py), from the points
+    themselves or from MODE_WIDTH_SAMPLES draws of the fixed stream FRAME_SEED, measured the same
+    way for every dataset (a mixture's known std is not used: a user's points have none), to
+    3 significant figures so that the frame is the same on any CPU."""
+    points = dataset.points if dataset.points is not None else dataset.sample(
+        MODE_WIDTH_SAMPLES, np.random.default_rng(FRAME_SEED))
+    return float(f"{mode_width(points):.3g}")
+
+
 def data_frame(options: dict, dataset: Dataset) -> Frame:
     """The networks' frame (centre, unit): with `standardise`, from the training data, centre = its
-    mean and unit = its pooled standard deviation sqrt(mean_d var_d), divided by --frame-scale;
+    mean and unit = its pooled standard deviation sqrt(mean_d var_d), at most --mode-frame times
+    its modes' width (when set), divided by --frame-scale;
     otherwise the origin and --unit.
 
     Pooled, not per axis: one unit for both axes makes the change of frame a similarity (a shift and
@@ -51,8 +66,11 @@ def data_frame(options: dict, dataset: Dataset) -> Frame:
     if dataset.dim != 2:
         raise UserInputError("--standardise applies to 2-D data only (images already lie in [-1, 1])")
     mean, variance = data_moments(dataset)
-    # --frame-scale k: k times finer than the pooled std (older options: 1)
-    unit = float(np.sqrt(variance.mean())) / (options.get("frame_scale") or 1.0)
+    unit = float(np.sqrt(variance.mean()))
+    if options.get("mode_frame"):   # --mode-frame c: no coarser than c times the modes' width
+        unit = min(unit, options["mode_frame"] * data_mode_width(dataset))
+    # --frame-scale k: k times finer (older options: 1)
+    unit /= options.get("frame_scale") or 1.0
     low, high = OPTION_BY_NAME["unit"].low, OPTION_BY_NAME["unit"].high   # as models/energy.py check_unit
     if not low <= unit <= high:
         raise UserInputError(f"--standardise: the data's standard deviation is {unit:.3g}, outside the networks' "

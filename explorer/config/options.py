@@ -84,6 +84,10 @@ OPTIONS: tuple[Option, ...] = (
            help="with --standardise: the networks' unit is the data's pooled standard deviation divided by this, "
                 "so they see the data this many times larger (the same for any data: a ratio, not a length); "
                 "a finer unit lets the energy resolve narrow modes sooner"),
+    Option("mode_frame", float, 0.0, 0.0, 1000.0,
+           help="with --standardise: the networks' unit is at most this many times the width of the data's modes "
+                "(the typical component std of the Gaussian mixture BIC chooses for the data), so narrow modes "
+                "are seen at the same resolution whatever the data's spread; 0 = off (the pooled std)"),
     Option("extractor", str, "mlp", choices=("mlp", "conv"), help="energy feature extractor (conv: digits)"),
     # regularisers of the energy (models/regularisers.py), after the paper; 0 / off: the paper's method
     Option("energy_magnitude", float, 0.0, 0.0, 100.0,
@@ -161,7 +165,7 @@ PAPER_METHOD = {"method": "paper"}
 # method, everything off): a pair or a study row recorded before an option existed had it at this value
 # (explorer/training/run.py from_checkpoint, explorer/studies/spec.py Task.key)
 ABSENT_MEANS = {"energy_magnitude": 0.0, "gradient_penalty": 0.0, "energy_weight_decay": 0.0, "spectral_norm": False,
-                "ema": 0.0, "metropolis": False, "step_acceptance": 0.0, "frame_scale": 1.0,
+                "ema": 0.0, "metropolis": False, "step_acceptance": 0.0, "frame_scale": 1.0, "mode_frame": 0.0,
                 **{name: value for name, value in METHODS["paper"].items() if name != "entropy"}}
 
 
@@ -231,6 +235,7 @@ class Experiment(Mapping):
     unit: float | None
     standardise: bool
     frame_scale: float
+    mode_frame: float
     extractor: str
     energy_magnitude: float
     gradient_penalty: float
