@@ -3,6 +3,7 @@ gradio_client against one `python app.py`, and new visitors open the page in chr
 one after another; then the sessions leave.
 
     python -m benchmarks.load [--sessions 8] [--seconds 50] [--visitors 3] [--places N] [--turn-seconds S]
+    python -m benchmarks.load --sessions 30 --seconds 60 --visitors 5 --against 8 --rounds 3
 
 Each session trains its own configuration, told apart by its planned steps (100,000 + i), so a
 frame that reached the wrong session would show another session's total. Prints, per session: the
@@ -123,11 +124,36 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=3, help="new visitors, one after another")
     parser.add_argument("--places", type=int, help="the app's ENERGYLAB_MAX_TRAINING (default: the app's own)")
     parser.add_argument("--turn-seconds", type=float, help="the app's ENERGYLAB_TURN_SECONDS (default: the app's own)")
+    parser.add_argument("--against", type=int,
+                        help="also run this many sessions (e.g. 8) after each run, same visitors: the ratio of training "
+                             "as a whole, round by round (the machine's speed drifts between runs: compare neighbours)")
+    parser.add_argument("--rounds", type=int, default=1, help="with --against: pairs of runs, alternating")
     args = parser.parse_args()
     if args.places is not None:
         os.environ["ENERGYLAB_MAX_TRAINING"] = str(args.places)
     if args.turn_seconds is not None:
         os.environ["ENERGYLAB_TURN_SECONDS"] = str(args.turn_seconds)
+    if args.against is None:
+        run_once(args, args.sessions)
+        return
+    pairs = []
+    for number in range(1, args.rounds + 1):
+        rates = []
+        for sessions in (args.sessions, args.against):
+            print(f"\n## round {number}: {sessions} sessions", flush=True)
+            rates.append(run_once(args, sessions))
+        pairs.append(rates)
+        print(f"round {number}: {args.sessions} sessions {rates[0]:,.0f} steps/s, {args.against} sessions "
+              f"{rates[1]:,.0f} steps/s: {100 * rates[0] / rates[1]:.0f} %", flush=True)
+    ratios = ", ".join(f"{100 * many / few:.0f}" for many, few in pairs)
+    print(f"\ntraining as a whole, {args.sessions} sessions against {args.against}, {args.visitors} visitors: "
+          f"{ratios} % by round; {100 * sum(p[0] for p in pairs) / sum(p[1] for p in pairs):.0f} % over all "
+          f"{len(pairs)} rounds (target >= 90 %)")
+
+
+def run_once(args, sessions: int) -> float:
+    """One run of `sessions` sessions against a fresh app; prints its figures, returns training as a
+    whole in steps per second."""
     from gradio_client import Client
     from playwright.sync_api import sync_playwright
 
@@ -145,7 +171,7 @@ def main() -> None:
         start_mb, idle_share = resident_mb(app.pid), cpu_share(app.pid)
         memory = MemoryWatch(app.pid)
         results = [dict(frames=0, steps=[], foreign=0, error=None, first_step=None, place=None, waited=0.0)
-                   for _ in range(args.sessions)]
+                   for _ in range(sessions)]
         clients = []
 
         def drive(index: int) -> None:
@@ -185,7 +211,7 @@ def main() -> None:
             except Exception as e:  # noqa: BLE001 - reported below
                 result["error"] = f"{type(e).__name__}: {e}"
 
-        threads = [threading.Thread(target=drive, args=(i,)) for i in range(args.sessions)]
+        threads = [threading.Thread(target=drive, args=(i,)) for i in range(sessions)]
         # whose cores: the app's, and this process's (the sessions' clients, parsing every frame)
         app_cpu, own_cpu, window = cpu_seconds(app.pid), time.process_time(), time.perf_counter()
         for thread in threads:
@@ -231,12 +257,12 @@ def main() -> None:
         total = sum(max(r["steps"]) if r["steps"] else 0 for r in results)
         firsts = sorted(r["first_step"] for r in results if r["first_step"] is not None)
         unseen = sum(r["place"] is None and (r["first_step"] or args.seconds) > 5 for r in results)
-        print(f"{progressed} of {args.sessions} sessions reached 100 steps; {waited} waited in line and were shown "
+        print(f"{progressed} of {sessions} sessions reached 100 steps; {waited} waited in line and were shown "
               f"their place, {unseen} took over 5 s to their first step with no wait shown; cross-talk frames: "
               f"{sum(r['foreign'] for r in results)}")
         if firsts:
             print(f"time to the first step: median {firsts[len(firsts) // 2]:.1f} s, worst {firsts[-1]:.1f} s "
-                  f"({len(firsts)} of {args.sessions} sessions)")
+                  f"({len(firsts)} of {sessions} sessions)")
         print(f"training as a whole: {total:,} steps in {args.seconds:.0f} s, {total / args.seconds:,.0f} steps/s "
               f"(compare with --sessions 8 on the same machine)")
         print(f"cores used while the sessions ran: the app {app_cores:.2f}, the sessions' clients (this process) "
@@ -249,12 +275,13 @@ def main() -> None:
             print(f"a new visitor's page showed its landscape in {shown[len(shown) // 2]:.2f} s, median of "
                   f"{len(shown)} (worst {shown[-1]:.2f} s; target < 3 s)")
         print(f"app resident memory: {start_mb:.0f} MB at the start, {peak_mb:.0f} MB at the peak, "
-              f"{(peak_mb - start_mb) / max(1, args.sessions):.1f} MB per session")
+              f"{(peak_mb - start_mb) / max(1, sessions):.1f} MB per session")
         print("after every session left: memory "
               + (f"within 50 MB of the start in {back:.0f} s" if back is not None else "not back within 90 s")
               + (f", training idle in {idle:.0f} s" if idle is not None else ", still busy after 90 s")
               + f"; {end_mb:.0f} MB at the end ({time.perf_counter() - left:.0f} s after they left; "
               f"an idle app uses {idle_share:.2f} of a core)")
+        return total / args.seconds
     finally:
         app.terminate()
         app.wait(10)

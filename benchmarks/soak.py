@@ -56,6 +56,18 @@ def connect(url: str):
             time.sleep(0.3)
 
 
+def resident_parts(pid: int) -> str:
+    """Resident memory's parts (MB): anonymous (the heap: Python objects, arrays, tensors) and file-
+    backed (the libraries' pages, read in as code first runs), so growth can be told apart."""
+    parts = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
+                name, value = line.split()[:2]
+                parts[name.rstrip(":")] = int(value) / 1024
+    return f"anonymous {parts.get('RssAnon', float('nan')):.0f}, files {parts.get('RssFile', float('nan')):.0f}"
+
+
 def one_session(url: str, app, frames_wanted: int) -> None:
     client = connect(url)
     frames, first_mb, started = 0, None, time.perf_counter()
@@ -68,7 +80,7 @@ def one_session(url: str, app, frames_wanted: int) -> None:
             seen = count
             if first_mb is None and frames:
                 first_mb = resident_mb(app.pid)
-                print(f"after the first frame: {first_mb:.0f} MB", flush=True)
+                print(f"after the first frame: {first_mb:.0f} MB ({resident_parts(app.pid)})", flush=True)
             if job.done():
                 break
             time.sleep(0.1)
@@ -76,8 +88,8 @@ def one_session(url: str, app, frames_wanted: int) -> None:
         while not job.done():
             time.sleep(0.1)
         frames += len(job.outputs()) - seen
-        print(f"{frames:,} frames, {time.perf_counter() - started:.0f} s: {resident_mb(app.pid):.0f} MB",
-              flush=True)
+        print(f"{frames:,} frames, {time.perf_counter() - started:.0f} s: {resident_mb(app.pid):.0f} MB "
+              f"({resident_parts(app.pid)})", flush=True)
     end_mb = resident_mb(app.pid)
     print(f"resident memory: {first_mb:.0f} MB after the first frame, {end_mb:.0f} MB after {frames:,} frames: "
           f"{end_mb - first_mb:+.0f} MB (target < +30 MB)")

@@ -110,3 +110,25 @@ def test_the_middleware_marks_gets_of_the_page_and_nothing_else():
         asyncio.run(middleware(dict(scope, path=scope.get("path", "")), None, None))
     assert recorder.requested == 1             # the GET of the page alone
     assert len(calls) == 5                     # every request still reaches the app
+
+
+def test_a_page_that_says_it_opened_ends_the_grace_and_one_that_does_not_is_forgotten():
+    gate, stop = RequestsFirst(max_wait=5.0, page_grace=2.0, page_gap=0.1), threading.Event()
+    gate.page_requested()
+    gate.page_requested()                               # a second page within the grace
+    gate.page_opened()
+    assert gate._busy()                                 # one of the two still opening: training waits
+    threading.Timer(0.2, gate.page_opened).start()
+    started = time.monotonic()
+    gate.wait_turn(stop)
+    assert 0.15 <= time.monotonic() - started < 1.0     # ended when the second said so, not after 2 s
+    gate.page_opened()                                  # a report too many changes nothing
+    assert not gate._busy()
+
+    gate = RequestsFirst(max_wait=5.0, page_grace=0.2, page_gap=0.1)
+    gate.page_requested()                               # a page that never says it opened (no scripts)
+    time.sleep(0.35)
+    gate.page_requested()                               # the next grace counts only its own page
+    assert gate._busy()
+    gate.page_opened()
+    assert not gate._busy()

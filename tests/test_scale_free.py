@@ -13,6 +13,7 @@ from explorer.config.build import data_frame, data_moments, langevin_step_in_dat
 from explorer.config.options import GENERATOR_ONLY, PAPER_METHOD, resolve
 from explorer.config.presets import preset_options
 from explorer.data.datasets import make_dataset
+from explorer.data.mode_width import mode_width
 from explorer.errors import UserInputError
 from explorer.pairs.catalogue import PAIRS_DIR
 from explorer.training.run import Run
@@ -404,3 +405,27 @@ def test_a_finer_frame_divides_the_pooled_std_and_travels_with_the_pair(tmp_path
     assert run.network_frame[1] == pytest.approx(unit / 4)
     run.save(str(tmp_path / "pair"))
     assert Run.from_checkpoint(str(tmp_path / "pair")).network_frame == run.network_frame
+
+
+@pytest.mark.parametrize("std", [0.01, 0.05, 0.2])
+def test_the_modes_width_is_the_mixtures_component_std(std):
+    """explorer/data/mode_width.py against known answers: an 8-mode ring's components have std `std`,
+    whatever the ring's radius (the pooled std, 0.7 here, says nothing about it)."""
+    points = make_dataset("ring", radius=1.0, std=std).sample(3000, np.random.default_rng(0))
+    assert mode_width(points) == pytest.approx(std, rel=0.1)
+
+
+def test_the_modes_width_of_one_gaussian_and_of_repeated_values():
+    rng = np.random.default_rng(1)
+    assert mode_width(rng.normal(0.0, 2.0, size=(2000, 2))) == pytest.approx(2.0, rel=0.1)
+    rounded = np.round(rng.normal(0.0, 1.0, size=(500, 2)), 0)   # 500 points on a few lattice sites
+    assert 0 < mode_width(rounded) < 2.0                        # a floor under each component: never 0
+
+
+def test_the_mode_frame_caps_the_unit_only_where_the_modes_are_narrow():
+    """--mode-frame c: unit = min(pooled std, c * mode width); wide modes keep the pooled frame."""
+    narrow = make_dataset("ring", radius=1.0, std=0.01)       # pooled std 0.71: 71 widths
+    centre, pooled = data_frame({"standardise": True}, narrow)
+    assert data_frame({"standardise": True, "mode_frame": 20.0}, narrow) == (centre, pytest.approx(20 * 0.01, rel=0.1))
+    wide = make_dataset("unbalanced")                          # pooled std 0.47: 2.3 widths
+    assert data_frame({"standardise": True, "mode_frame": 20.0}, wide) == data_frame({"standardise": True}, wide)

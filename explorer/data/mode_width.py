@@ -30,9 +30,10 @@ def mode_width(points: np.ndarray, seed: int = 0) -> float:
     # a floor under each covariance, relative to the data's spread: repeated values (a rounded
     # feature) would otherwise make a component of zero width
     floor = 1e-6 * float(points.var(axis=0).mean())
+    distinct = len(np.unique(points, axis=0))   # rounded data: no more components than sites
     best, best_bic = None, np.inf
     for components in COMPONENT_LADDER:
-        if components * POINTS_PER_COMPONENT > len(points) and components > 1:
+        if components > 1 and (components * POINTS_PER_COMPONENT > len(points) or components > distinct):
             break
         fit = GaussianMixture(components, covariance_type="full", reg_covar=floor, random_state=seed,
                               max_iter=200).fit(points)

@@ -2,9 +2,9 @@
 at a lower priority. Who trains when, among the runs, is explorer/training/turns.py.
 
 A page being opened comes first (`REQUESTS_FIRST`): from the moment a browser asks for the
-page (`NewPagesFirst`, a few seconds while its scripts start and draw the first view) and while
-its load event is being answered, runs wait between chunks (at most a couple of seconds at a
-time). A paused run publishes no frames, so the server stops drawing frames for the other pages
+page (`NewPagesFirst`) until its first view has reached it (the load event's outputs delivered:
+the page then says so, `page_opened`), at most a few seconds, runs wait between chunks (at most a
+couple of seconds at a time). A paused run publishes no frames, so the server stops drawing frames for the other pages
 too: a new visitor's first landscape does not queue behind every run for the cores and the
 interpreter lock.
 """
@@ -26,6 +26,7 @@ class RequestsFirst:
         self.page_gap = page_gap
         self._serving = 0
         self._page_until = 0.0
+        self._pages_opening = 0   # pages asked for within the current grace that have not said they opened
         self._changed = threading.Condition()
 
     def page_requested(self) -> None:
@@ -36,6 +37,20 @@ class RequestsFirst:
             now = time.monotonic()
             if now >= self._page_until + self.page_gap:
                 self._page_until = now + self.page_grace
+                self._pages_opening = 1   # a page that never said so (no scripts: a crawler) is forgotten here
+            elif now < self._page_until:
+                self._pages_opening += 1
+
+    def page_opened(self) -> None:
+        """A page's first view has reached it (the load event's outputs are in the browser; what is
+        left, drawing them, is the browser's). Once every page asked for in this grace has said so,
+        the grace ends: training goes on at once instead of waiting out `page_grace`."""
+        with self._changed:
+            if self._pages_opening:
+                self._pages_opening -= 1
+                if not self._pages_opening:
+                    self._page_until = min(self._page_until, time.monotonic())
+                    self._changed.notify_all()
 
     def _busy(self) -> bool:
         return bool(self._serving) or time.monotonic() < self._page_until

@@ -191,7 +191,10 @@ def wire(page: Page) -> None:
     def then_link(event):
         to_address(event.then(current_link, [state, *link_inputs], [ui.link_query], **quiet))
 
-    then_link(page.blocks.load(link_loader(page, tab_names), [state], outputs, api_name=False, **MANY))
+    opened = page.blocks.load(link_loader(page, tab_names), [state], outputs, api_name=False, **MANY)
+    then_link(opened)
+    # the first view is in the browser: training, paused while the page opened, goes on
+    opened.then(REQUESTS_FIRST.page_opened, None, None, **quiet)
     page.blocks.unload(close_page)
     then_link(ui.link_in.submit(lambda s, query: open_link(page, s, query, tab_names), [state, ui.link_in], outputs,
                                 api_name="open_link", **MANY))
