@@ -61,6 +61,14 @@ def resident_mb(pid: int) -> float:
     return float("nan")
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time spent by every process on the machine so far (all cores: /proc/stat's busy jiffies)."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)   # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """The process's CPU time so far (user and system, all its threads)."""
     with open(f"/proc/{pid}/stat") as f:
@@ -214,6 +222,7 @@ def run_once(args, sessions: int) -> float:
         threads = [threading.Thread(target=drive, args=(i,)) for i in range(sessions)]
         # whose cores: the app's, and this process's (the sessions' clients, parsing every frame)
         app_cpu, own_cpu, window = cpu_seconds(app.pid), time.process_time(), time.perf_counter()
+        machine_cpu = machine_cpu_seconds()
         for thread in threads:
             thread.start()
         time.sleep(min(10.0, args.seconds / 3))   # all sessions training: now new visitors come
@@ -237,6 +246,8 @@ def run_once(args, sessions: int) -> float:
             thread.join()
         window = time.perf_counter() - window
         app_cores, own_cores = (cpu_seconds(app.pid) - app_cpu) / window, (time.process_time() - own_cpu) / window
+        # the rest: the visitors' browser (on a Space, the visitors' own machines) and anything else running
+        other_cores = max(0.0, (machine_cpu_seconds() - machine_cpu) / window - app_cores - own_cores)
         peak_mb = memory.stop()
         for client in clients:   # every session leaves: its heartbeat ends, as a closed tab's
             client.close()
@@ -266,7 +277,8 @@ def run_once(args, sessions: int) -> float:
         print(f"training as a whole: {total:,} steps in {args.seconds:.0f} s, {total / args.seconds:,.0f} steps/s "
               f"(compare with --sessions 8 on the same machine)")
         print(f"cores used while the sessions ran: the app {app_cores:.2f}, the sessions' clients (this process) "
-              f"{own_cores:.2f}; {total / max(app_cores * args.seconds, 1e-9):,.0f} steps per core-second of the app")
+              f"{own_cores:.2f}, the rest of the machine (the visitors' browser) {other_cores:.2f}; "
+              f"{total / max(app_cores * args.seconds, 1e-9):,.0f} steps per core-second of the app")
         for number, (shown, seen) in enumerate(visitors, start=1):
             print(f"visitor {number}: landscape on screen {shown:.2f} s after the page was asked for "
                   f"(this process, sharing its cores and GIL with the streaming clients, saw it at {seen:.2f} s)")
