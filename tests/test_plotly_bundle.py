@@ -32,7 +32,7 @@ def test_every_trace_type_the_code_builds_is_in_the_bundle():
         with open(path) as f:
             text = f.read()
         used |= {name.lower() for name in re.findall(r"\bgo\.([A-Z][A-Za-z0-9]*)\(", text)} - {"figure", "frame"}
-        used |= set(re.findall(r"""["']?type["']?\s*[:=]\s*["']([a-z0-9]+)["']""", text)) - {
+        used |= set(re.findall(r"""["']?\btype["']?\s*[:=]\s*["']([a-z0-9]+)["']""", text)) - {
             "button", "buttons", "line", "range", "rect", "circle", "path", "linear", "log", "category", "date",
             "data"}   # error bars' type (error_y=dict(type="data", array=...)), not a trace
     assert used and used <= CARTESIAN, used - CARTESIAN

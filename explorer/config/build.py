@@ -1,6 +1,8 @@
 """From resolved options (explorer/config/options.py) to the objects they describe: data, networks, config."""
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import torch
 
@@ -41,14 +43,20 @@ def data_moments(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
 MODE_WIDTH_SAMPLES = 3000   # draws of a shape or mixture that measure its modes' width
 
 
+_MODE_WIDTHS: dict[str, float] = {}   # by the points' bytes: a dataset measured once per process
+
+
 def data_mode_width(dataset: Dataset) -> float:
     """The width of the training data's modes (explorer/data/mode_width.py), from the points
     themselves or from MODE_WIDTH_SAMPLES draws of the fixed stream FRAME_SEED, measured the same
-    way for every dataset (a mixture's known std is not used: a user's points have none), to
-    3 significant figures so that the frame is the same on any CPU."""
+    way for every dataset (a mixture's known std is not used: a user's points have none)."""
     points = dataset.points if dataset.points is not None else dataset.sample(
         MODE_WIDTH_SAMPLES, np.random.default_rng(FRAME_SEED))
-    return float(f"{mode_width(points):.3g}")
+    points = np.ascontiguousarray(points)
+    fingerprint = hashlib.sha1(points.tobytes()).hexdigest() + str(points.shape)
+    if fingerprint not in _MODE_WIDTHS:
+        _MODE_WIDTHS[fingerprint] = mode_width(points)
+    return _MODE_WIDTHS[fingerprint]
 
 
 def data_frame(options: dict, dataset: Dataset) -> Frame:
@@ -66,11 +74,15 @@ def data_frame(options: dict, dataset: Dataset) -> Frame:
     if dataset.dim != 2:
         raise UserInputError("--standardise applies to 2-D data only (images already lie in [-1, 1])")
     mean, variance = data_moments(dataset)
-    unit = float(np.sqrt(variance.mean()))
-    if options.get("mode_frame"):   # --mode-frame c: no coarser than c times the modes' width
-        unit = min(unit, options["mode_frame"] * data_mode_width(dataset))
-    # --frame-scale k: k times finer (older options: 1)
-    unit /= options.get("frame_scale") or 1.0
+    pooled = float(np.sqrt(variance.mean()))
+    # --mode-frame c: no coarser than c times the modes' width. As a ratio pooled / (c width), a
+    # property of the data's shape whatever its scale, rounded to 3 significant figures so that the
+    # same data, scaled or on another CPU, get the same frame (tests/test_scale_free.py)
+    finer = 1.0
+    if options.get("mode_frame"):
+        finer = max(1.0, float(f"{pooled / (options['mode_frame'] * data_mode_width(dataset)):.3g}"))
+    # --frame-scale k: k times finer again (older options: 1)
+    unit = pooled / finer / (options.get("frame_scale") or 1.0)
     low, high = OPTION_BY_NAME["unit"].low, OPTION_BY_NAME["unit"].high   # as models/energy.py check_unit
     if not low <= unit <= high:
         raise UserInputError(f"--standardise: the data's standard deviation is {unit:.3g}, outside the networks' "
