@@ -427,5 +427,8 @@ def test_the_mode_frame_caps_the_unit_only_where_the_modes_are_narrow():
     narrow = make_dataset("ring", radius=1.0, std=0.01)       # pooled std 0.71: 71 widths
     centre, pooled = data_frame({"standardise": True}, narrow)
     assert data_frame({"standardise": True, "mode_frame": 20.0}, narrow) == (centre, pytest.approx(20 * 0.01, rel=0.1))
+    small, large = make_dataset("ring", std=0.05), make_dataset("ring", radius=16.0, std=0.4)   # the same shape x 8
+    assert (data_frame({"standardise": True, "mode_frame": 20.0}, large)[1]
+            == 8 * data_frame({"standardise": True, "mode_frame": 20.0}, small)[1])   # exactly: a ratio, rounded
     wide = make_dataset("unbalanced")                          # pooled std 0.47: 2.3 widths
     assert data_frame({"standardise": True, "mode_frame": 20.0}, wide) == data_frame({"standardise": True}, wide)
