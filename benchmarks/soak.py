@@ -62,7 +62,7 @@ def resident_parts(pid: int) -> str:
     parts = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
+            if line.startswith(("RssAnon:", "RssFile:")):
                 name, value = line.split()[:2]
                 parts[name.rstrip(":")] = int(value) / 1024
     return f"anonymous {parts.get('RssAnon', float('nan')):.0f}, files {parts.get('RssFile', float('nan')):.0f}"

@@ -8,7 +8,7 @@ import torch
 
 from explorer.config.options import OPTION_BY_NAME
 from explorer.data.datasets import Dataset, make_dataset
-from explorer.data.mode_width import mode_width
+from explorer.data.mode_width import MAX_POINTS, mode_width
 from explorer.errors import UserInputError
 from explorer.seeds import FRAME_SEED
 from models import NOISY_ESTIMATORS, DeepEnergy, EnergyConfig, Generator, GeneratorConfig, LangevinConfig, TrainConfig
@@ -40,18 +40,15 @@ def data_moments(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
     return points.mean(axis=0), points.var(axis=0)
 
 
-MODE_WIDTH_SAMPLES = 3000   # draws of a shape or mixture that measure its modes' width
-
-
 _MODE_WIDTHS: dict[str, float] = {}   # by the points' bytes: a dataset measured once per process
 
 
 def data_mode_width(dataset: Dataset) -> float:
     """The width of the training data's modes (explorer/data/mode_width.py), from the points
-    themselves or from MODE_WIDTH_SAMPLES draws of the fixed stream FRAME_SEED, measured the same
-    way for every dataset (a mixture's known std is not used: a user's points have none)."""
+    themselves or from MAX_POINTS draws (the most it reads) of the fixed stream FRAME_SEED, measured
+    the same way for every dataset (a mixture's known std is not used: a user's points have none)."""
     points = dataset.points if dataset.points is not None else dataset.sample(
-        MODE_WIDTH_SAMPLES, np.random.default_rng(FRAME_SEED))
+        MAX_POINTS, np.random.default_rng(FRAME_SEED))
     points = np.ascontiguousarray(points)
     fingerprint = hashlib.sha1(points.tobytes()).hexdigest() + str(points.shape)
     if fingerprint not in _MODE_WIDTHS:

@@ -4,9 +4,9 @@ at a lower priority. Who trains when, among the runs, is explorer/training/turns
 A page being opened comes first (`REQUESTS_FIRST`): from the moment a browser asks for the
 page (`NewPagesFirst`) until its first view has reached it (the load event's outputs delivered:
 the page then says so, `page_opened`), at most a few seconds, runs wait between chunks (at most a
-couple of seconds at a time). A paused run publishes no frames, so the server stops drawing frames for the other pages
-too: a new visitor's first landscape does not queue behind every run for the cores and the
-interpreter lock.
+couple of seconds at a time). A paused run publishes no frames, so the server stops drawing frames
+for the other pages too: a new visitor's first landscape does not queue behind every run for the
+cores and the interpreter lock.
 """
 from __future__ import annotations
 
