@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 
@@ -102,8 +103,15 @@ def main(argv=None) -> None:
           file=sys.stderr)
 
 
+def _stop(signum, frame) -> None:
+    # SIGTERM (kill, a cluster's job ending) as Ctrl-C: unwinds through the engine's pool, which ends
+    # its workers; Python's default would end this process alone and leave them training
+    raise KeyboardInterrupt
+
+
 def run() -> None:
     """The console script (`energylab-study`) and `python -m explorer.study`."""
+    signal.signal(signal.SIGTERM, _stop)
     main_guard(main, "explorer.study")
 
 

@@ -1,6 +1,10 @@
 """Studies: the smoke suite end to end, resume, failures, bad specs, and a real Dask cluster."""
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -78,6 +82,43 @@ def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path):
     assert records["ring"]["status"] == "done"
     assert records["missing"]["status"] == "failed" and "nowhere.csv" in records["missing"]["reason"]
     assert "nowhere.csv" in open(os.path.join(folder, "summary.md")).read()
+
+
+def _children(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return {int(c) for c in f.read().split()}
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie left for init to reap."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads a process's children from Linux's /proc")
+def test_a_stopped_study_ends_its_workers(tmp_path, repo_root):
+    """SIGTERM to `python -m explorer.study` (a kill, a cluster's job ending) ends its worker processes
+    too, where they used to train on, orphaned, until their run was done."""
+    spec = tmp_path / "long.toml"
+    spec.write_text('seeds = "0-3"\n[base]\nsteps = 1000000\n[configurations]\nring = { dataset = "ring" }\n')
+    study = subprocess.Popen([sys.executable, "-m", "explorer.study", str(spec), "--out", str(tmp_path / "out"),
+                              "--workers", "2", "--quiet"], cwd=repo_root, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    workers: set[int] = set()
+    while len(workers) < 2 and time.monotonic() < deadline and study.poll() is None:
+        time.sleep(0.5)
+        workers = {c for c in _children(study.pid) if "spawn_main" in open(f"/proc/{c}/cmdline").read()}
+    assert len(workers) == 2, study.stderr.read() if study.poll() is not None else "no workers started"
+    study.send_signal(signal.SIGTERM)
+    assert study.wait(timeout=60) != 0
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(_alive, workers))
+    assert not engine.read_records(str(tmp_path / "out"))   # no run finished, none recorded
 
 
 @pytest.mark.parametrize("text, says", [

@@ -12,7 +12,6 @@ import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from explorer.errors import UserInputError
 from explorer.studies.spec import Task
@@ -49,20 +48,12 @@ def pending(tasks: Iterable[Task], records: list[dict], retry_failed: bool = Fal
 
 
 def _local(payloads: list[dict], workers: int) -> Iterator[dict]:
+    """Each record as its run finishes. The pool's exit (the study done, or stopped: Ctrl-C, SIGTERM,
+    see explorer/study.py) terminates its workers, so no worker trains on for a study that is gone."""
     # spawn, not fork: a forked copy of a process that already runs torch's thread pools can hang
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        queue = iter(payloads)
-        running = {pool.submit(run_task, p) for p in _take(queue, 2 * workers)}   # a short queue: quick to stop
-        while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-                running |= {pool.submit(run_task, p) for p in _take(queue, 1)}
-
-
-def _take(queue: Iterator, n: int) -> list:
-    return [item for _, item in zip(range(n), queue, strict=False)]
+    with context.Pool(processes=workers) as pool:   # Pool.__exit__ is terminate()
+        yield from pool.imap_unordered(run_task, payloads, chunksize=1)
 
 
 def connect(address: str):
