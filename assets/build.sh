@@ -11,6 +11,7 @@ POINTS=assets/data/breast-cancer-radius-texture.csv
 train --preset ring                        --out assets/pairs/ring
 train --preset ring   --entropy-weight 0   --out assets/pairs/ring-no-entropy
 train --preset paper                       --out assets/pairs/ring-paper
+train --preset grid                        --out assets/pairs/grid
 train --preset paper  --dataset grid --steps 30000 --out assets/pairs/grid-paper
 train --preset lesson                      --out assets/pairs/lesson
 train --preset lesson --entropy-weight 0   --out assets/pairs/lesson-no-entropy

@@ -25,7 +25,8 @@ Remedies, all off by default:
 - `importance` = power > 0 (models/importance.py): the negatives' term of L_E weighted towards
   p_E,  L_E = mean E(x_data) - sum_i w_i E(x'_i),  w_i ∝ (exp(-E(x'_i)) / q_kNN(x'_i))^power, so that
   the wells' depths follow the data's mode weights. A third remedy, this project's own. With
-  `importance_floor` = b keeps a share b of the plain mean beside them (w_i <- (1 - b) w_i + b / N). With
+  `importance_floor` = b keeps a share b of the plain mean beside them (w_i <- (1 - b) w_i + b / N; with
+  `floor_uniform` off, b / N_G on the generator's N_G negatives alone, the uniform ones unfloored). With
   `uniform_negatives` = f > 0, round(f N) points uniform over the data's box join the negatives
   (before any refinement), so that the weights also see wells the generator never visits.
 - `ema` = decay > 0 (models/ema.py): an average of the generator's weights, updated after every
@@ -70,6 +71,7 @@ class TrainConfig:
     importance: float = 0.0         # power of the negatives' importance weights (models/importance.py); 0: plain mean
     importance_floor: float = 0.0   # share of the plain mean kept beside the importance weights (defensive)
     uniform_negatives: float = 0.0  # extra negatives drawn uniformly over the data's box, a fraction of the batch
+    floor_uniform: bool = True      # the importance floor covers the uniform negatives too (False: the generator's alone)
     step_acceptance: float = 0.0    # refine by MALA, its step adapted towards this acceptance rate; 0: fixed step
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
@@ -231,7 +233,9 @@ def energy_step(state: TrainingState, real: torch.Tensor, negatives: torch.Tenso
     energies = energy(torch.cat([real, negatives.detach()]))  # one pass over both halves
     energy_real = energies[:n].mean()
     if cfg.importance > 0:   # E_{p_E}[E(x')] by self-normalised importance weights (models/importance.py)
-        weights = negative_weights(negatives, energies[n:], cfg.importance, cfg.importance_floor)
+        # the generator's negatives come first (train_step), the uniform ones after: n of the former
+        floored = None if cfg.floor_uniform else n
+        weights = negative_weights(negatives, energies[n:], cfg.importance, cfg.importance_floor, floored=floored)
         energy_fake = (weights * energies[n:]).sum()
     else:
         energy_fake = energies[n:].mean()

@@ -109,7 +109,9 @@ def test_the_pretrained_grid_pairs_are_made_with_the_grid_defaults(name):
     from explorer.pairs.catalogue import PAIRS_DIR
     run = Run.from_checkpoint(str(PAIRS_DIR / name))
     for option, value in TUNED.items():
-        assert run.options[option] == value, option
+        if option != "steps":   # the paper's setting needs 30,000 (assets/build.sh names them)
+            assert run.options[option] == value, option
+    assert run.options["steps"] == 30000
     assert np.isfinite(run.samples(100, 0)).all()
 
 

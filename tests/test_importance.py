@@ -59,6 +59,21 @@ def test_weights_give_a_deeper_well_its_share_of_the_mass():
     assert floored[:1000].sum().item() == pytest.approx(0.82, abs=0.05)
     assert floored.sum().item() == pytest.approx(1.0)
     assert torch.allclose(floored, 0.8 * w + 0.2 / 2000)
+    # the floor on the first 1,500 alone (the generator's; the last 500 the uniform ones): they share
+    # 0.2 equally, the others keep 0.8 w
+    generators_only = negative_weights(x, energies, power=1.0, floor=0.2, floored=1500)
+    assert torch.allclose(generators_only[:1500], 0.8 * w[:1500] + 0.2 / 1500)
+    assert torch.allclose(generators_only[1500:], 0.8 * w[1500:])
+    assert generators_only.sum().item() == pytest.approx(1.0)
+
+
+def test_off_floor_uniform_uniform_negatives_in_empty_space_stop_being_pushed():
+    """A negative where p_E is already 1e-20 of the rest: with the floor it still carries b / N of the
+    push (the energy there rises for ever); with floor_uniform off, as a uniform negative, almost none."""
+    x = torch.cat([gaussian_draws(200, 0.1, seed=3), torch.tensor([[5.0, 5.0]])])
+    energies = torch.cat([torch.zeros(200), torch.tensor([46.0])])   # exp(-46) ~ 1e-20
+    assert negative_weights(x, energies, power=1.0, floor=0.2)[-1].item() == pytest.approx(0.2 / 201, rel=1e-3)
+    assert negative_weights(x, energies, power=1.0, floor=0.2, floored=200)[-1].item() < 1e-15
 
 
 class TwoWells(torch.nn.Module):
@@ -146,6 +161,22 @@ def test_the_energy_step_takes_the_weighted_mean_of_the_negatives():
 # ----------------------------------------------------------------------------- the options
 
 
+@pytest.mark.parametrize("floor_uniform, floored", [(True, None), (False, 32)])
+def test_the_energy_step_floors_the_generators_negatives_or_all(floor_uniform, floored):
+    """floor_uniform off: the floor's share goes to the batch's generator negatives (the first n)."""
+    torch.manual_seed(0)
+    energy = DeepEnergy(EnergyConfig(hidden=8, experts=4))
+    generator = Generator(GeneratorConfig(hidden=8, latent_dim=2))
+    config = TrainConfig(importance=1.0, importance_floor=0.2, uniform_negatives=0.25, floor_uniform=floor_uniform)
+    state = training.TrainingState(energy, generator, config, seed=0)
+    real, negatives = torch.randn(32, 2), 2 * torch.randn(40, 2)   # 32 from G, 8 uniform
+    weights = negative_weights(negatives, energy(negatives).detach(), 1.0, 0.2, floored=floored)
+    expected = energy(real).mean() - (weights * energy(negatives)).sum()
+    assert training.energy_step(state, real, negatives)["loss_energy"].item() == pytest.approx(expected.item(),
+                                                                                              rel=1e-5)
+    assert resolve(None, {"floor_uniform": floor_uniform})["floor_uniform"] is floor_uniform
+
+
 def test_uniform_negatives_join_the_batch_inside_the_data_box():
     run = Run(ring(uniform_negatives=0.25, importance=0.5, batch_size=64))
     seen = {}
@@ -215,6 +246,9 @@ def test_study_keys_leave_it_out_at_its_default():
     assert "importance" in task.options and task.options["importance"] == 0.0
     for name, value in (("importance", 0.5), ("importance_floor", 0.2), ("uniform_negatives", 0.1), ("resample", 4)):
         assert replace(task, options={**task.options, name: value}).key != task.key
+    # floor_uniform: on before the option existed, so a run's key names it only when off
+    assert replace(task, options={**task.options, "floor_uniform": True}).key == task.key
+    assert replace(task, options={**task.options, "floor_uniform": False}).key != task.key
 
 
 def test_a_short_ring_run_with_weighted_negatives_stays_finite():

@@ -132,6 +132,11 @@ OPTIONS: tuple[Option, ...] = (
            help="generator sampler, with --importance: the share of the plain mean kept beside the importance "
                 "weights (defensive importance sampling), which bounds their bias where few negatives reach "
                 "a mode; 0 = none", live=True),
+    Option("floor_uniform", bool, True, 0, 1,
+           help="generator sampler, with --importance-floor and --uniform-negatives: the floor's share covers the "
+                "uniform negatives too (on), or the generator's alone (off: the uniform ones keep their importance "
+                "weights, which fall with p_E, so the floor no longer raises the energy without bound where the "
+                "data have no mass)"),
     Option("uniform_negatives", float, 0.1, 0.0, 1.0,
            help="generator sampler: this fraction of a batch of extra negatives drawn uniformly over the data's "
                 "box, so that --importance also sees wells the generator never visits (and, with --resample, "
@@ -168,6 +173,7 @@ PAPER_METHOD = {"method": "paper"}
 # (explorer/training/run.py from_checkpoint, explorer/studies/spec.py Task.key)
 ABSENT_MEANS = {"energy_magnitude": 0.0, "gradient_penalty": 0.0, "energy_weight_decay": 0.0, "spectral_norm": False,
                 "ema": 0.0, "metropolis": False, "step_acceptance": 0.0, "frame_scale": 1.0,
+                "floor_uniform": True,
                 **{name: value for name, value in METHODS["paper"].items() if name != "entropy"}}
 
 
@@ -177,7 +183,8 @@ def method_of(options: Mapping) -> str:
 
 
 # the generator sampler's own options: off for the Langevin sampler unless named (then refused)
-GENERATOR_ONLY = ("refine", "importance", "importance_floor", "uniform_negatives", "resample", "ema")
+GENERATOR_ONLY = ("refine", "importance", "importance_floor", "floor_uniform", "uniform_negatives", "resample",
+                  "ema")
 # the settings a run takes between steps (entropy, its weight, learning rates and their schedule, steps)
 LIVE_SETTINGS = tuple(o.name for o in OPTIONS if o.live)
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
@@ -191,10 +198,12 @@ DATASET_DEFAULTS: dict[str, dict] = {
     # a 2-D latent (a continuous map of a square onto 25 points tears it along thin lines between
     # the modes; more latent dimensions only add room to fold), networks in units of 2.83 (the energy
     # sees x / 2.83, within +-1.5), a 4-layer generator at lr 1e-4 (3e-4 collapses it), batches of 512
-    # and 30,000 steps: 25 / 25 modes, high quality 0.716 over seeds 0-4 (seed 0: 0.76, against 0.67
-    # with batches of 256); the quality still grows with steps (docs/results.md; benchmarks/grid_sweep.py)
+    # (docs/results.md; benchmarks/grid_sweep.py, on the paper's method, which needed 30,000 steps for
+    # 0.72 high quality); 10,000 steps since the modes' frame: 25.0 / 25 modes, 93.6 ± 1.0 % high
+    # quality over seeds 0-9, under 5 minutes a run here (assets/studies/scoreboard's pacgan-grid is
+    # these defaults)
     "grid": {"modes": 25, "spacing": 2.0, "std": 0.05, "latent_dim": 2, "unit": 2.83, "generator_depth": 4,
-             "lr_generator": 1e-4, "batch_size": 512, "steps": 30000},
+             "lr_generator": 1e-4, "batch_size": 512, "steps": 10000},
     # an MLP energy is much faster than the conv one on a CPU (docs/speed.md) and balances the classes as well;
     # the paper's method: the frame, the kNN density of the importance weights and the uniform negatives are
     # 2-D tools (in 64 dimensions a nearest-neighbour density says little), and digits keep their 10 classes
@@ -250,6 +259,7 @@ class Experiment(Mapping):
     refine: int
     importance: float
     importance_floor: float
+    floor_uniform: bool
     uniform_negatives: float
     resample: int
     ema: float
