@@ -16,6 +16,7 @@ import numpy as np
 COMPONENT_LADDER = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
 POINTS_PER_COMPONENT = 10   # no more components than the data can place: n / 10
 MAX_POINTS = 3000           # a fixed subsample of larger sets: the width is a property of the data, not of n
+PATIENCE = 2                # rungs past the best BIC tried before stopping: the large fits cost the most
 
 
 def mode_width(points: np.ndarray, seed: int = 0) -> float:
@@ -31,7 +32,7 @@ def mode_width(points: np.ndarray, seed: int = 0) -> float:
     # feature) would otherwise make a component of zero width
     floor = 1e-6 * float(points.var(axis=0).mean())
     distinct = len(np.unique(points, axis=0))   # rounded data: no more components than sites
-    best, best_bic = None, np.inf
+    best, best_bic, worse = None, np.inf, 0
     for components in COMPONENT_LADDER:
         if components > 1 and (components * POINTS_PER_COMPONENT > len(points) or components > distinct):
             break
@@ -39,7 +40,11 @@ def mode_width(points: np.ndarray, seed: int = 0) -> float:
                               max_iter=200).fit(points)
         bic = fit.bic(points)
         if bic < best_bic:
-            best, best_bic = fit, bic
+            best, best_bic, worse = fit, bic, 0
+        else:
+            worse += 1
+            if worse == PATIENCE:   # BIC has risen past the data's modes (1.5 and 2 times the best count)
+                break
     widths = np.sqrt(np.trace(best.covariances_, axis1=1, axis2=2) / points.shape[1])
     order = np.argsort(widths)
     cumulative = np.cumsum(best.weights_[order])
