@@ -399,14 +399,13 @@ def resolve(preset: Mapping | None = None, given: Mapping | None = None) -> Expe
             raise UserInputError("--unit and --standardise both set the networks' unit of length: give one "
                                  "(--standardise takes it from the data)")
         options["unit"] = None
-    elif options["mode_frame"]:
-        # the modes' width caps the data's own frame: without it there is nothing to cap
-        if "mode_frame" in given:
-            raise UserInputError("--mode-frame sets the unit --standardise takes from the data; it does not "
-                                 "apply without --standardise")
+    else:
+        # the modes' width caps the data's own frame: without it there is nothing to cap (as
+        # --frame-scale, it means nothing then), and a run's key should not name it
         options["mode_frame"] = 0.0
     if options["sampler"] != "generator":
-        named = [OPTION_BY_NAME[name].flag for name in GENERATOR_ONLY if options[name] and name in given]
+        named = [OPTION_BY_NAME[name].flag for name in GENERATOR_ONLY
+                 if options[name] != ABSENT_MEANS[name] and name in given]   # set, not merely restated
         if named:
             raise UserInputError(f"{' and '.join(named)} apply to the generator sampler only")
         for name in GENERATOR_ONLY:   # the defaults (or a preset's) are the generator's method: off here
