@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from explorer.config.build import build_models
-from explorer.config.options import DATASET_DEFAULTS, resolve
+from explorer.config.dataset_defaults import DATASET_DEFAULTS
+from explorer.config.options import resolve
 from explorer.config.presets import preset_options
 from explorer.errors import UserInputError
 from explorer.training.run import Run

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from explorer.config.options import DATASET_DEFAULTS, OPTION_BY_NAME
+from explorer.config.dataset_defaults import DATASET_DEFAULTS
+from explorer.config.options import OPTION_BY_NAME
 from explorer.page.controls import CONTROL_NAMES, DATA_PARAMETERS, DATASET_PARAMETERS, controls_from_options
 
 
