@@ -88,7 +88,8 @@ def negative_weights(negatives: torch.Tensor, energies: torch.Tensor, power: flo
     weights = torch.softmax(power * log_density_ratio(negatives, energies, k), dim=0)
     if floor == 0:
         return weights
-    floored = n if floored is None else floored
+    if floored is None or floored >= n:   # every negative floored: no per-step share tensor
+        return (1.0 - floor) * weights + floor / n
     share = torch.zeros_like(weights)
     share[:floored] = floor / floored
     return (1.0 - floor) * weights + share
