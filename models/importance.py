@@ -28,7 +28,11 @@ so nothing would push the plateau up:
   (wine's held-out points between its clusters: 55-60 nats against a Gaussian mixture's 8). With
   `floored` the share covers the generator's negatives alone (training's `floor_uniform` off): the
   uniform negatives over the data's box keep their importance weights, which fall with p_E, so
-  the box's empty parts are pushed up only until p_E there is small, not without end.
+  the box's empty parts are pushed up only until p_E there is small, not without end. A `ceiling`
+  bounds the push instead (training's `floor_margin` m: the data batch's highest energy plus m nats):
+  the share goes only to negatives whose energy is below it, so where the data have no mass E rises
+  until p_E there is e^-m of the data's least likely point, and stops; the box stays flattened
+  (PacGAN's narrow ring needs that) without the energy running away (wine's gap).
 
 The same weights, untempered, turn the generator into a sampler of p_E (`resample`, sampling-
 importance-resampling, Rubin 1988): draw M n candidates from G, keep n of them drawn with
@@ -77,22 +81,29 @@ def kth_distance_by_tree(x: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def negative_weights(negatives: torch.Tensor, energies: torch.Tensor, power: float, floor: float = 0.0,
-                     k: int = NEIGHBOURS, floored: int | None = None) -> torch.Tensor:
+                     k: int = NEIGHBOURS, floored: int | None = None,
+                     ceiling: torch.Tensor | float | None = None) -> torch.Tensor:
     """Self-normalised weights w_i ∝ (exp(-E(x'_i)) r_k(x'_i)^d)^power of the N negatives (N, d),
     their energies (N,), detached, mixed with the plain mean by `floor`; they sum to 1. The floor's
     share goes to the first `floored` negatives (all by default), b / floored each: the others keep
-    (1 - b) w_i alone. power 0 or floor 1 gives the plain mean (of the floored ones)."""
+    (1 - b) w_i alone. With a `ceiling`, only those of them whose energy is below it share the floor
+    (none below: the importance weights alone). power 0 or floor 1 gives the plain mean (of the floored ones)."""
     n = negatives.shape[0]
     if n < 2:
         return torch.ones(n, dtype=energies.dtype, device=energies.device)
     weights = torch.softmax(power * log_density_ratio(negatives, energies, k), dim=0)
     if floor == 0:
         return weights
-    if floored is None or floored >= n:   # every negative floored: no per-step share tensor
+    if ceiling is None and (floored is None or floored >= n):   # every negative floored: no per-step share tensor
         return (1.0 - floor) * weights + floor / n
-    share = torch.zeros_like(weights)
-    share[:floored] = floor / floored
-    return (1.0 - floor) * weights + share
+    eligible = torch.zeros_like(weights, dtype=torch.bool)
+    eligible[:n if floored is None else floored] = True
+    if ceiling is not None:
+        eligible &= energies.detach() < ceiling
+    count = eligible.sum()
+    if ceiling is not None and count == 0:   # no negative under the ceiling: nothing left to push up
+        return weights
+    return (1.0 - floor) * weights + eligible.to(weights.dtype) * (floor / count)
 
 
 def resample(candidates: torch.Tensor, energies: torch.Tensor, n: int, rng: torch.Generator,

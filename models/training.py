@@ -26,7 +26,8 @@ Remedies, all off by default:
   p_E,  L_E = mean E(x_data) - sum_i w_i E(x'_i),  w_i ∝ (exp(-E(x'_i)) / q_kNN(x'_i))^power, so that
   the wells' depths follow the data's mode weights. A third remedy, this project's own. With
   `importance_floor` = b keeps a share b of the plain mean beside them (w_i <- (1 - b) w_i + b / N; with
-  `floor_uniform` off, b / N_G on the generator's N_G negatives alone, the uniform ones unfloored). With
+  `floor_uniform` off, b / N_G on the generator's N_G negatives alone, the uniform ones unfloored; with
+  `floor_margin` = m > 0, only on negatives whose energy is below max E(x_data) + m). With
   `uniform_negatives` = f > 0, round(f N) points uniform over the data's box join the negatives
   (before any refinement), so that the weights also see wells the generator never visits.
 - `ema` = decay > 0 (models/ema.py): an average of the generator's weights, updated after every
@@ -72,6 +73,7 @@ class TrainConfig:
     importance_floor: float = 0.0   # share of the plain mean kept beside the importance weights (defensive)
     uniform_negatives: float = 0.0  # extra negatives drawn uniformly over the data's box, a fraction of the batch
     floor_uniform: bool = True      # the importance floor covers the uniform negatives too (False: the generator's alone)
+    floor_margin: float = 0.0       # the floor pushes only negatives below max E(data batch) + this (nats); 0: no bound
     step_acceptance: float = 0.0    # refine by MALA, its step adapted towards this acceptance rate; 0: fixed step
     langevin: LangevinConfig = field(default_factory=LangevinConfig)
 
@@ -93,6 +95,9 @@ class TrainConfig:
         if isinstance(self.uniform_negatives, bool) or not isinstance(self.uniform_negatives, (int, float)) \
                 or not 0.0 <= self.uniform_negatives <= 1.0:
             raise ValueError(f"uniform_negatives must be a fraction from 0 to 1, got {self.uniform_negatives!r}")
+        if isinstance(self.floor_margin, bool) or not isinstance(self.floor_margin, (int, float)) \
+                or not 0.0 <= self.floor_margin < float("inf"):
+            raise ValueError(f"floor_margin must be a number of nats from 0, got {self.floor_margin!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be a decay from 0 to below 1, got {self.ema!r}")
         for name in REGULARISERS:
@@ -235,7 +240,10 @@ def energy_step(state: TrainingState, real: torch.Tensor, negatives: torch.Tenso
     if cfg.importance > 0:   # E_{p_E}[E(x')] by self-normalised importance weights (models/importance.py)
         # the generator's negatives come first (train_step), the uniform ones after: n of the former
         floored = None if cfg.floor_uniform else n
-        weights = negative_weights(negatives, energies[n:], cfg.importance, cfg.importance_floor, floored=floored)
+        # the floor's push bounded: E(x') rises until it is floor_margin nats above the data's highest
+        ceiling = energies[:n].detach().max() + cfg.floor_margin if cfg.floor_margin > 0 else None
+        weights = negative_weights(negatives, energies[n:], cfg.importance, cfg.importance_floor, floored=floored,
+                                   ceiling=ceiling)
         energy_fake = (weights * energies[n:]).sum()
     else:
         energy_fake = energies[n:].mean()

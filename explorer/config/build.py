@@ -139,6 +139,7 @@ def train_config(options: dict, dataset: Dataset, unit: float = 1.0) -> TrainCon
         refine=options.get("refine") or 0, ema=options.get("ema") or 0.0, importance=options.get("importance") or 0.0,
         importance_floor=options.get("importance_floor") or 0.0,
         floor_uniform=bool(options.get("floor_uniform", True)),
+        floor_margin=options.get("floor_margin") or 0.0,
         uniform_negatives=options.get("uniform_negatives") or 0.0,
         step_acceptance=options.get("step_acceptance") or 0.0,
         langevin=LangevinConfig(steps=options["langevin_steps"],

@@ -138,6 +138,10 @@ OPTIONS: tuple[Option, ...] = (
                 "uniform negatives too (on), or the generator's alone (off: the uniform ones keep their importance "
                 "weights, which fall with p_E, so the floor no longer raises the energy without bound where the "
                 "data have no mass)"),
+    Option("floor_margin", float, 0.0, 0.0, 100.0,
+           help="generator sampler, with --importance-floor: the floor's share pushes a negative up only while its "
+                "energy is below the data batch's highest energy plus this many nats, so where the data have no mass "
+                "the energy stops rising once p_E there is e^-margin of the data's least likely point; 0 = no bound"),
     Option("uniform_negatives", float, 0.1, 0.0, 1.0,
            help="generator sampler: this fraction of a batch of extra negatives drawn uniformly over the data's "
                 "box, so that --importance also sees wells the generator never visits (and, with --resample, "
@@ -174,7 +178,7 @@ PAPER_METHOD = {"method": "paper"}
 # (explorer/training/run.py from_checkpoint, explorer/studies/spec.py Task.key)
 ABSENT_MEANS = {"energy_magnitude": 0.0, "gradient_penalty": 0.0, "energy_weight_decay": 0.0, "spectral_norm": False,
                 "ema": 0.0, "metropolis": False, "step_acceptance": 0.0, "frame_scale": 1.0,
-                "floor_uniform": True,
+                "floor_uniform": True, "floor_margin": 0.0,
                 **{name: value for name, value in METHODS["paper"].items() if name != "entropy"}}
 
 
@@ -184,8 +188,8 @@ def method_of(options: Mapping) -> str:
 
 
 # the generator sampler's own options: off for the Langevin sampler unless named (then refused)
-GENERATOR_ONLY = ("refine", "importance", "importance_floor", "floor_uniform", "uniform_negatives", "resample",
-                  "ema")
+GENERATOR_ONLY = ("refine", "importance", "importance_floor", "floor_uniform", "floor_margin", "uniform_negatives",
+                  "resample", "ema")
 # the settings a run takes between steps (entropy, its weight, learning rates and their schedule, steps)
 LIVE_SETTINGS = tuple(o.name for o in OPTIONS if o.live)
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
@@ -240,6 +244,7 @@ class Experiment(Mapping):
     importance: float
     importance_floor: float
     floor_uniform: bool
+    floor_margin: float
     uniform_negatives: float
     resample: int
     ema: float
