@@ -76,6 +76,47 @@ def test_off_floor_uniform_uniform_negatives_in_empty_space_stop_being_pushed():
     assert negative_weights(x, energies, power=1.0, floor=0.2, floored=200)[-1].item() < 1e-15
 
 
+def test_a_ceiling_stops_the_floors_push_on_negatives_above_it():
+    """With a ceiling, the floor's share goes only to negatives whose energy is below it, b / count
+    each; the weights still sum to 1; with none below it, the importance weights alone."""
+    x = torch.cat([gaussian_draws(200, 0.1, seed=3), torch.tensor([[5.0, 5.0], [-5.0, 5.0]])])
+    energies = torch.cat([torch.zeros(200), torch.tensor([46.0, 3.0])])
+    w = negative_weights(x, energies, power=1.0)
+    capped = negative_weights(x, energies, power=1.0, floor=0.2, ceiling=10.0)
+    assert capped[-2].item() == pytest.approx(0.8 * w[-2].item()) and capped[-2].item() < 1e-15
+    assert torch.allclose(capped[:200], 0.8 * w[:200] + 0.2 / 201)
+    assert capped[-1].item() == pytest.approx(0.8 * w[-1].item() + 0.2 / 201)
+    assert capped.sum().item() == pytest.approx(1.0)
+    # combined with `floored`: the first 200 (the generator's) only, and of them those below the ceiling
+    both = negative_weights(x, energies, power=1.0, floor=0.2, floored=200, ceiling=10.0)
+    assert torch.allclose(both[:200], 0.8 * w[:200] + 0.2 / 200) and both[-1].item() == pytest.approx(0.8 * w[-1].item())
+    assert torch.equal(negative_weights(x, energies, power=1.0, floor=0.2, ceiling=-1.0), w)
+
+
+def test_the_energy_step_puts_the_ceiling_floor_margin_above_the_datas_highest_energy(monkeypatch):
+    seen = {}
+
+    def spy(negatives, energies, power, floor, floored=None, ceiling=None):
+        seen["ceiling"] = ceiling
+        return negative_weights(negatives, energies, power, floor, floored=floored, ceiling=ceiling)
+
+    monkeypatch.setattr(training, "negative_weights", spy)
+    energy, generator = DeepEnergy(EnergyConfig()), Generator(GeneratorConfig())
+    real = torch.randn(32, 2, generator=torch.Generator().manual_seed(0))
+    for margin, expected in ((0.0, None), (4.0, 4.0)):
+        state = training.TrainingState(energy, generator, TrainConfig(importance=1.0, importance_floor=0.2,
+                                                                      floor_margin=margin), seed=0)
+        highest = energy(real).max().item()
+        training.energy_step(state, real, torch.randn(40, 2, generator=torch.Generator().manual_seed(1)))
+        if expected is None:
+            assert seen["ceiling"] is None
+        else:
+            assert seen["ceiling"].item() == pytest.approx(highest + expected, abs=1e-5)
+    assert resolve(None, {"floor_margin": 8})["floor_margin"] == 8.0
+    with pytest.raises(ValueError, match="floor_margin"):
+        TrainConfig(floor_margin=-1.0)
+
+
 class TwoWells(torch.nn.Module):
     """E(x) = -log(0.5 N(x; (-2, 0), 0.1^2) + 0.5 N(x; (2, 0), 0.1^2)): a known energy, in data units."""
 

@@ -137,7 +137,7 @@ OPTIONS: tuple[Option, ...] = (
            help="generator sampler, with --importance-floor and --uniform-negatives: the floor's share covers the "
                 "uniform negatives too (on), or the generator's alone (off: the uniform ones keep their importance "
                 "weights, which fall with p_E, so the floor no longer raises the energy without bound where the "
-                "data have no mass)"),
+                "data have no mass; the points dataset's default)"),
     Option("floor_margin", float, 0.0, 0.0, 100.0,
            help="generator sampler, with --importance-floor: the floor's share pushes a negative up only while its "
                 "energy is below the data batch's highest energy plus this many nats, so where the data have no mass "
@@ -177,8 +177,8 @@ PAPER_METHOD = {"method": "paper"}
 # method, everything off): a pair or a study row recorded before an option existed had it at this value
 # (explorer/training/run.py from_checkpoint, explorer/studies/spec.py Task.key)
 ABSENT_MEANS = {"energy_magnitude": 0.0, "gradient_penalty": 0.0, "energy_weight_decay": 0.0, "spectral_norm": False,
-                "ema": 0.0, "metropolis": False, "step_acceptance": 0.0, "frame_scale": 1.0,
-                "floor_uniform": True, "floor_margin": 0.0,
+                "ema": 0.0, "metropolis": False, "step_acceptance": 0.0, "frame_scale": 1.0, "floor_uniform": True,
+                "floor_margin": 0.0,
                 **{name: value for name, value in METHODS["paper"].items() if name != "entropy"}}
 
 
@@ -388,6 +388,8 @@ def resolve(preset: Mapping | None = None, given: Mapping | None = None) -> Expe
         # the modes' width caps the data's own frame: without it there is nothing to cap (as
         # --frame-scale, it means nothing then), and a run's key should not name it
         options["mode_frame"] = 0.0
+    if not (options["importance"] and options["importance_floor"]):   # no floor: where its share goes and
+        options["floor_uniform"], options["floor_margin"] = True, 0.0   # how far it pushes mean nothing
     if options["sampler"] != "generator":
         named = [OPTION_BY_NAME[name].flag for name in GENERATOR_ONLY
                  if options[name] != ABSENT_MEANS[name] and name in given]   # set, not merely restated
