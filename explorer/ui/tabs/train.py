@@ -22,6 +22,7 @@ from explorer.page.frame_view import SIDE_PLOTS_EVERY, waiting_word
 from explorer.page.state import PageState
 from explorer.training.capacity import REQUESTS_FIRST
 from explorer.training.live import FRAME_SECONDS
+from explorer.training.memory import release_free_memory
 from explorer.ui.frames import draw, only_status
 from explorer.ui.guard import guarded
 from explorer.ui.page import MANY, Page, bind
@@ -216,6 +217,9 @@ def train(page: Page, state: PageState, *values):
             elif live.run.done:   # the state word says "finished"
                 note = "Train starts a new run"
             yield sent(draw(page, state, note))
+            # resumed once the last frame is sent: what the run's frames freed goes back to the system
+            # now, not at some later run's trim, so a paused or ended page holds only what it uses
+            release_free_memory(force=True)
             return
 
 
