@@ -193,10 +193,15 @@ def test_the_tab_on_a_langevin_run_shows_its_chains():
     assert not any("batch-norm" in name for name in names)
 
 
-def test_a_shape_without_a_closed_form_gets_an_estimate_and_says_so():
+def test_a_shapes_density_is_exact_and_a_users_points_get_an_estimate_and_say_so():
     run = small_run(dataset="moons", steps=10)
     tab = density_tab(session_of(run), DensityState(), resolution=60)
-    assert "an estimate (no closed form)" in tab.table and "10,000 draws of the moons shape" in tab.table
+    assert "exact: the moons shape's own density" in tab.table
+    titles = [a["text"] for a in tab.densities.to_plotly_json()["layout"]["annotations"]]
+    assert titles[0] == "p_data (exact)"
+    run = small_run(dataset="points", points="bundled:iris:train", steps=10)
+    tab = density_tab(session_of(run), DensityState(), resolution=60)
+    assert "an estimate (no closed form)" in tab.table and "kernel density estimate of the 108 training points" in tab.table
     titles = [a["text"] for a in tab.densities.to_plotly_json()["layout"]["annotations"]]
     assert titles[0] == "p_data (KDE estimate)"
 

@@ -14,6 +14,7 @@ import numpy as np
 from explorer.data.digits import load_digits_scaled
 from explorer.data.mixtures import MIXTURE_PARAMETERS, MIXTURES, Mixture, mixture_bounds
 from explorer.data.points import load_points, points_bounds, standardise
+from explorer.data.shape_densities import SHAPE_LOG_DENSITIES, shape_log_density, shape_log_density_on_grid
 from explorer.data.shapes import SHAPE_BOUNDS, SHAPE_SAMPLERS
 from explorer.errors import UserInputError
 
@@ -36,6 +37,25 @@ class Dataset:
     shape_sampler: Callable[[int, np.random.Generator], np.ndarray] | None = field(default=None, repr=False)
     offset: np.ndarray | None = None                           # points only: x_std = (x - offset) / scale
     scale: np.ndarray | None = None
+
+    @property
+    def has_density(self) -> bool:
+        """Whether the data's true density is known: a mixture's, or a shape's (shape_densities.py)."""
+        return self.mixture is not None or self.name in SHAPE_LOG_DENSITIES
+
+    def log_density(self, x: np.ndarray) -> np.ndarray:
+        """log p_data at the points x (N, 2), float64 (has_density only)."""
+        if self.mixture is not None:
+            return self.mixture.log_density(x)
+        return shape_log_density(self.name, x)
+
+    def log_density_on_grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """log p_data on the grid xs x ys, flattened row by row (y outer), as np.meshgrid(xs, ys) lays
+        it out; a shape's is kept for the next call with the same grid (a few seconds to compute)."""
+        if self.mixture is not None:
+            gx, gy = np.meshgrid(xs, ys)
+            return self.mixture.log_density(np.stack([gx.ravel(), gy.ravel()], axis=1))
+        return shape_log_density_on_grid(self.name, xs, ys)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n points, (n, dim) float32: fresh draws for mixtures and shapes, draws with

@@ -5,9 +5,9 @@ p_E(x) = exp(-E(x)) / Z and the generator's p_G, trained towards each other by K
 p_E is trained towards the data. Seeing p_data, p_E and p_G side by side shows which of the two
 learned the data, and which one a collapse lives in.
 
-- p_data: exact for the ring and grid mixtures (mixtures.Mixture.log_density); for the shapes and
-  a user's points there is no closed form, so a Gaussian kernel density estimate of DATA_SAMPLES
-  draws (or of the points themselves);
+- p_data: exact for the ring and grid mixtures (mixtures.Mixture.log_density) and the shapes (their
+  noise averaged along the curve: explorer/data/shape_densities.py); for a user's points there is
+  no closed form, so a Gaussian kernel density estimate of the points themselves;
 - p_E: exp(-E) / Z with log Z by quadrature on the grid plus the ring around it
   (probes.landscape, the Landscape tab's own normalisation);
 - p_G: a Gaussian kernel density estimate of GENERATOR_SAMPLES generator samples (of the chains,
@@ -179,6 +179,9 @@ def data_density(dataset, grid: Grid, seed: int = 0) -> tuple[np.ndarray, bool, 
         log_p = mixture.log_density(grid.points()).reshape(len(grid.ys), len(grid.xs))
         return log_p, True, (f"exact: the mixture of {len(mixture.centers)} Gaussians (std {mixture.std:g}) "
                              "the data is drawn from")
+    if dataset.has_density:   # a shape: its noise averaged along its curve (explorer/data/shape_densities.py)
+        log_p = dataset.log_density_on_grid(grid.xs, grid.ys).reshape(len(grid.ys), len(grid.xs))
+        return log_p, True, f"exact: the {dataset.name} shape's own density, by quadrature along its curve"
     rng = np.random.default_rng(seed)
     if dataset.points is not None:
         points = dataset.points

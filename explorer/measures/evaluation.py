@@ -159,15 +159,17 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
         result["log_z"], result["mass_outside"] = float(quad["log_z_total"]), float(quad["mass_outside"])
         if energy_real is not None:
             result[nll_key] = metrics.nll(energy_real, quad["log_z_total"])
-            if nll_key == "nll" and heldout is None and dataset is not None and dataset.mixture is not None:
+            if nll_key == "nll" and heldout is None and dataset is not None and dataset.has_density:
                 # the truth's own NLL on the same points: the model's NLL read as a gap above it
-                result["nll_true"] = float(-dataset.mixture.log_density(real).mean())
+                # (an estimate of KL(p_data || p_E) from the held-out draws)
+                result["nll_true"] = float(-dataset.log_density(real).mean())
                 result["nll_gap"] = result["nll"] - result["nll_true"]
-        if dataset is not None and dataset.mixture is not None and heldout is None:
+        if dataset is not None and dataset.has_density and heldout is None:
             gx, gy = np.meshgrid(quad["xs"], quad["ys"])
             grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)
-            log_p_true = dataset.mixture.log_density(grid_points).reshape(quad["energy"].shape)
+            log_p_true = dataset.log_density_on_grid(quad["xs"], quad["ys"]).reshape(quad["energy"].shape)
             result.update(metrics.grid_divergences(log_p_true, -quad["energy"], quad["cell_area"]))
+        if dataset is not None and dataset.mixture is not None and heldout is None:
             if weights:
                 result.update(weight_errors(dataset.mixture, grid_points, quad, fake))
     elif dataset is not None and dataset.labels is not None:
