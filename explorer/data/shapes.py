@@ -1,5 +1,5 @@
-"""The 2-D shapes without a closed-form density: the usual "toy_data" of FFJORD (Grathwohl et al.
-2019), scaled to lie within [-4, 4].
+"""The 2-D shapes: the usual "toy_data" of FFJORD (Grathwohl et al. 2019), scaled to lie within
+[-4, 4]. Their densities have no closed form but a quadrature (shape_densities.py).
 
 Each is a sampler `(n, rng) -> (n, 2) float32`, drawing only from the `numpy.random.Generator`
 passed in (scikit-learn's through a seed taken from it), so a seed reproduces a run.

@@ -121,8 +121,9 @@ def digits_classifier() -> metrics.DigitsClassifier:
 def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, dataset: Dataset | None,
                   *, samples: int = 2500, seed: int = 0, heldout: np.ndarray | None = None,
                   bounds=None, resolution: int = QUADRATURE_RESOLUTION, weights: bool = True) -> dict:
-    """The metrics of DESIGN.md that apply to this pair and data (`weights`: also the modes'
-    recovered weights, a pass over every grid cell that a live run's progress checks skip).
+    """The metrics of DESIGN.md that apply to this pair and data (`weights`: also KL(p_data || p_E)
+    on the grid and the modes' recovered weights, passes over every grid cell that a live run's
+    progress checks skip).
 
     Real data to score: `heldout` (points already standardised like the training data) when
     given; else fresh draws from a known mixture or shape (held out by construction); else the
@@ -164,13 +165,12 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
                 # (an estimate of KL(p_data || p_E) from the held-out draws)
                 result["nll_true"] = float(-dataset.log_density(real).mean())
                 result["nll_gap"] = result["nll"] - result["nll_true"]
-        if dataset is not None and dataset.has_density and heldout is None:
+        if dataset is not None and dataset.has_density and heldout is None and weights:
             gx, gy = np.meshgrid(quad["xs"], quad["ys"])
             grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)
             log_p_true = dataset.log_density_on_grid(quad["xs"], quad["ys"]).reshape(quad["energy"].shape)
             result.update(metrics.grid_divergences(log_p_true, -quad["energy"], quad["cell_area"]))
-        if dataset is not None and dataset.mixture is not None and heldout is None:
-            if weights:
+            if dataset.mixture is not None:
                 result.update(weight_errors(dataset.mixture, grid_points, quad, fake))
     elif dataset is not None and dataset.labels is not None:
         report = digits_classifier().class_report(fake)
