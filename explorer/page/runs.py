@@ -23,9 +23,11 @@ def experiment_of(state: PageState, values) -> Experiment:
     return controls.options_from_controls(dict(zip(controls.CONTROL_NAMES, values, strict=False)), points_path)
 
 
-def new_run(state: PageState, options: Experiment) -> None:
+def new_run(state: PageState, options: Experiment, fine: bool = True) -> None:
+    """`fine`: its first frame at full resolution (a run shown still: Reset, a Step); a run about to
+    train shows a live frame's resolution until its first live frame replaces it."""
     state.end_aside()
-    state.live.new_run(options, dataset=points_for(options, state.points))
+    state.live.new_run(options, dataset=points_for(options, state.points), fine=fine)
 
 
 def for_training(state: PageState, options: Experiment) -> str | None:
@@ -33,7 +35,7 @@ def for_training(state: PageState, options: Experiment) -> str | None:
     current run takes the live settings. Returns "new run" for a new one."""
     state.end_aside()
     if state.live.needs_new_run(options):
-        new_run(state, options)
+        new_run(state, options, fine=False)   # a class pressing Train at once: a third of the cost each
         return "new run"
     state.live.apply(options)
     return None

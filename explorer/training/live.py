@@ -91,9 +91,10 @@ class LiveSession:
     def training(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def new_run(self, options: Experiment, dataset=None) -> Run:
+    def new_run(self, options: Experiment, dataset=None, fine: bool = True) -> Run:
         """A fresh run from checked options (it replaces the current one, stopping it first);
-        `dataset`: its data when already read (a page's points), else built from the options."""
+        `dataset`: its data when already read (a page's points), else built from the options;
+        `fine`: its first frame at full resolution (else a live frame's)."""
         self.stop(wait=True)
         run = Run(options, device=self.device, dataset=dataset)   # builds the data: UserInputError on bad input
         run.state.build_optimisers()   # a run made to train builds them now, not inside its first frame
@@ -101,7 +102,7 @@ class LiveSession:
             self.run, self.source, self.ended, self.throughput = run, "live run", False, None
             self.closed = None
             self.replay.clear()
-        self.publish(fine=True)
+        self.publish(fine=fine)
         return run
 
     def load(self, folder: str, name: str, points_path: str | None = None, points=None) -> Run:
