@@ -23,6 +23,7 @@ from explorer.page.state import PageState
 from explorer.training.capacity import REQUESTS_FIRST
 from explorer.training.live import FRAME_SECONDS
 from explorer.training.memory import release_free_memory
+from explorer.training.turns import LINE_SECONDS
 from explorer.ui.frames import draw, only_status
 from explorer.ui.guard import guarded
 from explorer.ui.page import MANY, Page, bind
@@ -182,7 +183,9 @@ def train(page: Page, state: PageState, *values):
 
     seen, shown, said = -1, 0, None
     while True:
-        frame, frame_id = live.wait_frame(seen, timeout=FRAME_SECONDS)
+        # in line, a look a second (its place and wait change no faster; a frame or its turn wakes it
+        # at once): twenty waiting pages then cost the interpreter lock a fourth of the wakes
+        frame, frame_id = live.wait_frame(seen, timeout=LINE_SECONDS if said is not None else FRAME_SECONDS)
         if live.training and not still_reading():   # behind: send nothing more until it catches up
             time.sleep(FRAME_SECONDS)
             continue
