@@ -109,10 +109,22 @@ def _pinwheel_mismatch(angle, radius, psi, arm):
 def pinwheel(y: np.ndarray) -> np.ndarray:
     z = y / 2.0
     rho, psi = np.hypot(z[:, 0], z[:, 1]), np.arctan2(z[:, 1], z[:, 0])
+    log_p = np.full(len(y), -np.inf)
+    for start in range(0, len(y), CHUNK):   # memory CHUNK x ROOT_GRID a block
+        block = slice(start, start + CHUNK)
+        rows, log_terms = _pinwheel_roots(rho[block], psi[block])
+        np.logaddexp.at(log_p[block], rows, log_terms)
+    return log_p - np.log(PINWHEEL_ARMS) - 2 * np.log(2.0)
+
+
+def _pinwheel_roots(rho: np.ndarray, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For points z = rho (cos psi, sin psi): each root f of some arm's map onto z (the point's row) and
+    log p(f) - log |det dz/df| there."""
     step = 2 * np.pi / ROOT_GRID
     grid = -np.pi + step * np.arange(ROOT_GRID)
     # in units of the arms' spacing 2 pi / 5, arm k's roots are where this crosses k (mod 5): one pass
-    # finds every arm's (the slope stays under 7, so at most one crossing a grid step)
+    # finds every arm's (its slope, under 20 a radian even at the box's corners, moves it less than a
+    # third of a unit a grid step: at most one crossing a step)
     turns = (grid[None, :] - RATE * np.exp(rho[:, None] * np.cos(grid[None, :])) - psi[:, None]) \
         / (2 * np.pi / PINWHEEL_ARMS)
     following = np.roll(turns, -1, axis=1)
@@ -130,9 +142,7 @@ def pinwheel(y: np.ndarray) -> np.ndarray:
     f1, f2 = radius * np.cos(angle), radius * np.sin(angle)
     log_pf = (-0.5 * ((f1 - 1.0) / RADIAL_STD) ** 2 - 0.5 * (f2 / TANGENTIAL_STD) ** 2
               - np.log(2 * np.pi * RADIAL_STD * TANGENTIAL_STD))
-    log_p = np.full(len(y), -np.inf)
-    np.logaddexp.at(log_p, rows, log_pf - np.log(np.abs(1 + RATE * np.exp(f1) * f2)))
-    return log_p - np.log(PINWHEEL_ARMS) - 2 * np.log(2.0)
+    return rows, log_pf - np.log(np.abs(1 + RATE * np.exp(f1) * f2))
 
 
 SHAPE_LOG_DENSITIES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
