@@ -166,12 +166,11 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
                 result["nll_true"] = float(-dataset.log_density(real).mean())
                 result["nll_gap"] = result["nll"] - result["nll_true"]
         if dataset is not None and dataset.has_density and heldout is None and weights:
-            gx, gy = np.meshgrid(quad["xs"], quad["ys"])
-            grid_points = np.stack([gx.ravel(), gy.ravel()], axis=1)
             log_p_true = dataset.log_density_on_grid(quad["xs"], quad["ys"]).reshape(quad["energy"].shape)
             result.update(metrics.grid_divergences(log_p_true, -quad["energy"], quad["cell_area"]))
-            if dataset.mixture is not None:
-                result.update(weight_errors(dataset.mixture, grid_points, quad, fake))
+            if dataset.mixture is not None:   # the modes' weights: each grid cell to its nearest mode
+                gx, gy = np.meshgrid(quad["xs"], quad["ys"])
+                result.update(weight_errors(dataset.mixture, np.stack([gx.ravel(), gy.ravel()], axis=1), quad, fake))
     elif dataset is not None and dataset.labels is not None:
         report = digits_classifier().class_report(fake)
         result.update({k: report[k] for k in ("classes_covered", "class_kl_uniform", "class_counts")})
