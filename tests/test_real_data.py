@@ -24,6 +24,18 @@ def test_each_bundled_set_splits_into_disjoint_train_and_heldout(name):
     np.testing.assert_array_equal(train, bundled_points(f"bundled:{name}:train"))   # the same split every time
 
 
+@pytest.mark.parametrize("name", list(BUNDLED))
+def test_a_held_out_percentage_splits_the_same_shuffle_70_30(name):
+    whole = bundled_points(f"bundled:{name}")
+    train, heldout = bundled_points(f"bundled:{name}:train:30"), bundled_points(f"bundled:{name}:heldout:30")
+    assert len(train) + len(heldout) == len(whole) and abs(len(heldout) / len(whole) - 0.3) < 0.01
+    # every row once: the two parts together are the whole (rows repeat in the data itself: rounded values)
+    assert sorted(map(tuple, np.concatenate([train, heldout]).tolist())) == sorted(map(tuple, whole.tolist()))
+    # the same shuffle: 80 / 20's held-out rows are the last 20 % of it, all of them among 70 / 30's last 30 %
+    heldout_20 = bundled_points(f"bundled:{name}:heldout")
+    np.testing.assert_array_equal(heldout[-len(heldout_20):], heldout_20)
+
+
 def test_iris_petals_are_the_known_columns():
     iris = bundled_points("bundled:iris")
     assert iris.shape == (150, 2)
@@ -31,7 +43,9 @@ def test_iris_petals_are_the_known_columns():
 
 
 @pytest.mark.parametrize("source, says", [("bundled:moons", "unknown bundled data"),
-                                          ("bundled:iris:test", "the split must be")])
+                                          ("bundled:iris:test", "the split must be"),
+                                          ("bundled:iris:train:3", "percentage must be a whole number from 5"),
+                                          ("bundled:iris:heldout:x", "percentage must be a whole number")])
 def test_a_bad_bundled_name_is_one_clear_error(source, says):
     with pytest.raises(UserInputError, match=says):
         load_points(source)

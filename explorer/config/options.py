@@ -47,7 +47,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("spacing", float, None, 0.1, 50.0, help="grid: distance between neighbouring modes"),
     Option("std", float, None, 0.01, 10.0, help="ring/grid: standard deviation of each mode"),
     Option("points", str, None, help="points: a .csv or .npy file of N x 2 numbers (standardised), or "
-                                      "bundled:NAME[:train|:heldout], real data that ships with scikit-learn "
+                                      "bundled:NAME[:train|:heldout[:PERCENT]], real data that ships with scikit-learn "
                                       "(iris, wine, breast-cancer, diabetes)"),
     Option("sampler", str, "generator", choices=SAMPLERS,
            help="negative samples from the generator (the paper) or from Langevin chains (baseline)"),

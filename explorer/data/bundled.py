@@ -6,6 +6,10 @@ standardises them). `bundled:NAME:train` and `bundled:NAME:heldout` are a fixed 
 
     python -m explorer.train --dataset points --points bundled:iris:train --out runs/iris
     python -m explorer.evaluate runs/iris --points bundled:iris:heldout
+
+`bundled:NAME:train:30` and `bundled:NAME:heldout:30` hold out 30 % instead (the same shuffle): the
+robustness suite's 70 / 30 split. Without the percentage the split stays 80 / 20, as every study
+recorded before the percentage existed read it.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from explorer.errors import UserInputError
 
 PREFIX = "bundled:"
 SPLITS = ("train", "heldout")
-HELDOUT_FRACTION = 0.2
+HELDOUT_PERCENT = 20   # without a percentage in the name: what the older studies' rows were trained on
 SPLIT_SEED = 0
 
 
@@ -43,17 +47,25 @@ def is_bundled(source) -> bool:
 
 
 def bundled_points(source: str) -> np.ndarray:
-    """'bundled:NAME' (every row) or 'bundled:NAME:train' / ':heldout' -> (N, 2) float32."""
+    """'bundled:NAME' (every row), 'bundled:NAME:train' / ':heldout' (80 / 20), or with the held-out
+    percentage, 'bundled:NAME:train:30' / ':heldout:30' -> (N, 2) float32."""
     name, _, split = source[len(PREFIX):].partition(":")
+    split, _, percent_text = split.partition(":")
     if name not in BUNDLED:
         raise UserInputError(f"unknown bundled data {name!r}; choose one of {', '.join(BUNDLED)}")
     if split and split not in SPLITS:
         raise UserInputError(f"{source}: the split must be {' or '.join(SPLITS)}, got {split!r}")
+    percent = HELDOUT_PERCENT
+    if percent_text:
+        if not (percent_text.isdigit() and 5 <= int(percent_text) <= 95):
+            raise UserInputError(f"{source}: the held-out percentage must be a whole number from 5 to 95, "
+                                 f"got {percent_text!r}")
+        percent = int(percent_text)
     import sklearn.datasets  # imported where used: it slows every start-up
     spec = BUNDLED[name]
     rows = getattr(sklearn.datasets, spec.loader)().data[:, spec.columns].astype(np.float64)
     if split:
         order = np.random.default_rng(SPLIT_SEED).permutation(len(rows))
-        cut = int(round((1.0 - HELDOUT_FRACTION) * len(rows)))
+        cut = int(round((100 - percent) / 100 * len(rows)))
         rows = rows[order[:cut]] if split == "train" else rows[order[cut:]]
     return rows.astype(np.float32)

@@ -21,7 +21,7 @@ _NPY_MAGIC = b"\x93NUMPY"
 def load_points(path) -> np.ndarray:
     """Read N x 2 points, (N, 2) float32, from a CSV/text file (comma or whitespace separated,
     optional header row) or a .npy file (never unpickled). Refuses anything else with a one-line
-    UserInputError that says what was wrong. `bundled:NAME[:train|:heldout]` names one of the
+    UserInputError that says what was wrong. `bundled:NAME[:train|:heldout[:PERCENT]]` names one of the
     real 2-D sets that ship with scikit-learn instead (explorer/data/bundled.py)."""
     if is_bundled(path):
         return bundled_points(path)

@@ -153,6 +153,14 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
         if dataset is not None and dataset.mixture is not None:
             mixture = dataset.mixture
             result.update(metrics.mode_coverage(fake, mixture.centers, mixture.std))
+            if options["sampler"] == "generator":
+                # the generator's own samples G(z), before any refinement and resampling (the paper's
+                # method: the same samples): what its entropy term shapes, and what collapses without it
+                latents = torch.Generator(device=next(generator.parameters()).device).manual_seed(seed)
+                own = generator.sample(samples, latents).cpu().numpy()
+                coverage = metrics.mode_coverage(own, mixture.centers, mixture.std)
+                result["modes_covered_generator"] = coverage["modes_covered"]
+                result["high_quality_fraction_generator"] = coverage["high_quality_fraction"]
             result["reverse_kl"] = metrics.mode_histogram_reverse_kl(fake, mixture.centers, mixture.std,
                                                                      mixture.weights)
         quad = metrics.grid_log_partition(energies, box, resolution=resolution)

@@ -19,8 +19,9 @@ LABELS = {"modes_covered": "modes", "high_quality_fraction": "high quality %", "
           "class_kl_uniform": "class KL", "train_seconds": "seconds", "nll_gmm": "GMM's NLL",
           "nll_gap_gmm": "NLL gap to a GMM", "kl_true_to_model": "KL(p_data ‖ p_E)",
           "weight_error_energy": "weight error of p_E",
-          "weight_error_generator": "weight error of G"}
-PERCENT = {"high_quality_fraction"}   # shown in %, as the published tables are
+          "weight_error_generator": "weight error of G", "modes_covered_generator": "modes of G(z)",
+          "high_quality_fraction_generator": "G(z)'s high quality %"}
+PERCENT = {"high_quality_fraction", "high_quality_fraction_generator"}   # shown in %, as the published tables are
 
 
 def latest_by_key(records: list[dict]) -> dict[str, dict]:
