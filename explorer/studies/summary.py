@@ -22,6 +22,7 @@ LABELS = {"modes_covered": "modes", "high_quality_fraction": "high quality %", "
           "weight_error_generator": "weight error of G", "modes_covered_generator": "modes of G(z)",
           "high_quality_fraction_generator": "G(z)'s high quality %"}
 PERCENT = {"high_quality_fraction", "high_quality_fraction_generator"}   # shown in %, as the published tables are
+COUNTS = {"modes_covered", "modes_covered_generator", "classes_covered"}   # shown to one decimal, as the modes are
 
 
 def latest_by_key(records: list[dict]) -> dict[str, dict]:
@@ -69,7 +70,7 @@ def _cell(stat: dict | None, name: str) -> str:
     if not stat or not stat.get("n"):
         return "–"
     scale = 100.0 if name in PERCENT else 1.0
-    digits = 1 if name in PERCENT or name in ("modes_covered", "classes_covered") else 3
+    digits = 1 if name in PERCENT or name in COUNTS else 3
     text = f"{stat['mean'] * scale:.{digits}f}"
     if "se" in stat:
         text += f" ± {stat['se'] * scale:.{digits}f}"
