@@ -20,9 +20,10 @@ INTRO = """# EnergyLab
 An energy function *E(x)* and a generator *G(z)* learn together: the energy pushes real data down and
 generated samples up, `L_E = E[E(x_data)] - E[E(G(z))]`; the generator minimises
 `KL(p_G || p_E) = E[E(G(z))] - H(p_G)` + const, so it samples from `p_E(x) = exp(-E(x)) / Z` without MCMC.
-The entropy term *H* keeps it from collapsing onto a few wells: the **Lesson** (steps 4 and 5) and the
-**Compare** tab (entropy weight 0 against 1) show the collapse. The pair shown first is EnergyLab's method,
-whose `exp(-E)/Z` is a density of the data; choose `ring-paper` for the paper's own setting, or **method**
+With the paper's plain negatives, the entropy term *H* keeps it from collapsing onto a few wells: the
+**Lesson** (steps 4 and 5) and the **Compare** tab (entropy weight 0 against 1) show the collapse. The pair
+shown first is EnergyLab's method, whose `exp(-E)/Z` is a density of the data (its generator keeps the
+modes even without *H*: docs/studies.md); choose `ring-paper` for the paper's own setting, or **method**
 among the controls to train either."""
 
 
