@@ -110,13 +110,18 @@ def langevin_sampling(run: Run, device: str, max_steps: int = LANGEVIN_EVAL_STEP
     return result
 
 
+def bar_key(threshold: float) -> str:
+    """How `bars` names a high-quality threshold: '0.8'."""
+    return f"{threshold:.1f}"
+
+
 def bars(trace: list, thresholds=(0.5, 0.7, 0.8)) -> dict:
     """From a time_to_quality trace: the first (step, CPU seconds) with every mode covered and at
     least each high-quality fraction; None where it was never reached."""
     found = {}
     for threshold in thresholds:
         row = next((r for r in trace if r[2] == r[4] and r[3] >= threshold), None)
-        found[f"{threshold:.1f}"] = None if row is None else {"step": row[0], "seconds": row[1]}
+        found[bar_key(threshold)] = None if row is None else {"step": row[0], "seconds": row[1]}
     return found
 
 

@@ -22,8 +22,7 @@ from explorer.command_line import set_threads
 
 
 def row(name: str, result: dict, needed: float) -> str:
-    key = f"{needed:.1f}"
-    bar = result["bars"].get(key)
+    bar = result["bars"].get(generator_vs_langevin.bar_key(needed))
     reached = "not reached" if bar is None else f"{bar['seconds']:.1f} s ({bar['step']:,} it)"
     last = result["final"]["high_quality_fraction"] if result["final"] else float("nan")
     sampling = result["sampling"]
@@ -49,7 +48,8 @@ def main(argv=None) -> None:
                         ("langevin_20", "Langevin, 20 steps"), ("langevin_60", "Langevin, 60 steps")):
         print(row(label, result[name], args.needed))
     generator, baseline = result["generator"], result["langevin_20"]
-    mine, theirs = generator["bars"].get(f"{args.needed:.1f}"), baseline["bars"].get(f"{args.needed:.1f}")
+    key = generator_vs_langevin.bar_key(args.needed)
+    mine, theirs = generator["bars"].get(key), baseline["bars"].get(key)
     if mine and theirs:
         print(f"\ntime to the bar: generator / Langevin-20 = {mine['seconds'] / theirs['seconds']:.2f} (target <= 0.33)")
     else:

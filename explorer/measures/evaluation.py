@@ -154,11 +154,14 @@ def evaluate_pair(energy: DeepEnergy, generator: Generator, options: dict, datas
             mixture = dataset.mixture
             result.update(metrics.mode_coverage(fake, mixture.centers, mixture.std))
             if options["sampler"] == "generator":
-                # the generator's own samples G(z), before any refinement and resampling (the paper's
-                # method: the same samples): what its entropy term shapes, and what collapses without it
-                latents = torch.Generator(device=next(generator.parameters()).device).manual_seed(seed)
-                own = generator.sample(samples, latents).cpu().numpy()
-                coverage = metrics.mode_coverage(own, mixture.centers, mixture.std)
+                # the generator's own samples G(z), before any refinement and resampling: what its
+                # entropy term shapes, and what collapses without it. Without either (the paper's
+                # method) model_samples drew exactly these, from the same seeded latents: not drawn twice
+                coverage = result
+                if options.get("refine") or (options.get("resample") or 1) > 1:
+                    latents = torch.Generator(device=next(generator.parameters()).device).manual_seed(seed)
+                    own = generator.sample(samples, latents).cpu().numpy()
+                    coverage = metrics.mode_coverage(own, mixture.centers, mixture.std)
                 result["modes_covered_generator"] = coverage["modes_covered"]
                 result["high_quality_fraction_generator"] = coverage["high_quality_fraction"]
             result["reverse_kl"] = metrics.mode_histogram_reverse_kl(fake, mixture.centers, mixture.std,
