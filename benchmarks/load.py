@@ -53,12 +53,35 @@ LANDSCAPE_SHOWN_JS = """
 VISITOR_SPACING = 4.0
 
 
-def resident_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+def family(pid: int) -> list[int]:
+    """The app and its children (its training processes: explorer/training/processes.py)."""
+    children = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return [pid, *children]
+
+
+def parts_mb(pid: int) -> str:
+    """The app's own resident memory and its training processes', in words."""
+    own, total = resident_mb(pid, alone=True), resident_mb(pid)
+    return f"the app's process {own:.0f} MB, its training processes {total - own:.0f} MB"
+
+
+def resident_mb(pid: int, alone: bool = False) -> float:
+    """The app's resident memory, its training processes' included (unless `alone`)."""
+    total = 0.0
+    for member in [pid] if alone else family(pid):
+        try:
+            with open(f"/proc/{member}/status") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+        except (OSError, StopIteration):
+            if member == pid:
+                return float("nan")
+    return total
 
 
 def machine_cpu_seconds() -> float:
@@ -70,10 +93,16 @@ def machine_cpu_seconds() -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """The process's CPU time so far (user and system, all its threads)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """The app's CPU time so far (user and system, all its threads), its training processes' included."""
+    total = 0.0
+    for member in family(pid):
+        try:
+            with open(f"/proc/{member}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 class MemoryWatch:
@@ -176,7 +205,7 @@ def run_once(args, sessions: int) -> float:
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.3)
         time.sleep(5.0)   # the app's own warm-up done (explorer/ui/server.py)
-        start_mb, idle_share = resident_mb(app.pid), cpu_share(app.pid)
+        start_mb, start_parts, idle_share = resident_mb(app.pid), parts_mb(app.pid), cpu_share(app.pid)
         memory = MemoryWatch(app.pid)
         results = [dict(frames=0, steps=[], foreign=0, error=None, first_step=None, place=None, waited=0.0)
                    for _ in range(sessions)]
@@ -253,6 +282,7 @@ def run_once(args, sessions: int) -> float:
             client.close()
         left = time.perf_counter()
         back, idle, end_mb = after_leaving(app.pid, start_mb, idle_share)
+        end_parts = parts_mb(app.pid)
         progressed, waited = 0, 0
         for index, result in enumerate(results):
             steps = result["steps"]
@@ -286,12 +316,13 @@ def run_once(args, sessions: int) -> float:
             shown = sorted(s for s, _ in visitors)
             print(f"a new visitor's page showed its landscape in {shown[len(shown) // 2]:.2f} s, median of "
                   f"{len(shown)} (worst {shown[-1]:.2f} s; target < 3 s)")
-        print(f"app resident memory: {start_mb:.0f} MB at the start, {peak_mb:.0f} MB at the peak, "
+        print(f"app resident memory (its training processes included): {start_mb:.0f} MB at the start "
+              f"({start_parts}), {peak_mb:.0f} MB at the peak, "
               f"{(peak_mb - start_mb) / max(1, sessions):.1f} MB per session")
         print("after every session left: memory "
               + (f"within 50 MB of the start in {back:.0f} s" if back is not None else "not back within 90 s")
               + (f", training idle in {idle:.0f} s" if idle is not None else ", still busy after 90 s")
-              + f"; {end_mb:.0f} MB at the end ({time.perf_counter() - left:.0f} s after they left; "
+              + f"; {end_mb:.0f} MB at the end ({end_parts}; {time.perf_counter() - left:.0f} s after they left; "
               f"an idle app uses {idle_share:.2f} of a core)")
         return total / args.seconds
     finally:

@@ -101,6 +101,15 @@ class FlatAdam:
                 _adam_update(p, g, m, v, self.steps[i], lr, beta1, beta2, eps)
         self.steps_equal = len(set(self.steps)) == 1
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled (a run handed to a training process, explorer/training/processes.py): the
+        parameters become views into the unpickled buffer again and their new addresses are kept."""
+        self.__dict__.update(state)
+        with torch.no_grad():
+            for p, view in zip(self.params, self._views(self.flat), strict=True):
+                p.data = view
+        self._pointers = [p.data_ptr() for p in self.params]
+
     def state_dict(self) -> dict:
         """The moments and step counts (live tensors, as torch's: deep-copy to keep them)."""
         return {"steps": list(self.steps), "exp_avg": self.exp_avg, "exp_avg_sq": self.exp_avg_sq,

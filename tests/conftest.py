@@ -12,6 +12,11 @@ import torch
 from hypothesis.configuration import set_hypothesis_home_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the tests' own live runs train on their threads, where a test can watch and patch them; the
+# training processes have their own tests (test_training_processes.py), and the app launched
+# below runs with its defaults (PROCESSES_SETTING is not passed on)
+PROCESSES_SETTING = "ENERGYLAB_TRAINING_PROCESSES"
+os.environ.setdefault(PROCESSES_SETTING, "0")
 
 torch.set_num_threads(1)
 # Hypothesis keeps its example database and caches outside the repository
@@ -42,7 +47,7 @@ def launch_app(repo_root: str, extra_env: dict | None = None):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+    env = {**{k: v for k, v in os.environ.items() if k != PROCESSES_SETTING}, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "ENERGYLAB_NO_BROWSER": "1", "GRADIO_ANALYTICS_ENABLED": "False", **(extra_env or {})}
     log = tempfile.NamedTemporaryFile(prefix="energylab-app-", suffix=".log", delete=False)
     process = subprocess.Popen([sys.executable, "app.py"], cwd=repo_root, env=env, stdout=log, stderr=subprocess.STDOUT)

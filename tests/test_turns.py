@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from explorer.errors import UserInputError
-from explorer.training.turns import Turns, Waiting, about, usable_cores
+from explorer.training.capacity import usable_cores
+from explorer.training.turns import Turns, Waiting, about
 
 
 class Clock:

@@ -10,6 +10,7 @@ cores and the interpreter lock.
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -107,3 +108,20 @@ def lower_thread_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + TRAINING_NICE))
     except (AttributeError, OSError):   # no per-thread priority here, or not permitted
         pass
+
+
+def usable_cores() -> int:
+    """The cores this process may use: its CPU affinity, capped by a cgroup's CPU quota (a
+    container, such as a Space, often sees the host's cores but may use only a few)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:   # no affinity here (macOS, Windows)
+        cores = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)

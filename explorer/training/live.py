@@ -6,6 +6,11 @@ from a copy of the pair: publish_aside). All model access happens
 under `lock`, so the buttons (step, settings, reset) never see a half-updated pair. Training
 runs in chunks of about CHUNK_SECONDS, so Stop takes effect within one chunk.
 
+On a CPU the chunks themselves train in a training process (explorer/training/processes.py), off
+this process's interpreter lock: the thread asks for each chunk there and copies back what frames
+draw; when training stops the whole run comes back. Without training processes (or on a GPU) the
+thread trains the run itself.
+
 Each chunk is a turn granted by explorer/training/turns.py (a place among the runs training on
 the machine, then a core): beyond the places a run waits in line, and `waiting` says where.
 
@@ -26,6 +31,7 @@ from explorer.errors import UserInputError
 from explorer.measures.probes import Frame
 from explorer.training.capacity import REQUESTS_FIRST, lower_thread_priority
 from explorer.training.memory import release_free_memory
+from explorer.training.processes import PROCESSES, Remote, TrainingFailed, TrainingProcesses
 from explorer.training.replay import ReplayStore
 from explorer.training.run import Run
 from explorer.training.turns import TURNS, Turns, Waiting
@@ -62,9 +68,11 @@ def frame_interval(training: int, cores: int = 1) -> float:
 class LiveSession:
     """The run a browser session sees, and the thread that trains it."""
 
-    def __init__(self, device: str = "auto", turns: Turns = TURNS, abandon_seconds: float | None = None):
+    def __init__(self, device: str = "auto", turns: Turns = TURNS, abandon_seconds: float | None = None,
+                 processes: TrainingProcesses | None = PROCESSES):
         self.device = device
         self.turns = turns
+        self.processes = processes        # where a CPU run trains (explorer/training/processes.py); None: here
         self.holder: object = self        # whose place it trains in (the Compare tab's two runs: their comparison's)
         self.abandon_seconds = ABANDON_SECONDS if abandon_seconds is None else abandon_seconds
         self._last_read = time.monotonic()
@@ -178,32 +186,46 @@ class LiveSession:
         lower_thread_priority()
         run, last_frame, chunk = self.run, 0.0, 10
         framing: Future | None = None   # the live frame being made aside, if any
+        remote: Remote | None = None    # the run's copy in a training process, if it trains in one
         began, first_step = 0.0, None
         try:
+            if self.processes is not None and run.device == "cpu":
+                with self.lock:
+                    remote = self.processes.place(run)
             while not self._giving_up() and not run.done and not run.paused:
                 REQUESTS_FIRST.wait_turn(self._stop)   # a page being opened goes first
                 with self.turns.turn(self, self._giving_up) as granted:   # a place, then a core
                     if not granted:
                         break
-                    with self.lock:
-                        started = time.perf_counter()
-                        done = run.advance(chunk)
-                        took = time.perf_counter() - started
+                    frame_due = (time.perf_counter() - last_frame >= frame_interval(self.turns.in_use, self.turns.cores)
+                                 and (framing is None or framing.done()))
+                    started = time.perf_counter()
+                    if remote is None:
+                        with self.lock:
+                            done = run.advance(chunk)
+                    else:   # trained there, outside the lock: the views read the pair meanwhile
+                        progress = remote.advance(run, chunk, full=frame_due)
+                        with self.lock:
+                            done = remote.take(run, progress)
+                    took = time.perf_counter() - started
                 if done and took > 0:  # aim each chunk at CHUNK_SECONDS
                     chunk = max(1, min(MAX_CHUNK, round(chunk * CHUNK_SECONDS / took)))
                 if first_step is None:   # the first chunk: speed from here, not from the wait in line
                     began, first_step = started, run.step - done
                 self.throughput = (run.step - first_step) / (time.perf_counter() - began)
-                if (time.perf_counter() - last_frame >= frame_interval(self.turns.in_use, self.turns.cores)
-                        and (framing is None or framing.done())):
+                if frame_due:
                     # made aside (publish_aside): EnergyLab's refined, resampled samples take ~0.05 s a
                     # frame, which this thread would otherwise spend not training
                     last_frame = time.perf_counter()
                     framing = self.publish_aside()
                     release_free_memory()
+        except TrainingFailed as e:
+            self.error = f"training stopped: {e}"
         except Exception as e:  # noqa: BLE001 - the page must hear of it, not a dead thread
             self.error = f"training stopped: {type(e).__name__}: {e}"
         finally:
+            if remote is not None:
+                self._come_back(remote, run)
             self.turns.leave(self)    # the place goes to the first in line at once
             self._halted.set()        # training has stopped: Stop can answer now
             if framing is not None:   # the last live frame before the final one, not after it
@@ -214,6 +236,20 @@ class LiveSession:
                 if self._end_requested:
                     self._finish_run()
                 self.publish(fine=True)   # the last frame, at full resolution
+
+    def _come_back(self, remote: Remote, run: Run) -> None:
+        """The run's copy in its training process back into `run` (dropped, for an abandoned run)."""
+        if self._abandoned:
+            remote.drop()
+            return
+        try:
+            with self.lock:
+                remote.bring_back(run)
+        except TrainingFailed as e:   # its last weights are here; its optimisers' moments are lost
+            remote.release()
+            with self.lock:
+                run.paused = True
+            self.error = self.error or f"training stopped: {e}"
 
     def stop(self, wait: bool = False, timeout: float = 5.0) -> None:
         """Ask the training thread to stop after its current chunk (optionally wait for it)."""

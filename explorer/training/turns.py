@@ -8,7 +8,8 @@ Nothing is refused, and no run starves:
 - turns (ENERGYLAB_TURN_SECONDS, default 10): while anyone waits, a place is held for one turn;
   then it passes to the first in line and the run goes to the back. Thirty runs in eight places
   each train 10 s of every ~40 s; with no line a run keeps its place as long as it trains.
-- cores (ENERGYLAB_TRAINING_CORES, default the cores this process may use): among the runs with a
+- cores (ENERGYLAB_TRAINING_CORES, default two chunks for each training process,
+  explorer/training/processes.py, or with none the cores this process may use): among the runs with a
   place, at most this many train a chunk (~50 ms) at the same instant, granted in the order asked,
   so a run that just had a chunk never gets the next one before the others had theirs.
 - a run that finishes, pauses, stops or is abandoned leaves at once: its place goes to the
@@ -31,10 +32,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from explorer.errors import UserInputError
+from explorer.training.capacity import usable_cores
+from explorer.training.processes import PROCESSES
 
 DEFAULT_PLACES = 8           # runs training at once on CPU basic (2 vCPU): each streams a frame a second
 DEFAULT_TURN_SECONDS = 10.0  # 30 runs in 8 places: everyone trains within ~30 s of pressing Train
 WAIT_SECONDS = 0.25          # how often a run waiting for a core looks at its stop flag (a Stop also wakes it)
+# with training processes, two chunks a process at once: one trains there while the other's answer is
+# read here and its next chunk asked for, so the process does not wait on the app between chunks
+IN_FLIGHT = 2
 LINE_SECONDS = 1.0           # how often a run in line does: a wake costs every thread the interpreter lock
 
 
@@ -45,23 +51,6 @@ def _setting(name: str, default: float, low: float, high: float) -> float:
     except ValueError:
         return default
     return value if low <= value <= high else default
-
-
-def usable_cores() -> int:
-    """The cores this process may use: its CPU affinity, capped by a cgroup's CPU quota (a
-    container, such as a Space, often sees the host's cores but may use only a few)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:   # no affinity here (macOS, Windows)
-        cores = os.cpu_count() or 1
-    try:
-        with open("/sys/fs/cgroup/cpu.max") as f:
-            quota, period = f.read().split()[:2]
-        if quota != "max":
-            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
-    return max(1, cores)
 
 
 @dataclass(frozen=True)
@@ -270,5 +259,6 @@ class Turns:
 
 
 TURNS = Turns(places=int(_setting("ENERGYLAB_MAX_TRAINING", DEFAULT_PLACES, 1, 1024)),
-              cores=int(_setting("ENERGYLAB_TRAINING_CORES", usable_cores(), 1, 1024)),
+              cores=int(_setting("ENERGYLAB_TRAINING_CORES", IN_FLIGHT * PROCESSES.count if PROCESSES else usable_cores(),
+                                 1, 1024)),
               turn_seconds=_setting("ENERGYLAB_TURN_SECONDS", DEFAULT_TURN_SECONDS, 1, 3600))

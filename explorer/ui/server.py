@@ -3,7 +3,8 @@
 GRADIO_SERVER_NAME / GRADIO_SERVER_PORT are read by Gradio's launch() itself; ENERGYLAB_NO_BROWSER
 (or a Hugging Face Space, SPACE_ID) keeps a browser from being opened; ENERGYLAB_THREADS sets the
 torch threads per training; ENERGYLAB_MALLOC_ARENAS caps the C library's heaps. The runs' places
-and turns are explorer/training/turns.py's settings, an abandoned run's limit explorer/training/live.py's.
+and turns are explorer/training/turns.py's settings, the training processes
+explorer/training/processes.py's, an abandoned run's limit explorer/training/live.py's.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import argparse
 import logging
 import os
 import sys
+import threading
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -20,6 +22,7 @@ from explorer.figures import frame as figures
 from explorer.page.state import PageState
 from explorer.training.capacity import NewPagesFirst
 from explorer.training.memory import limit_heaps
+from explorer.training.processes import PROCESSES
 from explorer.ui import static
 from explorer.ui.layout import build_page
 from explorer.ui.page import Page
@@ -46,6 +49,8 @@ def main() -> None:
     # torch releases the GIL in every op; a short switch interval hands it back to the training
     # thread sooner when a request handler holds it (the default 5 ms slowed live training: docs/speed.md)
     sys.setswitchinterval(0.001)
+    if PROCESSES is not None:   # the training processes import torch while the page is built
+        threading.Thread(target=PROCESSES.start, name="energylab-processes", daemon=True).start()
     page = build_page()
     page.blocks.queue(default_concurrency_limit=None).launch(
         share=args.share, inbrowser=not (os.environ.get("SPACE_ID") or os.environ.get("ENERGYLAB_NO_BROWSER")),

@@ -1,0 +1,279 @@
+"""Training off the app's interpreter lock: a live run's chunks train in a process of their own.
+
+Why: a training step of these small networks is mostly Python (dispatch, autograd), so a run
+trained on one of the app's threads holds the interpreter lock most of the time, and every page's
+Python work (thirty streams, configs, frames, new visitors' pages) comes out of the same lock: the
+app trained on about one core, and a class of thirty got 62-84 % of the steps eight sessions got
+(docs/security.md). Here live runs train in ENERGYLAB_TRAINING_PROCESSES processes (default: the
+usable cores less one, at least one: on CPU basic's 2 vCPUs one process trains and a core is left
+to the pages; 0: train on the app's own threads, as before). A run on a GPU trains on its thread.
+
+How: when a run starts training, a copy of it (the whole Run, pickled: the app's own objects, never
+anything a user handed in) goes to the process holding the fewest; each chunk is a request there,
+`advance`, whose answer carries the step, a pause and its warning, and, when a frame is due, the
+networks' weights, the Langevin chains and the metric history, copied into the app's Run: frames
+and every view read a pair at most one frame old. When training stops (Pause, Stop, finished,
+diverged) the whole run comes back into the app's Run (optimisers, random streams, the best pair
+on validation), so Step, Train and Save go on where the process left off, as if it had trained
+here (the same float32 operations: tests/test_training_processes.py). An abandoned run's copy is
+dropped. A process that dies ends its runs with a message and is started afresh for the next.
+
+The processes are started with `python -m explorer.training.process_main` (not forked: the app
+has threads), and speak length-prefixed pickles over their stdin and stdout.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+
+import torch
+
+from explorer.training.capacity import usable_cores
+
+HEADER = struct.Struct("<Q")   # a message's length, then its pickle
+COUNTS = threading.Lock()      # the processes' counts of runs
+# A process that has held runs keeps some of their memory (the C library's heaps, torch's and
+# numpy's caches): once it has held none for IDLE_SECONDS and has grown by more than GROWTH_MB
+# since it started, a fresh one replaces it, so that a class's memory is back after it leaves.
+IDLE_SECONDS = 10.0
+GROWTH_MB = 20.0
+
+
+def resident_mb(pid: int) -> float | None:
+    """A process's resident memory (Linux's /proc); None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+class TrainingFailed(Exception):
+    """The training process reported an error, or stopped."""
+
+
+def training_processes() -> int:
+    """ENERGYLAB_TRAINING_PROCESSES (0 to 64), else the usable cores less one, at least one."""
+    default = max(1, usable_cores() - 1)
+    try:
+        value = int(os.environ.get("ENERGYLAB_TRAINING_PROCESSES", ""))
+    except ValueError:
+        return default
+    return value if 0 <= value <= 64 else default
+
+
+def write_message(stream, message) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_message(stream):
+    """The next message, or EOFError when the other side has gone."""
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        raise EOFError
+    data = stream.read(HEADER.unpack(header)[0])
+    return pickle.loads(data)
+
+
+class TrainingProcess:
+    """One process and the runs' copies it holds; one request at a time."""
+
+    def __init__(self, threads: int):
+        self.threads = threads
+        self.runs = 0            # copies placed here (what `place` balances)
+        self.fresh_mb: float | None = None   # its memory once started, before any run
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+
+    def _started(self) -> subprocess.Popen:
+        if self._process is None or self._process.poll() is not None:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "explorer.training.process_main", str(self.threads)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=os.path.dirname(os.path.dirname(
+                    os.path.dirname(os.path.abspath(__file__)))))
+            self.runs = 0
+            try:   # it answers once it has imported what training needs (seconds)
+                read_message(self._process.stdout)
+                self.fresh_mb = resident_mb(self._process.pid)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                self._process.kill()
+                raise TrainingFailed("the training process did not start") from None
+        return self._process
+
+    def renew_if_grown(self) -> bool:
+        """Replace the process with a fresh one if it holds no run and has grown by more than
+        GROWTH_MB since it started; returns whether it did."""
+        with self._lock:
+            process = self._process
+            if self.runs or process is None or process.poll() is not None or self.fresh_mb is None:
+                return False
+            now = resident_mb(process.pid)
+            if now is None or now - self.fresh_mb <= GROWTH_MB:
+                return False
+            self._process = None
+            process.stdin.close()   # it ends once it has read to the end
+            try:
+                self._started()
+            except TrainingFailed:   # the next request tries again
+                pass
+        threading.Thread(target=process.wait, daemon=True).start()   # reaped when it has gone
+        return True
+
+    def start(self) -> None:
+        with self._lock:
+            self._started()
+
+    def request(self, message):
+        with self._lock:
+            process = self._started()
+            try:
+                write_message(process.stdin, message)
+                status, value = read_message(process.stdout)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                process.kill()
+                raise TrainingFailed("the training process stopped (out of memory?); press Reset to start a "
+                                     "new run") from None
+        if status == "error":
+            raise TrainingFailed(value)
+        return value
+
+    def close(self) -> None:
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                self._process.stdin.close()
+                try:
+                    self._process.wait(5)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+
+
+class TrainingProcesses:
+    """The pool: `count` processes, started on first use (or by `start`)."""
+
+    def __init__(self, count: int, threads: int | None = None):
+        self.count = count
+        self._threads = threads
+        self._processes: list[TrainingProcess] = []
+        self._keys = itertools.count()
+        self._lock = threading.Lock()
+
+    def _pool(self) -> list[TrainingProcess]:
+        with self._lock:
+            if not self._processes:
+                threads = self._threads or torch.get_num_threads()   # as many torch threads as the app's runs
+                self._processes = [TrainingProcess(threads) for _ in range(self.count)]
+            return self._processes
+
+    def start(self) -> None:
+        """Start every process now (the app does, at launch: a process takes seconds to import torch)."""
+        for process in self._pool():
+            process.start()
+
+    def place(self, run) -> Remote:
+        """A copy of `run` in the process holding the fewest."""
+        pool = self._pool()
+        with COUNTS:
+            process = min(pool, key=lambda p: p.runs)
+            process.runs += 1
+        remote = Remote(process, next(self._keys))
+        try:
+            process.request(("load", remote.key, pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)))
+        except TrainingFailed:
+            remote.release()
+            raise
+        remote.sent_options = run.options
+        return remote
+
+    def close(self) -> None:
+        for process in self._processes:
+            process.close()
+
+
+class Remote:
+    """A run's copy in a training process, and what moves between it and the app's Run."""
+
+    def __init__(self, process: TrainingProcess, key: int):
+        self.process, self.key = process, key
+        self.sent_options = None
+        self._released = False
+
+    def advance(self, run, n: int, full: bool) -> dict:
+        """`n` iterations there; `full`: with what a frame draws. Live settings changed here since
+        the last chunk (explorer/training/live.py apply) go with it."""
+        options = None if run.options is self.sent_options else run.options
+        progress = self.process.request(("advance", self.key, n, options, full))
+        self.sent_options = run.options if options is not None else self.sent_options
+        return progress
+
+    @staticmethod
+    def take(run, progress: dict) -> int:
+        """Copy a chunk's answer into the app's `run` (the caller holds the session's lock); the
+        iterations done."""
+        run.state.step = progress["step"]
+        run.paused, run.warning = progress["paused"], progress["warning"]
+        run.steps_per_second, run.chains_live = progress["steps_per_second"], progress["chains_live"]
+        weights = progress.get("weights")
+        if weights is not None:
+            run.energy.load_state_dict(weights["energy"])         # in place: the optimisers' views stay
+            run.generator.load_state_dict(weights["generator"])
+            run.energy.config.langevin_step = weights["langevin_step"]
+            if weights["ema"] is not None:
+                run.state.ema.model.load_state_dict(weights["ema"])
+            if weights["chains"] is not None:
+                run.state.langevin.buffer = weights["chains"]
+            run.history = progress["history"]
+        return progress["done"]
+
+    def bring_back(self, run) -> None:
+        """The whole run back into the app's `run`; live settings changed since its last chunk are kept."""
+        returned = self.process.request(("return", self.key))
+        self.release()
+        options = run.options
+        run.__dict__.update(pickle.loads(returned).__dict__)
+        if options is not self.sent_options:
+            run.reconfigure(options)
+
+    def drop(self) -> None:
+        if self._released:
+            return
+        try:
+            self.process.request(("drop", self.key))
+        except TrainingFailed:
+            pass
+        self.release()
+
+    def release(self) -> None:
+        with COUNTS:
+            if self._released:
+                return
+            self._released = True
+            self.process.runs = max(0, self.process.runs - 1)
+            idle = self.process.runs == 0
+        if idle:   # the last run left: renewed if it stays idle and has grown (IDLE_SECONDS)
+            timer = threading.Timer(IDLE_SECONDS, self.process.renew_if_grown)
+            timer.daemon = True
+            timer.start()
+
+
+def progress_of(run, done: int, full: bool) -> dict:
+    """A chunk's answer (in the training process): see Remote.take."""
+    progress = {"done": done, "step": run.step, "paused": run.paused, "warning": run.warning,
+                "steps_per_second": run.steps_per_second, "chains_live": run.chains_live}
+    if full:
+        ema, langevin = run.state.ema, run.state.langevin
+        progress["weights"] = {"energy": run.energy.state_dict(), "generator": run.generator.state_dict(),
+                               "langevin_step": run.energy.config.langevin_step,
+                               "ema": ema.model.state_dict() if ema is not None else None,
+                               "chains": langevin.buffer if langevin is not None else None}
+        progress["history"] = run.history
+    return progress
+
+
+PROCESSES = TrainingProcesses(training_processes()) if training_processes() else None

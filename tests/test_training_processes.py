@@ -1,0 +1,133 @@
+"""Live runs trained in a training process (explorer/training/processes.py): the run that comes back
+is the run trained here, bit for bit; frames see the process's weights; live settings reach it; a
+process that dies, or a run abandoned there, loses nothing else.
+
+One pool of one process for the module (starting one imports torch: seconds); each test its own Turns."""
+import time
+
+import pytest
+import torch
+
+from explorer.config.options import resolve
+from explorer.training.live import LiveSession
+from explorer.training.processes import TrainingProcesses
+from explorer.training.run import Run
+from explorer.training.turns import Turns
+
+SMALL = {"dataset": "ring", "hidden": 16, "latent_dim": 2, "batch_size": 32, "steps": 600, "seed": 3}
+
+
+@pytest.fixture(scope="module")
+def pool():
+    processes = TrainingProcesses(1, threads=1)
+    processes.start()
+    yield processes
+    processes.close()
+
+
+def fresh(**changes) -> Run:
+    run = Run(resolve(None, {**SMALL, **changes}), device="cpu")
+    run.state.build_optimisers()
+    return run
+
+
+def same_tensors(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def same_run(here: Run, there: Run) -> None:
+    assert there.step == here.step
+    assert same_tensors(there.energy.state_dict(), here.energy.state_dict())
+    assert same_tensors(there.generator.state_dict(), here.generator.state_dict())
+    for ours, theirs in zip(here.state.optimiser_states(), there.state.optimiser_states(), strict=True):
+        assert torch.equal(ours["exp_avg"], theirs["exp_avg"]) and ours["steps"] == theirs["steps"]
+    assert torch.equal(there.state.rng.get_state(), here.state.rng.get_state())
+    assert dict(there.history) == dict(here.history)
+
+
+@pytest.mark.parametrize("changes", [{}, {"entropy": "vera"}, {"sampler": "langevin", "steps": 120}],
+                         ids=["defaults", "vera", "langevin"])
+def test_a_run_trained_in_the_process_comes_back_as_the_run_trained_here(pool, changes):
+    here, there = fresh(**changes), fresh(**changes)
+    remote = pool.place(there)
+    for n in (7, 40, 13, 300):   # chunks as a live run takes them, past a progress evaluation
+        done_here = here.advance(n)
+        assert remote.take(there, remote.advance(there, n, full=n == 40)) == done_here
+        assert there.step == here.step
+        if n == 40:   # a frame's chunk: the weights it draws are the process's at that step
+            assert same_tensors(there.energy.state_dict(), here.energy.state_dict())
+            assert dict(there.history) == dict(here.history)
+    remote.bring_back(there)
+    same_run(here, there)
+    here.advance(5)        # and it goes on here (Step) as the run trained here does
+    there.advance(5)
+    same_run(here, there)
+    assert pool._processes[0].runs == 0
+
+
+def test_a_live_setting_changed_during_training_reaches_the_process_and_stays(pool):
+    here, there = fresh(), fresh()
+    remote = pool.place(there)
+    remote.take(there, remote.advance(there, 20, full=False))
+    here.advance(20)
+    for run in (here, there):
+        run.update_settings(entropy_weight=0.25, lr_energy=5e-4)
+    remote.take(there, remote.advance(there, 30, full=False))
+    here.advance(30)
+    remote.bring_back(there)
+    same_run(here, there)
+    assert there.options["entropy_weight"] == 0.25 and there.options["lr_energy"] == 5e-4
+
+
+def until(condition, live=None, limit=60.0):
+    """Poll `condition`; `live`'s page reads its frames meanwhile (else it is gone)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "not within the limit"
+        if live is not None:
+            live.watched()
+        time.sleep(0.05)
+
+
+def test_a_live_session_trains_in_the_process_shows_frames_and_stops_where_it_trained(pool):
+    live = LiveSession(device="cpu", turns=Turns(places=2, cores=1), processes=pool)
+    live.new_run(resolve(None, {**SMALL, "steps": 100_000}))
+    _, first_id = live.latest()
+    live.start()
+    until(lambda: live.latest()[0].step > 0, live)   # a live frame drawn from the process's weights
+    frame, frame_id = live.latest()
+    assert frame_id > first_id and live.error is None
+    assert pool._processes[0].runs == 1
+    halted_at = live.end()   # returns once training halted; the thread then sends the last frame
+    until(lambda: not live.training)
+    assert live.error is None
+    assert live.run.step == halted_at > 0 and pool._processes[0].runs == 0
+    frame, _ = live.latest()
+    assert frame.step == halted_at   # the last frame: where training halted, from the run come back
+    live.close()
+
+
+def test_a_process_that_dies_ends_its_run_with_a_message_and_the_next_run_trains(pool):
+    live = LiveSession(device="cpu", turns=Turns(places=2, cores=1), processes=pool)
+    live.new_run(resolve(None, {**SMALL, "steps": 100_000}))
+    live.start()
+    until(lambda: live.run.step > 0, live)
+    pool._processes[0]._process.kill()   # out of memory, say
+    until(lambda: not live.training, live)
+    assert "the training process stopped" in live.error and live.run.paused
+    frame, _ = live.latest()
+    assert frame is not None and frame.step == live.run.step   # the pair it had is still shown
+    live.new_run(resolve(None, {**SMALL, "steps": 50}))   # Reset: a new process trains the next run
+    live.start()
+    until(lambda: not live.training, live)
+    assert live.error is None and live.run.step == 50 and live.run.done
+    live.close()
+
+
+def test_an_abandoned_run_is_dropped_from_the_process(pool):
+    live = LiveSession(device="cpu", turns=Turns(places=2, cores=1), processes=pool, abandon_seconds=0.5)
+    live.new_run(resolve(None, {**SMALL, "steps": 100_000}))
+    live.start()
+    until(lambda: not live.training)   # not watched: the page has gone
+    assert live.run is None and live.closed.startswith("this run ended")
+    assert pool._processes[0].runs == 0
