@@ -131,3 +131,22 @@ def test_an_abandoned_run_is_dropped_from_the_process(pool):
     until(lambda: not live.training)   # not watched: the page has gone
     assert live.run is None and live.closed.startswith("this run ended")
     assert pool._processes[0].runs == 0
+
+
+def test_an_idle_process_that_has_grown_is_renewed_and_one_holding_a_run_is_not(pool):
+    process = pool._processes[0]
+    process.start()
+    remote = pool.place(fresh())
+    process.fresh_mb = 0.0   # as if it had grown by all it holds
+    assert not process.renew_if_grown()   # it holds a run
+    remote.drop()
+    old = process._process.pid
+    assert process.renew_if_grown()
+    assert process._process.pid != old and process.fresh_mb > 0
+    assert not process.renew_if_grown()   # fresh: nothing to renew
+    here, there = fresh(), fresh()   # and the fresh one trains
+    remote = pool.place(there)
+    remote.take(there, remote.advance(there, 10, full=False))
+    here.advance(10)
+    remote.bring_back(there)
+    same_run(here, there)

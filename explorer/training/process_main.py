@@ -34,13 +34,18 @@ def serve(requests, answers) -> None:
             if kind == "load":
                 runs[key], answer = pickle.loads(message[2]), None
             elif kind == "advance":
-                run = runs[key]
+                run = runs.get(key)
+                if run is None:   # placed in a process that died since, and was started afresh
+                    raise LookupError("this run's copy is gone with its training process; press Reset to start a "
+                                      "new run")
                 n, options, full = message[2:]
                 if options is not None:
                     run.reconfigure(options)
                 answer = progress_of(run, run.advance(n), full)
                 release_free_memory()   # at most every few seconds
             elif kind == "return":
+                if key not in runs:
+                    raise LookupError("this run's copy is gone with its training process")
                 answer = pickle.dumps(runs.pop(key), protocol=pickle.HIGHEST_PROTOCOL)
                 release_free_memory(force=True)
             elif kind == "drop":
