@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # training processes have their own tests (test_training_processes.py), and the app launched
 # below runs with its defaults (PROCESSES_SETTING is not passed on)
 PROCESSES_SETTING = "ENERGYLAB_TRAINING_PROCESSES"
-os.environ.setdefault(PROCESSES_SETTING, "0")
+os.environ[PROCESSES_SETTING] = "0"
 
 torch.set_num_threads(1)
 # Hypothesis keeps its example database and caches outside the repository

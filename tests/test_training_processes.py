@@ -3,6 +3,7 @@ is the run trained here, bit for bit; frames see the process's weights; live set
 process that dies, or a run abandoned there, loses nothing else.
 
 One pool of one process for the module (starting one imports torch: seconds); each test its own Turns."""
+import os
 import time
 
 import pytest
@@ -10,7 +11,7 @@ import torch
 
 from explorer.config.options import resolve
 from explorer.training.live import LiveSession
-from explorer.training.processes import TrainingProcesses
+from explorer.training.processes import TrainingProcesses, serialise
 from explorer.training.run import Run
 from explorer.training.turns import Turns
 
@@ -31,6 +32,16 @@ def fresh(**changes) -> Run:
     return run
 
 
+def place(pool, run: Run):
+    """As a live session places its run at its first turn."""
+    return pool.place(serialise(run), run.options)
+
+
+def bring_back(remote, run: Run) -> None:
+    """As a live session takes its run back when training stops."""
+    remote.settle(run, remote.fetch())
+
+
 def same_tensors(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
@@ -49,7 +60,7 @@ def same_run(here: Run, there: Run) -> None:
                          ids=["defaults", "vera", "langevin"])
 def test_a_run_trained_in_the_process_comes_back_as_the_run_trained_here(pool, changes):
     here, there = fresh(**changes), fresh(**changes)
-    remote = pool.place(there)
+    remote = place(pool, there)
     for n in (7, 40, 13, 300):   # chunks as a live run takes them, past a progress evaluation
         done_here = here.advance(n)
         assert remote.take(there, remote.advance(there, n, full=n == 40)) == done_here
@@ -57,7 +68,7 @@ def test_a_run_trained_in_the_process_comes_back_as_the_run_trained_here(pool, c
         if n == 40:   # a frame's chunk: the weights it draws are the process's at that step
             assert same_tensors(there.energy.state_dict(), here.energy.state_dict())
             assert dict(there.history) == dict(here.history)
-    remote.bring_back(there)
+    bring_back(remote, there)
     same_run(here, there)
     here.advance(5)        # and it goes on here (Step) as the run trained here does
     there.advance(5)
@@ -67,14 +78,14 @@ def test_a_run_trained_in_the_process_comes_back_as_the_run_trained_here(pool, c
 
 def test_a_live_setting_changed_during_training_reaches_the_process_and_stays(pool):
     here, there = fresh(), fresh()
-    remote = pool.place(there)
+    remote = place(pool, there)
     remote.take(there, remote.advance(there, 20, full=False))
     here.advance(20)
     for run in (here, there):
         run.update_settings(entropy_weight=0.25, lr_energy=5e-4)
     remote.take(there, remote.advance(there, 30, full=False))
     here.advance(30)
-    remote.bring_back(there)
+    bring_back(remote, there)
     same_run(here, there)
     assert there.options["entropy_weight"] == 0.25 and there.options["lr_energy"] == 5e-4
 
@@ -115,6 +126,7 @@ def test_a_process_that_dies_ends_its_run_with_a_message_and_the_next_run_trains
     pool._processes[0]._process.kill()   # out of memory, say
     until(lambda: not live.training, live)
     assert "the training process stopped" in live.error and live.run.paused
+    assert live.needs_new_run(live.run.options)   # its optimisers were lost with it: Train starts anew
     frame, _ = live.latest()
     assert frame is not None and frame.step == live.run.step   # the pair it had is still shown
     live.new_run(resolve(None, {**SMALL, "steps": 50}))   # Reset: a new process trains the next run
@@ -133,10 +145,11 @@ def test_an_abandoned_run_is_dropped_from_the_process(pool):
     assert pool._processes[0].runs == 0
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="a process's memory is read from Linux's /proc")
 def test_an_idle_process_that_has_grown_is_renewed_and_one_holding_a_run_is_not(pool):
     process = pool._processes[0]
     process.start()
-    remote = pool.place(fresh())
+    remote = place(pool, fresh())
     process.fresh_mb = 0.0   # as if it had grown by all it holds
     assert not process.renew_if_grown()   # it holds a run
     remote.drop()
@@ -145,8 +158,27 @@ def test_an_idle_process_that_has_grown_is_renewed_and_one_holding_a_run_is_not(
     assert process._process.pid != old and process.fresh_mb > 0
     assert not process.renew_if_grown()   # fresh: nothing to renew
     here, there = fresh(), fresh()   # and the fresh one trains
-    remote = pool.place(there)
+    remote = place(pool, there)
     remote.take(there, remote.advance(there, 10, full=False))
     here.advance(10)
-    remote.bring_back(there)
+    bring_back(remote, there)
     same_run(here, there)
+
+
+def test_a_closed_page_drops_its_run_in_the_process(pool):
+    live = LiveSession(device="cpu", turns=Turns(places=2, cores=1), processes=pool)
+    live.new_run(resolve(None, {**SMALL, "steps": 100_000}))
+    live.start()
+    until(lambda: live.run.step > 0, live)
+    live.close()
+    assert not live.training and live.run is None
+    assert pool._processes[0].runs == 0
+
+
+def test_a_run_torch_cannot_serialise_trains_on_its_thread(pool):
+    live = LiveSession(device="cpu", turns=Turns(places=2, cores=1), processes=pool)
+    live.new_run(resolve(None, {**SMALL, "spectral_norm": True, "steps": 40}))   # parametrised: not serialisable
+    live.start()
+    until(lambda: not live.training, live)
+    assert live.error is None and live.run.step == 40 and pool._processes[0].runs == 0
+    live.close()

@@ -21,6 +21,7 @@ says why), in line or training, for a browser and an API client alike.
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -31,7 +32,7 @@ from explorer.errors import UserInputError
 from explorer.measures.probes import Frame
 from explorer.training.capacity import REQUESTS_FIRST, lower_thread_priority
 from explorer.training.memory import release_free_memory
-from explorer.training.processes import PROCESSES, Remote, TrainingFailed, TrainingProcesses
+from explorer.training.processes import PROCESSES, Remote, TrainingFailed, TrainingProcesses, serialise
 from explorer.training.replay import ReplayStore
 from explorer.training.run import Run
 from explorer.training.turns import TURNS, Turns, Waiting
@@ -42,6 +43,7 @@ FULL_RATE_RUNS = 2       # up to this many runs training (or as many as cores, i
 MAX_CHUNK = 2000
 # live frames are made here, from a copy of the pair, while the training thread goes on: one a run at
 # a time (a run whose last frame is still being made skips the next), a thread a core for them all
+log = logging.getLogger("energylab")
 FRAMES = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="frames")
 
 
@@ -77,6 +79,7 @@ class LiveSession:
         self.abandon_seconds = ABANDON_SECONDS if abandon_seconds is None else abandon_seconds
         self._last_read = time.monotonic()
         self._abandoned = False
+        self._closing = False            # the page is closing: a run in a training process is dropped there
         self.closed: str | None = None    # why the run was dropped without the page asking (abandoned)
         self.run: Run | None = None
         self.source = ""                 # what the current pair is: "live run", or a pretrained name
@@ -157,7 +160,7 @@ class LiveSession:
             self.run.resume()
         self._stop.clear()
         self._halted.clear()
-        self._end_requested = self._abandoned = False
+        self._end_requested = self._abandoned = self._closing = False
         self.error = self.closed = None
         self.turns.join(self, self.holder)   # a place, or the back of the line: never refused
         self._thread = threading.Thread(target=self._train, name="energylab-train", daemon=True)
@@ -186,28 +189,30 @@ class LiveSession:
         lower_thread_priority()
         run, last_frame, chunk = self.run, 0.0, 10
         framing: Future | None = None   # the live frame being made aside, if any
-        remote: Remote | None = None    # the run's copy in a training process, if it trains in one
+        remote: Remote | None = None    # the run's copy in a training process, once it has had a turn
+        use_process = self.processes is not None and run.device == "cpu"
         began, first_step = 0.0, None
         try:
-            if self.processes is not None and run.device == "cpu":
-                with self.lock:
-                    remote = self.processes.place(run)
             while not self._giving_up() and not run.done and not run.paused:
                 REQUESTS_FIRST.wait_turn(self._stop)   # a page being opened goes first
                 with self.turns.turn(self, self._giving_up) as granted:   # a place, then a core
                     if not granted:
                         break
+                    if use_process and remote is None:   # placed at its first turn, not while it waits in line
+                        remote = self._place(run)
+                        use_process = remote is not None
                     frame_due = (time.perf_counter() - last_frame >= frame_interval(self.turns.in_use, self.turns.cores)
                                  and (framing is None or framing.done()))
                     started = time.perf_counter()
                     if remote is None:
                         with self.lock:
                             done = run.advance(chunk)
+                        took = time.perf_counter() - started
                     else:   # trained there, outside the lock: the views read the pair meanwhile
                         progress = remote.advance(run, chunk, full=frame_due)
                         with self.lock:
                             done = remote.take(run, progress)
-                    took = time.perf_counter() - started
+                        took = progress["seconds"]   # its own time, not the wait for the process
                 if done and took > 0:  # aim each chunk at CHUNK_SECONDS
                     chunk = max(1, min(MAX_CHUNK, round(chunk * CHUNK_SECONDS / took)))
                 if first_step is None:   # the first chunk: speed from here, not from the wait in line
@@ -219,15 +224,16 @@ class LiveSession:
                     last_frame = time.perf_counter()
                     framing = self.publish_aside()
                     release_free_memory()
-        except TrainingFailed as e:
-            self.error = f"training stopped: {e}"
         except Exception as e:  # noqa: BLE001 - the page must hear of it, not a dead thread
-            self.error = f"training stopped: {type(e).__name__}: {e}"
+            self.error = f"training stopped: {e}" if isinstance(e, TrainingFailed) else \
+                f"training stopped: {type(e).__name__}: {e}"
         finally:
-            if remote is not None:
-                self._come_back(remote, run)
-            self.turns.leave(self)    # the place goes to the first in line at once
-            self._halted.set()        # training has stopped: Stop can answer now
+            try:
+                if remote is not None:
+                    self._come_back(remote, run)
+            finally:
+                self.turns.leave(self)    # the place goes to the first in line at once
+                self._halted.set()        # training has stopped: Stop can answer now
             if framing is not None:   # the last live frame before the final one, not after it
                 framing.exception()
             if self._abandoned:
@@ -237,18 +243,32 @@ class LiveSession:
                     self._finish_run()
                 self.publish(fine=True)   # the last frame, at full resolution
 
+    def _place(self, run: Run) -> Remote | None:
+        """The run's copy in a training process; None (it trains on this thread) if it cannot go
+        there (a run torch cannot serialise, a process that cannot start)."""
+        try:
+            with self.lock:
+                data, options = serialise(run), run.options
+            return self.processes.place(data, options)   # outside the lock: seconds, if the process starts
+        except Exception:  # noqa: BLE001 - training here is slower, not wrong
+            log.warning("a run trains on its thread: it could not go to a training process", exc_info=True)
+            return None
+
     def _come_back(self, remote: Remote, run: Run) -> None:
-        """The run's copy in its training process back into `run` (dropped, for an abandoned run)."""
-        if self._abandoned:
+        """The run's copy in its training process back into `run` (dropped, for an abandoned or
+        closed page's run)."""
+        if self._abandoned or self._closing:
             remote.drop()
             return
         try:
+            returned = remote.fetch()   # outside the lock: the views read the pair meanwhile
             with self.lock:
-                remote.bring_back(run)
-        except TrainingFailed as e:   # its last weights are here; its optimisers' moments are lost
+                remote.settle(run, returned)
+        except Exception as e:  # noqa: BLE001 - its process stopped: the weights of its last frame are here,
+            # its optimisers and random streams are not, so the run ends (Train starts a new one)
             remote.release()
             with self.lock:
-                run.paused = True
+                run.paused, self.ended = True, True
             self.error = self.error or f"training stopped: {e}"
 
     def stop(self, wait: bool = False, timeout: float = 5.0) -> None:
@@ -275,6 +295,7 @@ class LiveSession:
 
     def close(self) -> None:
         """The page is gone: stop training and drop the pair, its data and its frames."""
+        self._closing = True
         self.stop(wait=True)
         self._drop(None)
 

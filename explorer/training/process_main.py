@@ -3,23 +3,23 @@
 `python -m explorer.training.process_main THREADS`, started by the app; reads requests from stdin
 and answers each on stdout (length-prefixed pickles, from the app only), once it has said it is
 ready:
-    ("load", key, pickled Run)        keep a copy                      -> None
+    ("load", key, serialised Run)     keep a copy                      -> None
     ("advance", key, n, options, full) n iterations (options: new live settings, or None)
                                                                        -> processes.progress_of
-    ("return", key)                   the run, pickled, and forget it  -> bytes
+    ("return", key)                   the run, serialised, and forget it -> bytes
     ("drop", key)                     forget it                        -> None
 An error answers ("error", words); the process goes on.
 """
 from __future__ import annotations
 
 import os
-import pickle
 import sys
+import time
 
 
 def serve(requests, answers) -> None:
     from explorer.training.memory import release_free_memory
-    from explorer.training.processes import progress_of, read_message, write_message
+    from explorer.training.processes import deserialise, progress_of, read_message, serialise, write_message
     from explorer.training.run import Run  # noqa: F401 - what the runs unpickle into, imported before the app waits
 
     write_message(answers, ("ready", None))
@@ -32,7 +32,7 @@ def serve(requests, answers) -> None:
         kind, key = message[0], message[1]
         try:
             if kind == "load":
-                runs[key], answer = pickle.loads(message[2]), None
+                runs[key], answer = deserialise(message[2]), None
             elif kind == "advance":
                 run = runs.get(key)
                 if run is None:   # placed in a process that died since, and was started afresh
@@ -41,12 +41,14 @@ def serve(requests, answers) -> None:
                 n, options, full = message[2:]
                 if options is not None:
                     run.reconfigure(options)
-                answer = progress_of(run, run.advance(n), full)
+                started = time.perf_counter()
+                done = run.advance(n)
+                answer = progress_of(run, done, full, time.perf_counter() - started)
                 release_free_memory()   # at most every few seconds
             elif kind == "return":
                 if key not in runs:
                     raise LookupError("this run's copy is gone with its training process")
-                answer = pickle.dumps(runs.pop(key), protocol=pickle.HIGHEST_PROTOCOL)
+                answer = serialise(runs.pop(key))
                 release_free_memory(force=True)
             elif kind == "drop":
                 runs.pop(key, None)

@@ -8,24 +8,27 @@ app trained on about one core, and a class of thirty got 62-84 % of the steps ei
 usable cores less one, at least one: on CPU basic's 2 vCPUs one process trains and a core is left
 to the pages; 0: train on the app's own threads, as before). A run on a GPU trains on its thread.
 
-How: when a run starts training, a copy of it (the whole Run, pickled: the app's own objects, never
-anything a user handed in) goes to the process holding the fewest; each chunk is a request there,
+How: when a run is first given a turn, a copy of it (the whole Run, serialised by torch.save: the
+app's own objects, never anything a user handed in) goes to the process holding the fewest; each chunk is a request there,
 `advance`, whose answer carries the step, a pause and its warning, and, when a frame is due, the
 networks' weights, the Langevin chains and the metric history, copied into the app's Run: frames
 and every view read a pair at most one frame old. When training stops (Pause, Stop, finished,
 diverged) the whole run comes back into the app's Run (optimisers, random streams, the best pair
 on validation), so Step, Train and Save go on where the process left off, as if it had trained
-here (the same float32 operations: tests/test_training_processes.py). An abandoned run's copy is
-dropped. A process that dies ends its runs with a message and is started afresh for the next.
+here (the same float32 operations: tests/test_training_processes.py). An abandoned or closed
+page's copy is dropped. A process that dies ends each of its runs with a message (the weights of
+its last frame stay shown; Train starts a new run) and is started afresh for the next; a run that
+torch cannot serialise (spectral normalisation's parametrised layers) trains on its thread.
 
 The processes are started with `python -m explorer.training.process_main` (not forked: the app
-has threads), and speak length-prefixed pickles over their stdin and stdout.
+has threads), and speak length-prefixed torch.save pickles over their stdin and stdout. On a GPU
+no process is started.
 """
 from __future__ import annotations
 
+import io
 import itertools
 import os
-import pickle
 import struct
 import subprocess
 import sys
@@ -36,7 +39,6 @@ import torch
 from explorer.training.capacity import usable_cores
 
 HEADER = struct.Struct("<Q")   # a message's length, then its pickle
-COUNTS = threading.Lock()      # the processes' counts of runs
 # A process that has held runs keeps some of their memory (the C library's heaps, torch's and
 # numpy's caches): once it has held none for IDLE_SECONDS and has grown by more than GROWTH_MB
 # since it started, a fresh one replaces it, so that a class's memory is back after it leaves.
@@ -67,8 +69,22 @@ def training_processes() -> int:
     return value if 0 <= value <= 64 else default
 
 
+def serialise(value) -> bytes:
+    """torch.save's pickle: tensors that share a buffer (the optimisers' flat views) are written
+    once, where plain pickle writes the whole buffer for each (8x the weights)."""
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    return buffer.getvalue()
+
+
+def deserialise(data: bytes):
+    """What `serialise` wrote: only ever the app's own objects, from its own training process
+    (weights_only=False unpickles them; nothing a user hands in comes this way)."""
+    return torch.load(io.BytesIO(data), weights_only=False)
+
+
 def write_message(stream, message) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    data = serialise(message)
     stream.write(HEADER.pack(len(data)) + data)
     stream.flush()
 
@@ -78,31 +94,44 @@ def read_message(stream):
     header = stream.read(HEADER.size)
     if len(header) < HEADER.size:
         raise EOFError
-    data = stream.read(HEADER.unpack(header)[0])
-    return pickle.loads(data)
+    size = HEADER.unpack(header)[0]
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return deserialise(data)
+
+
+STOPPED = "the training process stopped (out of memory?); press Reset to start a new run"
 
 
 class TrainingProcess:
-    """One process and the runs' copies it holds; one request at a time."""
+    """One process and the runs' copies it holds; one request at a time. Each start of the process
+    is a new generation: a copy placed in an earlier one is gone, and its requests fail at once."""
 
     def __init__(self, threads: int):
         self.threads = threads
-        self.runs = 0            # copies placed here (what `place` balances)
+        self.runs = 0            # copies placed in this generation (what `place` balances)
+        self.generation = 0
         self.fresh_mb: float | None = None   # its memory once started, before any run
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()        # one request at a time; guards runs and generation
         self._process: subprocess.Popen | None = None
 
     def _started(self) -> subprocess.Popen:
         if self._process is None or self._process.poll() is not None:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "explorer.training.process_main", str(self.threads)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=os.path.dirname(os.path.dirname(
-                    os.path.dirname(os.path.abspath(__file__)))))
+            try:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "explorer.training.process_main", str(self.threads)],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=os.path.dirname(os.path.dirname(
+                        os.path.dirname(os.path.abspath(__file__)))))
+            except OSError as e:
+                self._process = None
+                raise TrainingFailed(f"the training process could not start: {e}") from None
+            self.generation += 1
             self.runs = 0
             try:   # it answers once it has imported what training needs (seconds)
                 read_message(self._process.stdout)
                 self.fresh_mb = resident_mb(self._process.pid)
-            except (EOFError, OSError, pickle.UnpicklingError):
+            except Exception:  # noqa: BLE001 - whatever it was, this process is of no use
                 self._process.kill()
                 raise TrainingFailed("the training process did not start") from None
         return self._process
@@ -130,16 +159,41 @@ class TrainingProcess:
         with self._lock:
             self._started()
 
-    def request(self, message):
+    def load(self, key: int, data: bytes) -> int:
+        """Place a run's copy (`serialise`d); returns the generation it lives in."""
         with self._lock:
-            process = self._started()
-            try:
-                write_message(process.stdin, message)
-                status, value = read_message(process.stdout)
-            except (EOFError, OSError, pickle.UnpicklingError):
-                process.kill()
-                raise TrainingFailed("the training process stopped (out of memory?); press Reset to start a "
-                                     "new run") from None
+            self._exchange(self._started(), ("load", key, data))
+            self.runs += 1
+            return self.generation
+
+    def request(self, message, generation: int):
+        """A request about a copy placed in `generation`: TrainingFailed if that process has gone."""
+        with self._lock:
+            if generation != self.generation or self._process is None or self._process.poll() is not None:
+                raise TrainingFailed(STOPPED)
+            return self._exchange(self._process, message)
+
+    def forget(self, generation: int) -> None:
+        """A copy of `generation` has left (returned, dropped, or gone with its process)."""
+        with self._lock:
+            if generation == self.generation:
+                self.runs = max(0, self.runs - 1)
+            idle = self.runs == 0
+        if idle:   # the last run left: renewed if it stays idle and has grown (IDLE_SECONDS)
+            timer = threading.Timer(IDLE_SECONDS, self.renew_if_grown)
+            timer.daemon = True
+            timer.start()
+
+    @staticmethod
+    def _exchange(process: subprocess.Popen, message):
+        try:
+            write_message(process.stdin, message)
+            status, value = read_message(process.stdout)
+        except BaseException as e:   # half a message may be left in the pipe: this process is done
+            process.kill()
+            if isinstance(e, Exception):
+                raise TrainingFailed(STOPPED) from None
+            raise
         if status == "error":
             raise TrainingFailed(value)
         return value
@@ -176,20 +230,12 @@ class TrainingProcesses:
         for process in self._pool():
             process.start()
 
-    def place(self, run) -> Remote:
-        """A copy of `run` in the process holding the fewest."""
-        pool = self._pool()
-        with COUNTS:
-            process = min(pool, key=lambda p: p.runs)
-            process.runs += 1
-        remote = Remote(process, next(self._keys))
-        try:
-            process.request(("load", remote.key, pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)))
-        except TrainingFailed:
-            remote.release()
-            raise
-        remote.sent_options = run.options
-        return remote
+    def place(self, data: bytes, options) -> Remote:
+        """A run's copy (`serialise`d; its `options` as they were) in the process holding the fewest."""
+        process = min(self._pool(), key=lambda p: p.runs)
+        key = next(self._keys)
+        generation = process.load(key, data)
+        return Remote(process, key, generation, options)
 
     def close(self) -> None:
         for process in self._processes:
@@ -199,17 +245,23 @@ class TrainingProcesses:
 class Remote:
     """A run's copy in a training process, and what moves between it and the app's Run."""
 
-    def __init__(self, process: TrainingProcess, key: int):
-        self.process, self.key = process, key
-        self.sent_options = None
+    # what does not change while a run trains: the app's own objects stay (a cache may know them)
+    KEPT = ("dataset", "probe_real", "device", "network_frame")
+
+    def __init__(self, process: TrainingProcess, key: int, generation: int, options):
+        self.process, self.key, self.generation = process, key, generation
+        self.sent_options = options   # the live settings the copy has
         self._released = False
+
+    def _request(self, *message):
+        return self.process.request(message, self.generation)
 
     def advance(self, run, n: int, full: bool) -> dict:
         """`n` iterations there; `full`: with what a frame draws. Live settings changed here since
         the last chunk (explorer/training/live.py apply) go with it."""
-        options = None if run.options is self.sent_options else run.options
-        progress = self.process.request(("advance", self.key, n, options, full))
-        self.sent_options = run.options if options is not None else self.sent_options
+        options = run.options
+        progress = self._request("advance", self.key, n, None if options is self.sent_options else options, full)
+        self.sent_options = options   # the object sent (or already there), not one set since
         return progress
 
     @staticmethod
@@ -231,12 +283,18 @@ class Remote:
             run.history = progress["history"]
         return progress["done"]
 
-    def bring_back(self, run) -> None:
-        """The whole run back into the app's `run`; live settings changed since its last chunk are kept."""
-        returned = self.process.request(("return", self.key))
-        self.release()
+    def fetch(self):
+        """The whole run, taken back from the process (the copy there is forgotten)."""
+        try:
+            return deserialise(self._request("return", self.key))
+        finally:
+            self.release()
+
+    def settle(self, run, returned) -> None:
+        """`returned` (fetch) into the app's `run` (the caller holds the session's lock); live
+        settings changed here since its last chunk are kept."""
         options = run.options
-        run.__dict__.update(pickle.loads(returned).__dict__)
+        run.__dict__.update({name: value for name, value in returned.__dict__.items() if name not in self.KEPT})
         if options is not self.sent_options:
             run.reconfigure(options)
 
@@ -244,27 +302,20 @@ class Remote:
         if self._released:
             return
         try:
-            self.process.request(("drop", self.key))
+            self._request("drop", self.key)
         except TrainingFailed:
             pass
         self.release()
 
     def release(self) -> None:
-        with COUNTS:
-            if self._released:
-                return
+        if not self._released:
             self._released = True
-            self.process.runs = max(0, self.process.runs - 1)
-            idle = self.process.runs == 0
-        if idle:   # the last run left: renewed if it stays idle and has grown (IDLE_SECONDS)
-            timer = threading.Timer(IDLE_SECONDS, self.process.renew_if_grown)
-            timer.daemon = True
-            timer.start()
+            self.process.forget(self.generation)
 
 
-def progress_of(run, done: int, full: bool) -> dict:
-    """A chunk's answer (in the training process): see Remote.take."""
-    progress = {"done": done, "step": run.step, "paused": run.paused, "warning": run.warning,
+def progress_of(run, done: int, full: bool, seconds: float) -> dict:
+    """A chunk's answer (in the training process): see Remote.take; `seconds` it took there."""
+    progress = {"done": done, "seconds": seconds, "step": run.step, "paused": run.paused, "warning": run.warning,
                 "steps_per_second": run.steps_per_second, "chains_live": run.chains_live}
     if full:
         ema, langevin = run.state.ema, run.state.langevin
@@ -276,4 +327,6 @@ def progress_of(run, done: int, full: bool) -> dict:
     return progress
 
 
-PROCESSES = TrainingProcesses(training_processes()) if training_processes() else None
+# a GPU's runs train on their threads (the GPU does the work, not the interpreter)
+PROCESSES = TrainingProcesses(training_processes()) if training_processes() and not torch.cuda.is_available() \
+    else None
