@@ -23,6 +23,7 @@ import threading
 import time
 
 from benchmarks.app_live import CHROMIUM, free_port, start_app
+from explorer.training.memory import resident_mb as process_resident_mb
 
 STATUS = re.compile(r"step ([\d,]+) / ([\d,]+)")
 WAITING = re.compile(r"waiting: place (\d+) of (\d+), ([^·\n]+)")
@@ -73,15 +74,10 @@ def parts_mb(pid: int) -> str:
 
 def resident_mb(pid: int, alone: bool = False) -> float:
     """The app's resident memory, its training processes' included (unless `alone`)."""
-    total = 0.0
-    for member in [pid] if alone else family(pid):
-        try:
-            with open(f"/proc/{member}/status") as f:
-                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
-        except (OSError, StopIteration):
-            if member == pid:
-                return float("nan")
-    return total
+    own = process_resident_mb(pid)
+    if own is None:
+        return float("nan")
+    return own + (0.0 if alone else sum(process_resident_mb(child) or 0.0 for child in family(pid)[1:]))
 
 
 def machine_cpu_seconds() -> float:

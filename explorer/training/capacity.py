@@ -125,3 +125,12 @@ def usable_cores() -> int:
     except (OSError, ValueError):
         pass
     return max(1, cores)
+
+
+def setting(name: str, default: float, low: float, high: float) -> float:
+    """A number from the environment within [low, high], else the default."""
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if low <= value <= high else default

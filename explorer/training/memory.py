@@ -74,3 +74,12 @@ def release_free_memory(force: bool = False) -> bool:
         _last_trim = now
     _malloc_trim(0)
     return True
+
+
+def resident_mb(pid: int) -> float | None:
+    """A process's resident memory (Linux's /proc); None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+    except (OSError, StopIteration, ValueError):
+        return None

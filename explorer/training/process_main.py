@@ -17,6 +17,13 @@ import sys
 import time
 
 
+def copy_of(runs: dict, key: int):
+    """The run's copy here; a copy placed in a process that died since (and was started afresh) is gone."""
+    if key not in runs:
+        raise LookupError("this run's copy is gone with its training process; press Reset to start a new run")
+    return runs[key]
+
+
 def serve(requests, answers) -> None:
     from explorer.training.memory import release_free_memory
     from explorer.training.processes import deserialise, progress_of, read_message, serialise, write_message
@@ -34,10 +41,7 @@ def serve(requests, answers) -> None:
             if kind == "load":
                 runs[key], answer = deserialise(message[2]), None
             elif kind == "advance":
-                run = runs.get(key)
-                if run is None:   # placed in a process that died since, and was started afresh
-                    raise LookupError("this run's copy is gone with its training process; press Reset to start a "
-                                      "new run")
+                run = copy_of(runs, key)
                 n, options, full = message[2:]
                 if options is not None:
                     run.reconfigure(options)
@@ -46,9 +50,8 @@ def serve(requests, answers) -> None:
                 answer = progress_of(run, done, full, time.perf_counter() - started)
                 release_free_memory()   # at most every few seconds
             elif kind == "return":
-                if key not in runs:
-                    raise LookupError("this run's copy is gone with its training process")
-                answer = serialise(runs.pop(key))
+                answer = serialise(copy_of(runs, key))
+                del runs[key]
                 release_free_memory(force=True)
             elif kind == "drop":
                 runs.pop(key, None)

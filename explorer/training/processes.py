@@ -36,7 +36,8 @@ import threading
 
 import torch
 
-from explorer.training.capacity import usable_cores
+from explorer.training.capacity import setting, usable_cores
+from explorer.training.memory import resident_mb
 
 HEADER = struct.Struct("<Q")   # a message's length, then its pickle
 # A process that has held runs keeps some of their memory (the C library's heaps, torch's and
@@ -46,27 +47,13 @@ IDLE_SECONDS = 10.0
 GROWTH_MB = 20.0
 
 
-def resident_mb(pid: int) -> float | None:
-    """A process's resident memory (Linux's /proc); None elsewhere."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
-    except (OSError, StopIteration, ValueError):
-        return None
-
-
 class TrainingFailed(Exception):
     """The training process reported an error, or stopped."""
 
 
 def training_processes() -> int:
     """ENERGYLAB_TRAINING_PROCESSES (0 to 64), else the usable cores less one, at least one."""
-    default = max(1, usable_cores() - 1)
-    try:
-        value = int(os.environ.get("ENERGYLAB_TRAINING_PROCESSES", ""))
-    except ValueError:
-        return default
-    return value if 0 <= value <= 64 else default
+    return int(setting("ENERGYLAB_TRAINING_PROCESSES", max(1, usable_cores() - 1), 0, 64))
 
 
 def serialise(value) -> bytes:
@@ -328,5 +315,5 @@ def progress_of(run, done: int, full: bool, seconds: float) -> dict:
 
 
 # a GPU's runs train on their threads (the GPU does the work, not the interpreter)
-PROCESSES = TrainingProcesses(training_processes()) if training_processes() and not torch.cuda.is_available() \
-    else None
+_COUNT = 0 if torch.cuda.is_available() else training_processes()
+PROCESSES = TrainingProcesses(_COUNT) if _COUNT else None

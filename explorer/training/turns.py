@@ -23,7 +23,6 @@ Times come from `clock` (time.monotonic), so that the rules are tested with a cl
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections import deque
@@ -32,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from explorer.errors import UserInputError
-from explorer.training.capacity import usable_cores
+from explorer.training.capacity import setting, usable_cores
 from explorer.training.processes import PROCESSES
 
 DEFAULT_PLACES = 8           # runs training at once on CPU basic (2 vCPU): each streams a frame a second
@@ -42,15 +41,6 @@ WAIT_SECONDS = 0.25          # how often a run waiting for a core looks at its s
 # read here and its next chunk asked for, so the process does not wait on the app between chunks
 IN_FLIGHT = 2
 LINE_SECONDS = 1.0           # how often a run in line does: a wake costs every thread the interpreter lock
-
-
-def _setting(name: str, default: float, low: float, high: float) -> float:
-    """A number from the environment within [low, high], else the default."""
-    try:
-        value = float(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if low <= value <= high else default
 
 
 @dataclass(frozen=True)
@@ -258,7 +248,7 @@ class Turns:
             return len(self._line)
 
 
-TURNS = Turns(places=int(_setting("ENERGYLAB_MAX_TRAINING", DEFAULT_PLACES, 1, 1024)),
-              cores=int(_setting("ENERGYLAB_TRAINING_CORES", IN_FLIGHT * PROCESSES.count if PROCESSES else usable_cores(),
+TURNS = Turns(places=int(setting("ENERGYLAB_MAX_TRAINING", DEFAULT_PLACES, 1, 1024)),
+              cores=int(setting("ENERGYLAB_TRAINING_CORES", IN_FLIGHT * PROCESSES.count if PROCESSES else usable_cores(),
                                  1, 1024)),
-              turn_seconds=_setting("ENERGYLAB_TURN_SECONDS", DEFAULT_TURN_SECONDS, 1, 3600))
+              turn_seconds=setting("ENERGYLAB_TURN_SECONDS", DEFAULT_TURN_SECONDS, 1, 3600))
