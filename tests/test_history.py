@@ -47,3 +47,22 @@ def test_compares_equal_to_the_same_rows_and_as_a_dict():
     assert MetricHistory(rows) == rows
     assert MetricHistory(rows) != MetricHistory({"a": [(1, 0.5)]})
     assert dict(MetricHistory(rows).items()) == rows
+
+
+def test_news_since_a_mark_brings_a_copy_up_to_date_and_a_truncation_sends_the_whole():
+    source = MetricHistory({"a": [(s, float(s)) for s in range(0, 50, 10)]})
+    copy = MetricHistory(dict(source.items()))
+    mark = source.mark()
+    for s in range(50, 50 + 10 * INITIAL_CAPACITY, 10):   # past a doubling, and a new metric
+        source.record(s, {"a": s / 3, "b": -s} if s % 20 == 0 else {"a": s / 3})
+    kind, rows = news = source.news_since(mark)
+    assert kind == "rows" and len(rows["a"][0]) == INITIAL_CAPACITY and len(rows["b"][0]) == INITIAL_CAPACITY // 2
+    assert copy.with_news(news) is copy and copy == source
+    mark = source.mark()
+    assert source.news_since(mark) == ("rows", {}) and copy.with_news(source.news_since(mark)) == source
+    source.truncate(100)   # rows the copy holds are gone: it gets the whole history
+    source.record(110, {"a": 7.0})
+    kind, whole = news = source.news_since(mark)
+    assert kind == "whole" and copy.with_news(news) == source == MetricHistory(
+        {"a": [*((s, float(s)) for s in range(0, 50, 10)), *((s, s / 3) for s in range(50, 101, 10)), (110, 7.0)],
+         "b": [(s, float(-s)) for s in range(60, 101, 20)]})

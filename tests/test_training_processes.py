@@ -63,9 +63,10 @@ def test_a_run_trained_in_the_process_comes_back_as_the_run_trained_here(pool, c
     remote = place(pool, there)
     for n in (7, 40, 13, 300):   # chunks as a live run takes them, past a progress evaluation
         done_here = here.advance(n)
-        assert remote.take(there, remote.advance(there, n, full=n == 40)) == done_here
+        assert remote.take(there, remote.advance(there, n, full=n in (40, 300))) == done_here
         assert there.step == here.step
-        if n == 40:   # a frame's chunk: the weights it draws are the process's at that step
+        if n in (40, 300):   # a frame's chunk: the weights it draws are the process's at that step, and
+            # the history (its rows since the last frame's, the second time) the process's
             assert same_tensors(there.energy.state_dict(), here.energy.state_dict())
             assert dict(there.history) == dict(here.history)
     bring_back(remote, there)

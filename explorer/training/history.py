@@ -26,6 +26,7 @@ class MetricHistory(Mapping):
         self._steps: dict[str, np.ndarray] = {}
         self._values: dict[str, np.ndarray] = {}
         self._length: dict[str, int] = {}
+        self._rewrites = 0   # truncations so far: rows a reader copied may have changed since
         for name, points in (rows or {}).items():
             for step, value in points:
                 self._append(str(name), int(step), float(value))
@@ -56,6 +57,35 @@ class MetricHistory(Mapping):
             self._steps[name][:kept] = self._steps[name][:n][keep]
             self._values[name][:kept] = self._values[name][:n][keep]
             self._length[name] = kept
+        self._rewrites += 1
+
+    # ------------------------------------------------------------------ copying to another process
+    # A training process sends a live run's history with every frame (explorer/training/processes.py).
+    # Sent whole, a 20-minute run's ~100,000 steps made each frame's message ~1.3 MB and rising, so
+    # the app's heaps churned blocks that grew with the run; it sends the rows added since instead.
+    def mark(self) -> tuple[int, dict[str, int]]:
+        """Where a copy holding every row so far stands: for `news_since`."""
+        return self._rewrites, dict(self._length)
+
+    def news_since(self, mark: tuple[int, dict[str, int]]) -> tuple[str, object]:
+        """What a copy standing at `mark` lacks: ("rows", name -> (steps, values) added since), or
+        ("whole", this history) if rows were truncated since (a diverged run restored)."""
+        rewrites, lengths = mark
+        if rewrites != self._rewrites:
+            return "whole", self
+        return "rows", {name: (self._steps[name][lengths.get(name, 0):n].copy(),
+                               self._values[name][lengths.get(name, 0):n].copy())
+                        for name, n in self._length.items() if n > lengths.get(name, 0)}
+
+    def with_news(self, news: tuple[str, object]) -> MetricHistory:
+        """This history brought up to date by `news_since`'s answer (itself, extended; or the whole sent)."""
+        kind, value = news
+        if kind == "whole":
+            return value
+        for name, (steps, values) in value.items():
+            for step, number in zip(steps.tolist(), values.tolist(), strict=True):
+                self._append(name, step, number)
+        return self
 
     # ------------------------------------------------------------------ reading
     def arrays(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -31,6 +31,7 @@ def serve(requests, answers) -> None:
 
     write_message(answers, ("ready", None))
     runs = {}
+    history_sent = {}   # key -> where the app's copy of the run's history stands (MetricHistory.mark)
     while True:
         try:
             message = read_message(requests)
@@ -40,6 +41,7 @@ def serve(requests, answers) -> None:
         try:
             if kind == "load":
                 runs[key], answer = deserialise(message[2]), None
+                history_sent[key] = runs[key].history.mark()   # the app has what it sent
             elif kind == "advance":
                 run = copy_of(runs, key)
                 n, options, full = message[2:]
@@ -47,14 +49,17 @@ def serve(requests, answers) -> None:
                     run.reconfigure(options)
                 started = time.perf_counter()
                 done = run.advance(n)
-                answer = progress_of(run, done, full, time.perf_counter() - started)
+                answer = progress_of(run, done, full, time.perf_counter() - started, history_sent[key])
+                if full:   # the app's copy now has every row
+                    history_sent[key] = run.history.mark()
                 release_free_memory()   # at most every few seconds
             elif kind == "return":
                 answer = serialise(copy_of(runs, key))
-                del runs[key]
+                del runs[key], history_sent[key]
                 release_free_memory(force=True)
             elif kind == "drop":
                 runs.pop(key, None)
+                history_sent.pop(key, None)
                 answer = None
                 release_free_memory(force=True)
             else:

@@ -267,7 +267,7 @@ class Remote:
                 run.state.ema.model.load_state_dict(weights["ema"])
             if weights["chains"] is not None:
                 run.state.langevin.buffer = weights["chains"]
-            run.history = progress["history"]
+            run.history = run.history.with_news(progress["history"])
         return progress["done"]
 
     def fetch(self):
@@ -300,8 +300,9 @@ class Remote:
             self.process.forget(self.generation)
 
 
-def progress_of(run, done: int, full: bool, seconds: float) -> dict:
-    """A chunk's answer (in the training process): see Remote.take; `seconds` it took there."""
+def progress_of(run, done: int, full: bool, seconds: float, history_sent=None) -> dict:
+    """A chunk's answer (in the training process): see Remote.take; `seconds` it took there;
+    `history_sent`: the history's mark (MetricHistory.mark) when the app's copy last had it all."""
     progress = {"done": done, "seconds": seconds, "step": run.step, "paused": run.paused, "warning": run.warning,
                 "steps_per_second": run.steps_per_second, "chains_live": run.chains_live}
     if full:
@@ -310,7 +311,7 @@ def progress_of(run, done: int, full: bool, seconds: float) -> dict:
                                "langevin_step": run.energy.config.langevin_step,
                                "ema": ema.model.state_dict() if ema is not None else None,
                                "chains": langevin.buffer if langevin is not None else None}
-        progress["history"] = run.history
+        progress["history"] = run.history.news_since(history_sent or (None, {}))
     return progress
 
 
