@@ -30,7 +30,7 @@ import time
 import urllib.request
 
 from benchmarks.app_live import ROOT, free_port, start_app
-from benchmarks.load import after_leaving, controls, cpu_share, resident_mb
+from benchmarks.load import after_leaving, controls, cpu_share, parts_mb, resident_mb
 
 RING = ["ring", 8, 2.0, 2.0, 0.05, "generator", "paper", "batchnorm", 1.0, 1e-3, 1e-3, 256, 128, 0, 8, 1_000_000, 0]
 WAYS = ("stop", "close", "vanish", "stall")
@@ -80,7 +80,8 @@ def one_session(url: str, app, frames_wanted: int) -> None:
             seen = count
             if first_mb is None and frames:
                 first_mb = resident_mb(app.pid)
-                print(f"after the first frame: {first_mb:.0f} MB ({resident_parts(app.pid)})", flush=True)
+                print(f"after the first frame: {first_mb:.0f} MB ({parts_mb(app.pid)}; the app's "
+                      f"{resident_parts(app.pid)})", flush=True)
             if job.done():
                 break
             time.sleep(0.1)
@@ -89,7 +90,7 @@ def one_session(url: str, app, frames_wanted: int) -> None:
             time.sleep(0.1)
         frames += len(job.outputs()) - seen
         print(f"{frames:,} frames, {time.perf_counter() - started:.0f} s: {resident_mb(app.pid):.0f} MB "
-              f"({resident_parts(app.pid)})", flush=True)
+              f"({parts_mb(app.pid)}; the app's {resident_parts(app.pid)})", flush=True)
     end_mb = resident_mb(app.pid)
     print(f"resident memory: {first_mb:.0f} MB after the first frame, {end_mb:.0f} MB after {frames:,} frames: "
           f"{end_mb - first_mb:+.0f} MB (target < +30 MB)")
