@@ -1,7 +1,7 @@
 """Soak (issues 7 and 20) against `python app.py`, two ways:
 
     python -m benchmarks.soak [--frames 5000]
-    python -m benchmarks.soak --arrivals 30 [--every 2] [--stay 10 40] [--seed 0]
+    python -m benchmarks.soak --arrivals 30 [--every 2] [--stay 10 40] [--seed 0] [--ways stop close vanish stall]
 
 One session: it trains and streams N frames through gradio_client; prints the app's resident
 memory after the first frame and every 1,000 frames. At about 4 frames a second, 5,000 frames
@@ -11,7 +11,8 @@ Pause/Train is pressed every 1,000 frames, as a user would.
 Arrivals: sessions arrive one every `--every` seconds, each trains for a random stay (seconds,
 from `--stay`), then leaves, in turn in one of four ways: it presses Stop and closes its client;
 it closes its client without Stop (a closed tab); its process is killed (a lost connection); or
-it is a client that keeps its connection open but stops reading its stream. Prints the app's
+it is a client that keeps its connection open but stops reading its stream (from its first bytes:
+its stay does not matter; `--ways` picks fewer). Prints the app's
 resident memory every 10 s, the frames the sessions received, how long each closed client's
 stream took to end, and, once the last has left, how long until the app's memory is back within
 50 MB of the start and its training idle.
@@ -116,7 +117,8 @@ def stalled_client(url: str, values: list) -> socket.socket:
     return stream
 
 
-def arrivals(url: str, app, count: int, every: float, stay: tuple[float, float], seed: int) -> None:
+def arrivals(url: str, app, count: int, every: float, stay: tuple[float, float], seed: int,
+             ways: tuple[str, ...] = WAYS) -> None:
     rng = random.Random(seed)
     time.sleep(5.0)   # the app's own warm-up done
     start_mb, idle_share = resident_mb(app.pid), cpu_share(app.pid)
@@ -156,7 +158,7 @@ def arrivals(url: str, app, count: int, every: float, stay: tuple[float, float],
     threads, peak = [], start_mb
     began = time.perf_counter()
     for index in range(count):
-        way = WAYS[index % len(WAYS)]
+        way = ways[index % len(ways)]
         thread = threading.Thread(target=visit, args=(index, way, rng.uniform(*stay)))
         thread.start()
         threads.append(thread)
@@ -190,6 +192,8 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=2.0, help="seconds between arrivals")
     parser.add_argument("--stay", type=float, nargs=2, default=(10.0, 40.0), help="shortest and longest stay, seconds")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ways", nargs="+", choices=WAYS, default=list(WAYS),
+                        help="how the arriving sessions leave, in turn (stall: stops reading at once)")
     args = parser.parse_args()
     port = free_port()
     app = start_app(port)
@@ -197,7 +201,7 @@ def main() -> None:
     try:
         connect(url).close()
         if args.arrivals:
-            arrivals(url, app, args.arrivals, args.every, tuple(args.stay), args.seed)
+            arrivals(url, app, args.arrivals, args.every, tuple(args.stay), args.seed, tuple(args.ways))
         else:
             one_session(url, app, args.frames)
     finally:
