@@ -24,36 +24,11 @@ def copy_of(runs: dict, key: int):
     return runs[key]
 
 
-WARM_UP_STEPS = 10
-
-
-def warm_up() -> None:
-    """Train a throwaway run of the defaults for a few steps, through its final evaluation, and
-    serialise what a chunk and a return send: what training first touches (torch's kernels read
-    in, the heaps' working set: ~40 MB) is then the fresh process's, not its first run's, so that
-    run starts at full speed and a renewal (processes.GROWTH_MB) measures what runs left behind."""
-    from explorer.config.options import resolve
-    from explorer.training.memory import release_free_memory
-    from explorer.training.processes import progress_of, serialise
-    from explorer.training.run import Run
-
-    # its frame given: the data's own (config/build.py data_frame) imports scikit-learn (~110 MB),
-    # which runs that arrive from the app never need here
-    run = Run(resolve(None, {"steps": WARM_UP_STEPS}), device="cpu", frame=(None, 1.0))
-    run.state.build_optimisers()
-    run.advance(WARM_UP_STEPS)
-    serialise(progress_of(run, WARM_UP_STEPS, True, 0.0, run.history.mark()))
-    serialise(run)
-    del run
-    release_free_memory(force=True)
-
-
 def serve(requests, answers) -> None:
     from explorer.training.memory import release_free_memory
     from explorer.training.processes import deserialise, progress_of, read_message, serialise, write_message
     from explorer.training.run import Run  # noqa: F401 - what the runs unpickle into, imported before the app waits
 
-    warm_up()
     write_message(answers, ("ready", None))
     runs = {}
     history_sent = {}   # key -> where the app's copy of the run's history stands (MetricHistory.mark)
