@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 import threading
 
@@ -35,6 +36,11 @@ log = logging.getLogger("energylab")
 # Gradio's worker threads (its default is 40): a streaming page holds one between its frames, and
 # a classroom's thirty streams must leave plenty for new visitors' pages (docs/security.md)
 MAX_THREADS = 200
+# What the kernel holds of a page's stream that the page has not read. Linux lets a connection's
+# buffer grow to 4 MB (net.ipv4.tcp_wmem), about a hundred live frames, before a page that stopped
+# reading is seen (explorer/ui/sessions.py) and its run ends; fixed here, a few frames. A page that
+# reads takes ~50 KB frames a few times a second: 256 KB is a second's worth at 100 ms away.
+SEND_BUFFER_BYTES = 256 * 1024
 
 
 def main() -> None:
@@ -58,8 +64,26 @@ def main() -> None:
         max_file_size=MAX_UPLOAD_BYTES, max_threads=MAX_THREADS,
         prevent_thread_lock=True,
         app_kwargs={"middleware": [Middleware(NewPagesFirst)]})   # a new visitor's page before other runs' chunks
+    limit_send_buffers(page.blocks)
     warm_up(page)
     page.blocks.block_thread()
+
+
+def limit_send_buffers(blocks: gr.Blocks) -> int:
+    """Fix the send buffer of the server's listening sockets at SEND_BUFFER_BYTES: each connection
+    accepted from now on starts as a copy of its listener, this included (Linux). Returns how many
+    sockets it set (0 where Gradio's server does not show them: this reads uvicorn's `servers`)."""
+    count = 0
+    for listener in getattr(getattr(blocks, "server", None), "servers", None) or []:
+        for sock in getattr(listener, "sockets", ()):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+                count += 1
+            except OSError:
+                pass
+    if not count:
+        log.warning("could not bound the connections' send buffers: a page that stops reading is seen later")
+    return count
 
 
 def warm_up(page: Page) -> None:
