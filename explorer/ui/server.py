@@ -38,8 +38,9 @@ log = logging.getLogger("energylab")
 MAX_THREADS = 200
 # What the kernel holds of a page's stream that the page has not read. Linux lets a connection's
 # buffer grow to 4 MB (net.ipv4.tcp_wmem), about a hundred live frames, before a page that stopped
-# reading is seen (explorer/ui/sessions.py) and its run ends; fixed here, a few frames. A page that
-# reads takes ~50 KB frames a few times a second: 256 KB is a second's worth at 100 ms away.
+# reading is seen (explorer/ui/sessions.py) and its run ends; fixed here, a few frames. A
+# connection moves at most its buffer (the kernel doubles this: 512 KB) each round trip: 5 MB/s to
+# a browser 100 ms away, 25 times what a page's frames need (a Space's proxy is nearer still).
 SEND_BUFFER_BYTES = 256 * 1024
 
 
