@@ -30,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from explorer.config.options import Experiment, as_experiment
 from explorer.errors import UserInputError
 from explorer.measures.probes import Frame
-from explorer.training.capacity import REQUESTS_FIRST, lower_thread_priority
+from explorer.training.capacity import REQUESTS_FIRST, lower_thread_priority, setting
 from explorer.training.memory import release_free_memory
 from explorer.training.processes import PROCESSES, Remote, TrainingFailed, TrainingProcesses, serialise
 from explorer.training.replay import ReplayStore
@@ -47,16 +47,8 @@ log = logging.getLogger("energylab")
 FRAMES = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="frames")
 
 
-def _abandon_seconds() -> float:
-    try:
-        value = float(os.environ.get("ENERGYLAB_ABANDON_SECONDS", ""))
-    except ValueError:
-        return 30.0
-    return value if 0.1 <= value <= 3600 else 30.0
-
-
 # a page that read no frame for this long is gone: its run ends (with detection, within a minute)
-ABANDON_SECONDS = _abandon_seconds()
+ABANDON_SECONDS = setting("ENERGYLAB_ABANDON_SECONDS", 30.0, 0.1, 3600)
 
 
 def frame_interval(training: int, cores: int = 1) -> float:

@@ -300,7 +300,7 @@ class Remote:
             self.process.forget(self.generation)
 
 
-def progress_of(run, done: int, full: bool, seconds: float, history_sent=None) -> dict:
+def progress_of(run, done: int, full: bool, seconds: float, history_sent: tuple) -> dict:
     """A chunk's answer (in the training process): see Remote.take; `seconds` it took there;
     `history_sent`: the history's mark (MetricHistory.mark) when the app's copy last had it all."""
     progress = {"done": done, "seconds": seconds, "step": run.step, "paused": run.paused, "warning": run.warning,
@@ -311,7 +311,7 @@ def progress_of(run, done: int, full: bool, seconds: float, history_sent=None) -
                                "langevin_step": run.energy.config.langevin_step,
                                "ema": ema.model.state_dict() if ema is not None else None,
                                "chains": langevin.buffer if langevin is not None else None}
-        progress["history"] = run.history.news_since(history_sent or (None, {}))
+        progress["history"] = run.history.news_since(history_sent)
     return progress
 
 
