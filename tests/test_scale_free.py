@@ -366,9 +366,9 @@ def test_recorded_study_runs_keep_their_keys():
         assert {r["key"] for r in records} <= keys, folder.name
         old += sum("standardise" not in r["options"] for r in records)
     assert old   # some were made before the option existed
-    task = study.tasks[0]
-    standardised = Task("c", "m", 0, {**task.options, "standardise": True}, task.samples)
-    assert standardised.key != Task("c", "m", 0, dict(task.options), task.samples).key
+    task = study.tasks[0]   # whichever study came last: the option flipped, whatever it was there
+    flipped = Task("c", "m", 0, {**task.options, "standardise": not task.options.get("standardise")}, task.samples)
+    assert flipped.key != Task("c", "m", 0, dict(task.options), task.samples).key
 
 
 # ----------------------------------------------------------------------------- the adapted Langevin step
