@@ -76,13 +76,14 @@ def unread_bytes_before_writes_block(listener: socket.socket) -> int:
 @pytest.mark.skipif(sys.platform != "linux", reason="connections inherit their listener's buffer on Linux")
 def test_a_page_that_stops_reading_fills_its_connection_after_a_bounded_amount():
     from explorer.ui.server import SEND_BUFFER_BYTES, limit_send_buffers
-    plain, bounded = socket.socket(), socket.socket()
-    for listener in (plain, bounded):
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-    server = SimpleNamespace(servers=[SimpleNamespace(sockets=[bounded])])   # as uvicorn shows it
-    assert limit_send_buffers(SimpleNamespace(server=server)) == 1
-    unbounded_bytes, bounded_bytes = unread_bytes_before_writes_block(plain), unread_bytes_before_writes_block(bounded)
+    with socket.socket() as plain, socket.socket() as bounded:
+        for listener in (plain, bounded):
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+        server = SimpleNamespace(servers=[SimpleNamespace(sockets=[bounded])])   # as uvicorn shows it
+        assert limit_send_buffers(SimpleNamespace(server=server)) == 1
+        unbounded_bytes = unread_bytes_before_writes_block(plain)
+        bounded_bytes = unread_bytes_before_writes_block(bounded)
     # the kernel doubles the value asked (its own bookkeeping) and the client's window adds a little
     assert bounded_bytes <= 2 * SEND_BUFFER_BYTES + 128 * 1024
     with open("/proc/sys/net/ipv4/tcp_wmem") as f:
