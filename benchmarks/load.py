@@ -126,6 +126,15 @@ def cpu_share(pid: int, seconds: float = 3.0) -> float:
     return (cpu_seconds(pid) - cpu) / (time.perf_counter() - at)
 
 
+def settled(pid: int, limit: float = 120.0) -> float:
+    """Wait until the app's launch is done (its own warm-up, its training processes' warm-up): its
+    CPU share below a fifth of a core over 2 s, at most `limit` seconds; returns the seconds waited."""
+    began = time.perf_counter()
+    while cpu_share(pid, 2.0) >= 0.2 and time.perf_counter() - began < limit:
+        pass
+    return time.perf_counter() - began
+
+
 def after_leaving(pid: int, start_mb: float, idle_share: float,
                   limit: float = 90.0) -> tuple[float | None, float | None, float]:
     """Seconds until the app's memory is back within 50 MB of `start_mb`, and until it uses no more
@@ -200,7 +209,7 @@ def run_once(args, sessions: int) -> float:
                 break
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.3)
-        time.sleep(5.0)   # the app's own warm-up done (explorer/ui/server.py)
+        settled(app.pid)   # the app's launch done (explorer/ui/server.py, explorer/training/processes.py)
         start_mb, start_parts, idle_share = resident_mb(app.pid), parts_mb(app.pid), cpu_share(app.pid)
         memory = MemoryWatch(app.pid)
         results = [dict(frames=0, steps=[], foreign=0, error=None, first_step=None, place=None, waited=0.0)

@@ -1,10 +1,11 @@
 """Soak (issues 7 and 20) against `python app.py`, two ways:
 
-    python -m benchmarks.soak [--frames 5000]
+    python -m benchmarks.soak [--frames 5000] [--method energylab|paper]
     python -m benchmarks.soak --arrivals 30 [--every 2] [--stay 10 40] [--seed 0] [--ways stop close vanish stall]
 
-One session: it trains and streams N frames through gradio_client; prints the app's resident
-memory after the first frame and every 1,000 frames. At about 4 frames a second, 5,000 frames
+One session: it trains the page's ring as the page opens (its default method, or the paper's) and
+streams N frames through gradio_client; prints the app's resident memory after the first frame and
+every 1,000 frames. At about 4 frames a second, 5,000 frames
 take about 21 minutes. The run's planned steps are set high enough that it never ends first;
 Pause/Train is pressed every 1,000 frames, as a user would.
 
@@ -31,9 +32,19 @@ import time
 import urllib.request
 
 from benchmarks.app_live import ROOT, free_port, start_app
-from benchmarks.load import after_leaving, controls, cpu_share, parts_mb, resident_mb
+from benchmarks.load import after_leaving, controls, cpu_share, parts_mb, resident_mb, settled
 
-RING = ["ring", 8, 2.0, 2.0, 0.05, "generator", "paper", "batchnorm", 1.0, 1e-3, 1e-3, 256, 128, 0, 8, 1_000_000, 0]
+
+
+def train_values(method: str) -> list:
+    """Train's inputs as the page opens (its ring, the defaults), with `method` ("energylab": the
+    page's own; "paper": the paper's batch-norm entropy) and planned steps it never reaches."""
+    from explorer.config.options import resolve
+    from explorer.page import controls
+    preset = {"dataset": "ring"} if method == "energylab" else {"dataset": "ring", "method": "paper", "entropy": "batchnorm"}
+    values = {**controls.controls_from_options(resolve(None, preset)), "steps": 1_000_000, "seed": 0}
+    return [values[name] for name in controls.CONTROL_NAMES]
+
 WAYS = ("stop", "close", "vanish", "stall")
 
 # a client in a process of its own, to be killed: it says when its stream has begun
@@ -69,11 +80,12 @@ def resident_parts(pid: int) -> str:
     return f"anonymous {parts.get('RssAnon', float('nan')):.0f}, files {parts.get('RssFile', float('nan')):.0f}"
 
 
-def one_session(url: str, app, frames_wanted: int) -> None:
+def one_session(url: str, app, frames_wanted: int, values: list) -> None:
     client = connect(url)
+    print(f"the app's launch done {settled(app.pid):.0f} s after it answered", flush=True)
     frames, first_mb, started = 0, None, time.perf_counter()
     while frames < frames_wanted:
-        job = client.submit(*RING, api_name="/train")
+        job = client.submit(*values, api_name="/train")
         seen = 0
         while frames < frames_wanted and seen < 1000:
             count = len(job.outputs())
@@ -120,7 +132,7 @@ def stalled_client(url: str, values: list) -> socket.socket:
 def arrivals(url: str, app, count: int, every: float, stay: tuple[float, float], seed: int,
              ways: tuple[str, ...] = WAYS) -> None:
     rng = random.Random(seed)
-    time.sleep(5.0)   # the app's own warm-up done
+    settled(app.pid)   # the app's launch done (its warm-up, its training processes')
     start_mb, idle_share = resident_mb(app.pid), cpu_share(app.pid)
     print(f"app resident memory at the start: {start_mb:.0f} MB", flush=True)
     frames, stream_ends, leftovers, lock = [0], [], [], threading.Lock()
@@ -188,6 +200,8 @@ def arrivals(url: str, app, count: int, every: float, stay: tuple[float, float],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=5000)
+    parser.add_argument("--method", choices=("energylab", "paper"), default="energylab",
+                        help="what the one session trains: the page's ring with its default method, or the paper's")
     parser.add_argument("--arrivals", type=int, help="sessions arriving and leaving, instead of one streaming")
     parser.add_argument("--every", type=float, default=2.0, help="seconds between arrivals")
     parser.add_argument("--stay", type=float, nargs=2, default=(10.0, 40.0), help="shortest and longest stay, seconds")
@@ -203,7 +217,7 @@ def main() -> None:
         if args.arrivals:
             arrivals(url, app, args.arrivals, args.every, tuple(args.stay), args.seed, tuple(args.ways))
         else:
-            one_session(url, app, args.frames)
+            one_session(url, app, args.frames, train_values(args.method))
     finally:
         app.terminate()
         app.wait(10)

@@ -2,7 +2,8 @@
 is the run trained here, bit for bit; frames see the process's weights; live settings reach it; a
 process that dies, or a run abandoned there, loses nothing else.
 
-One pool of one process for the module (starting one imports torch: seconds); each test its own Turns."""
+One pool of one process for the module (starting one imports torch: seconds), each start of it
+warmed up with a throwaway run, shorter than the app's (WARM_UP_STEPS); each test its own Turns."""
 import os
 import time
 
@@ -11,19 +12,25 @@ import torch
 
 from explorer.config.options import resolve
 from explorer.training.live import LiveSession
-from explorer.training.processes import TrainingProcesses, serialise
+from explorer.training import processes as processes_module
+from explorer.training.processes import WARM_UP_KEY, TrainingProcesses, serialise
 from explorer.training.run import Run
 from explorer.training.turns import Turns
 
 SMALL = {"dataset": "ring", "hidden": 16, "latent_dim": 2, "batch_size": 32, "steps": 600, "seed": 3}
 
 
+TEST_WARM_UP_STEPS = 60
+
+
 @pytest.fixture(scope="module")
 def pool():
-    processes = TrainingProcesses(1, threads=1)
-    processes.start()
-    yield processes
-    processes.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(processes_module, "WARM_UP_STEPS", TEST_WARM_UP_STEPS)
+        processes = TrainingProcesses(1, threads=1)
+        processes.start()
+        yield processes
+        processes.close()
 
 
 def fresh(**changes) -> Run:
@@ -183,3 +190,46 @@ def test_a_run_torch_cannot_serialise_trains_on_its_thread(pool):
     until(lambda: not live.training, live)
     assert live.error is None and live.run.step == 40 and pool._processes[0].runs == 0
     live.close()
+
+
+def test_a_process_trains_a_throwaway_run_of_the_defaults_before_it_takes_runs_and_keeps_none_of_it(monkeypatch):
+    said = []
+    exchange = processes_module.TrainingProcess._exchange
+
+    def noting(process, message):
+        said.append(message[:3] if message[0] == "advance" else message[:2])
+        return exchange(process, message)
+
+    monkeypatch.setattr(processes_module.TrainingProcess, "_exchange", staticmethod(noting))
+    processes = TrainingProcesses(1, threads=1)
+    processes.start()
+    try:
+        chunks = -(-processes_module.WARM_UP_STEPS // processes_module.WARM_UP_CHUNK)
+        assert said == [("load", WARM_UP_KEY), *[("advance", WARM_UP_KEY, processes_module.WARM_UP_CHUNK)] * chunks,
+                        ("return", WARM_UP_KEY)]
+        process = processes._pool()[0]
+        assert process.runs == 0 and process.fresh_mb is not None
+        with pytest.raises(processes_module.TrainingFailed, match="gone with its training process"):
+            process.request(("advance", WARM_UP_KEY, 1, None, False), process.generation)   # returned: not kept
+    finally:
+        processes.close()
+
+
+def test_a_warm_up_that_fails_leaves_a_process_that_trains(monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise ValueError("no defaults today")
+
+    monkeypatch.setattr("explorer.config.options.resolve", broken)
+    processes = TrainingProcesses(1, threads=1)
+    processes.start()
+    try:
+        assert "warm-up failed: no defaults today" in caplog.text
+        monkeypatch.undo()
+        here, there = fresh(), fresh()
+        remote = place(processes, there)
+        remote.take(there, remote.advance(there, 10, full=False))
+        here.advance(10)
+        bring_back(remote, there)
+        same_run(here, there)
+    finally:
+        processes.close()

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import logging
+import math
 import os
 import struct
 import subprocess
@@ -39,12 +41,22 @@ import torch
 from explorer.training.capacity import setting, usable_cores
 from explorer.training.memory import resident_mb
 
+log = logging.getLogger(__name__)
+
 HEADER = struct.Struct("<Q")   # a message's length, then its pickle
 # A process that has held runs keeps some of their memory (the C library's heaps, torch's and
 # numpy's caches): once it has held none for IDLE_SECONDS and has grown by more than GROWTH_MB
 # since it started, a fresh one replaces it, so that a class's memory is back after it leaves.
 IDLE_SECONDS = 10.0
 GROWTH_MB = 20.0
+# A fresh process has imported torch but run none of it: a run's first few hundred steps there read
+# in ~15 MB of torch's code and fill its heaps and caches (the first evaluation, frames' answers),
+# once per process. So before it takes runs, a throwaway run of the app's defaults trains there
+# for WARM_UP_STEPS (ENERGYLAB_WARM_UP_STEPS; 0: none), in chunks with frames' answers, and comes
+# back: paid at launch while nobody waits rather than in the first visitor's run (docs/security.md).
+WARM_UP_STEPS = int(setting("ENERGYLAB_WARM_UP_STEPS", 300, 0, 100_000))
+WARM_UP_CHUNK = 50
+WARM_UP_KEY = -1   # runs' keys count up from 0
 
 
 class TrainingFailed(Exception):
@@ -117,11 +129,32 @@ class TrainingProcess:
             self.runs = 0
             try:   # it answers once it has imported what training needs (seconds)
                 read_message(self._process.stdout)
-                self.fresh_mb = resident_mb(self._process.pid)
             except Exception:  # noqa: BLE001 - whatever it was, this process is of no use
                 self._process.kill()
                 raise TrainingFailed("the training process did not start") from None
+            self._warm_up(self._process)
+            self.fresh_mb = resident_mb(self._process.pid)
         return self._process
+
+    def _warm_up(self, process: subprocess.Popen) -> None:
+        """Train a throwaway run of the defaults there for WARM_UP_STEPS and take it back. A warm-up
+        that fails leaves the process as it is (its runs report their own failures); one that
+        ends the process means it did not start."""
+        if not WARM_UP_STEPS:
+            return
+        from explorer.config.options import resolve
+        from explorer.training.run import Run   # here: the app's modules import this one
+        try:
+            run = Run(resolve(), device="cpu")
+            run.state.build_optimisers()
+            self._exchange(process, ("load", WARM_UP_KEY, serialise(run)))
+            for _ in range(math.ceil(WARM_UP_STEPS / WARM_UP_CHUNK)):
+                self._exchange(process, ("advance", WARM_UP_KEY, WARM_UP_CHUNK, None, True))
+            self._exchange(process, ("return", WARM_UP_KEY))
+        except Exception as e:  # noqa: BLE001 - a warm-up only saves the first run some time
+            if process.poll() is not None:
+                raise TrainingFailed("the training process did not start") from None
+            log.warning("the training process's warm-up failed: %s", e)
 
     def renew_if_grown(self) -> bool:
         """Replace the process with a fresh one if it holds no run and has grown by more than
