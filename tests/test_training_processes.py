@@ -126,6 +126,31 @@ def test_a_live_session_trains_in_the_process_shows_frames_and_stops_where_it_tr
     live.close()
 
 
+def test_train_pressed_while_a_paused_run_comes_back_trains_it_on(pool, monkeypatch):
+    come_back = LiveSession._come_back
+
+    come_back_done = []
+
+    def slowly(self, remote, run):   # as a run whose copy takes a while to come back
+        time.sleep(0.5)
+        come_back(self, remote, run)
+        come_back_done.append(time.monotonic())
+
+    monkeypatch.setattr(LiveSession, "_come_back", slowly)
+    live = LiveSession(device="cpu", turns=Turns(places=2, cores=1), processes=pool)
+    live.new_run(resolve(None, {**SMALL, "steps": 100_000}))
+    live.start()
+    until(lambda: live.run.step > 0, live)
+    live.stop(wait=False)   # Pause
+    assert live.training    # still coming back
+    live.start()            # Train at once
+    until(lambda: bool(come_back_done) and time.monotonic() > come_back_done[0] + 0.2, live)   # it came back
+    came_back_at = live.run.step
+    until(lambda: live.run.step > came_back_at + 50, live, limit=20.0)   # and trains on from there
+    assert live.training and live.error is None
+    live.close()
+
+
 def test_a_process_that_dies_ends_its_run_with_a_message_and_the_next_run_trains(pool):
     live = LiveSession(device="cpu", turns=Turns(places=2, cores=1), processes=pool)
     live.new_run(resolve(None, {**SMALL, "steps": 100_000}))

@@ -41,6 +41,7 @@ CHUNK_SECONDS = 0.05     # training between two looks at the stop flag
 FRAME_SECONDS = 0.25     # a new frame at most this often while training (4 a second)
 FULL_RATE_RUNS = 2       # up to this many runs training (or as many as cores, if more), each gets FRAME_SECONDS
 MAX_CHUNK = 2000
+COME_BACK_SECONDS = 10.0   # Train after Pause waits this long at most for the paused run to come back
 # live frames are made here, from a copy of the pair, while the training thread goes on: one a run at
 # a time (a run whose last frame is still being made skips the next), a thread a core for them all
 log = logging.getLogger("energylab")
@@ -147,7 +148,13 @@ class LiveSession:
             raise UserInputError("nothing to train: press Reset or choose a pair first")
         self.watched()   # the page that pressed Train reads its frames from now on
         if self.training:
-            return
+            if not self._stop.is_set():
+                return   # it trains already
+            # Pause pressed just before: its run is still coming back from its training process
+            # (a chunk and the run's copy, up to a second); without waiting, this Train was lost
+            self._thread.join(COME_BACK_SECONDS)
+            if self.training or self.run is None:
+                return
         with self.lock:
             self.run.resume()
         self._stop.clear()

@@ -50,10 +50,11 @@ HEADER = struct.Struct("<Q")   # a message's length, then its pickle
 IDLE_SECONDS = 10.0
 GROWTH_MB = 20.0
 # A fresh process has imported torch but run none of it: a run's first few hundred steps there read
-# in ~15 MB of torch's code and fill its heaps and caches (the first evaluation, frames' answers),
-# once per process. So before it takes runs, a throwaway run of the app's defaults trains there
-# for WARM_UP_STEPS (ENERGYLAB_WARM_UP_STEPS; 0: none), in chunks with frames' answers, and comes
-# back: paid at launch while nobody waits rather than in the first visitor's run (docs/security.md).
+# in ~15 MB of torch's code and grow its heaps and caches (the first evaluation, frames' answers),
+# +20-40 MB once per process, which alone passed GROWTH_MB (so every process that had trained was
+# renewed once idle, and the next run paid it again). So before it takes runs, a throwaway run of
+# the app's defaults trains there for WARM_UP_STEPS (ENERGYLAB_WARM_UP_STEPS; 0: none), in chunks
+# with frames' answers, and comes back: paid at launch, and counted in `fresh_mb` (docs/security.md).
 WARM_UP_STEPS = int(setting("ENERGYLAB_WARM_UP_STEPS", 300, 0, 100_000))
 WARM_UP_CHUNK = 50
 WARM_UP_KEY = -1   # runs' keys count up from 0
@@ -151,7 +152,7 @@ class TrainingProcess:
             for _ in range(math.ceil(WARM_UP_STEPS / WARM_UP_CHUNK)):
                 self._exchange(process, ("advance", WARM_UP_KEY, WARM_UP_CHUNK, None, True))
             self._exchange(process, ("return", WARM_UP_KEY))
-        except Exception as e:  # noqa: BLE001 - a warm-up only saves the first run some time
+        except Exception as e:  # noqa: BLE001 - without a warm-up the runs still train
             if process.poll() is not None:
                 raise TrainingFailed("the training process did not start") from None
             log.warning("the training process's warm-up failed: %s", e)
