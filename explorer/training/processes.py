@@ -31,6 +31,7 @@ import itertools
 import logging
 import math
 import os
+import select
 import struct
 import subprocess
 import sys
@@ -58,6 +59,7 @@ GROWTH_MB = 20.0
 WARM_UP_STEPS = int(setting("ENERGYLAB_WARM_UP_STEPS", 300, 0, 100_000))
 WARM_UP_CHUNK = 50
 WARM_UP_KEY = -1   # runs' keys count up from 0
+ANSWER_SECONDS = setting("ENERGYLAB_ANSWER_SECONDS", 120.0, 1.0, 3600.0)
 
 
 class TrainingFailed(Exception):
@@ -209,9 +211,17 @@ class TrainingProcess:
     def _exchange(process: subprocess.Popen, message):
         try:
             write_message(process.stdin, message)
+            # a request takes a chunk (~50 ms) or a run's copy (a second or so): a process silent
+            # for ANSWER_SECONDS is stalled (stopped, swapping, deadlocked), and would hold every
+            # run placed there with it
+            if os.name != "nt" and not select.select([process.stdout], [], [], ANSWER_SECONDS)[0]:
+                raise TimeoutError   # (Windows cannot wait on a pipe so: there it waits as long as it takes)
             status, value = read_message(process.stdout)
         except BaseException as e:   # half a message may be left in the pipe: this process is done
             process.kill()
+            if isinstance(e, TimeoutError):
+                raise TrainingFailed(f"the training process did not answer within {ANSWER_SECONDS:.0f} s; "
+                                     "press Reset to start a new run") from None
             if isinstance(e, Exception):
                 raise TrainingFailed(STOPPED) from None
             raise
