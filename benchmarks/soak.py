@@ -3,11 +3,11 @@
     python -m benchmarks.soak [--frames 5000] [--method energylab|paper]
     python -m benchmarks.soak --arrivals 30 [--every 2] [--stay 10 40] [--seed 0] [--ways stop close vanish stall]
 
-One session: it trains the page's ring as the page opens (its default method, or the paper's) and
-streams N frames through gradio_client; prints the app's resident memory after the first frame and
-every 1,000 frames. At about 4 frames a second, 5,000 frames
-take about 21 minutes. The run's planned steps are set high enough that it never ends first;
-Pause/Train is pressed every 1,000 frames, as a user would.
+One session: once the app's launch is done, it trains the page's ring as the page opens (its
+default method, or the paper's) and streams N frames through gradio_client; prints the app's
+resident memory after the first frame and every 1,000 frames. At about 3 frames a second, 5,000
+frames take about 30 minutes. The run's planned steps are set high enough that it never ends
+first; Pause/Train is pressed every 1,000 frames, as a user would.
 
 Arrivals: sessions arrive one every `--every` seconds, each trains for a random stay (seconds,
 from `--stay`), then leaves, in turn in one of four ways: it presses Stop and closes its client;
@@ -35,13 +35,13 @@ from benchmarks.app_live import ROOT, free_port, start_app
 from benchmarks.load import after_leaving, controls, cpu_share, parts_mb, resident_mb, settled
 
 
-
 def train_values(method: str) -> list:
     """Train's inputs as the page opens (its ring, the defaults), with `method` ("energylab": the
     page's own; "paper": the paper's batch-norm entropy) and planned steps it never reaches."""
     from explorer.config.options import resolve
     from explorer.page import controls
-    preset = {"dataset": "ring"} if method == "energylab" else {"dataset": "ring", "method": "paper", "entropy": "batchnorm"}
+    preset = {"dataset": "ring"} if method == "energylab" else \
+        {"dataset": "ring", "method": "paper", "entropy": "batchnorm"}
     values = {**controls.controls_from_options(resolve(None, preset)), "steps": 1_000_000, "seed": 0}
     return [values[name] for name in controls.CONTROL_NAMES]
 
