@@ -264,7 +264,7 @@ def test_a_warm_up_that_fails_leaves_a_process_that_trains(monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise ValueError("no defaults today")
 
-    monkeypatch.setattr("explorer.config.options.resolve", broken)
+    monkeypatch.setattr(processes_module, "resolve", broken)
     processes = TrainingProcesses(1, threads=1)
     processes.start()
     try:

@@ -39,8 +39,10 @@ import threading
 
 import torch
 
+from explorer.config.options import resolve
 from explorer.training.capacity import setting, usable_cores
 from explorer.training.memory import resident_mb
+from explorer.training.run import Run
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +147,6 @@ class TrainingProcess:
         ends the process means it did not start."""
         if not WARM_UP_STEPS:
             return
-        from explorer.config.options import resolve
-        from explorer.training.run import Run   # here: the app's modules import this one
         try:
             run = Run(resolve(), device="cpu")
             run.state.build_optimisers()
