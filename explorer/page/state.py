@@ -19,6 +19,7 @@ from explorer.page.densities import DensityState
 from explorer.page.points import PagePoints
 from explorer.page.replay_cursor import ReplayCursor
 from explorer.page.small_study import SmallStudy
+from explorer.page.train_clicks import TrainClicks
 from explorer.page.views import ViewState
 from explorer.training.live import LiveSession
 
@@ -45,6 +46,7 @@ class PageState:
         self.aside: LiveSession | None = None   # the page's run, waiting in line while the page shows a pair
         self.link_problem: str | None = None    # what the link the page opened got wrong: said until the user acts
         self.link_tab: str | None = None        # the tab that link opened: its first draw is the link's own
+        self.train_clicks = TrainClicks()       # which clicks on Train the page held still count
 
     def step_aside(self) -> None:
         """Before a pretrained pair is shown: a run waiting in line keeps its place, aside."""

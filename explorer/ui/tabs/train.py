@@ -24,6 +24,7 @@ from explorer.training.capacity import REQUESTS_FIRST
 from explorer.training.live import FRAME_SECONDS
 from explorer.training.memory import release_free_memory
 from explorer.training.turns import LINE_SECONDS
+from explorer.ui import static
 from explorer.ui.frames import draw, only_status
 from explorer.ui.guard import guarded
 from explorer.ui.page import MANY, Page, bind
@@ -54,6 +55,7 @@ class TrainUI:
     download_file: gr.File
     pair_upload: gr.File
     pair_message: gr.Markdown   # beside the upload: what was loaded, or why not
+    click_age: gr.Number        # hidden: Train's request says how old its click is (explorer/page/train_clicks.py)
 
     @property
     def control_inputs(self) -> list:
@@ -85,6 +87,7 @@ def create_ui(pretrained_pairs) -> TrainUI:
         train_button = gr.Button("Train", variant="primary", elem_id="train")
         pause_button = gr.Button("Pause", elem_id="pause")
         stop_button = gr.Button("Stop", variant="stop", elem_id="stop")
+    click_age = gr.Number(0, visible=False, label="ms since the click on Train", elem_id="train-click-age")
     with gr.Row():
         step_count = gr.Dropdown(list(runs.STEP_CHOICES), value=10, label="steps per click", min_width=90)
         step_buttons = {"both": gr.Button("Step", elem_id="step"),
@@ -137,7 +140,7 @@ def create_ui(pretrained_pairs) -> TrainUI:
         made["seed"] = number("seed", value=initial["seed"], precision=0)
     return TrainUI(pretrained, train_button, pause_button, stop_button, step_count, step_buttons, reset_button,
                    {name: made[name] for name in controls.CONTROL_NAMES}, points_file, groups, messages,
-                   download_button, download_file, pair_upload, pair_message)
+                   download_button, download_file, pair_upload, pair_message, click_age)
 
 
 def control_updates(page: Page, shown: dict) -> dict:
@@ -169,7 +172,22 @@ def choose_pretrained(page: Page, state: PageState, name: str):
 
 @guarded(show=draw)
 def train(page: Page, state: PageState, *values):
-    """Start (or continue) training and stream frames until it stops, pauses or ends."""
+    """Start (or continue) training and stream frames until it stops, pauses or ends. The last value
+    is the click's age: a click the page held while the run trained, with no Pause or Stop after it
+    (a double click on Train), does nothing (explorer/page/train_clicks.py)."""
+    *values, click_age = values
+    if not state.train_clicks.counts(click_age):
+        yield only_status(page, state)
+        return
+    state.train_clicks.stream_started()
+    try:
+        yield from stream_training(page, state, values)
+    finally:
+        state.train_clicks.stream_ended()
+
+
+def stream_training(page: Page, state: PageState, values):
+    """Train's stream: the page's run trains, its frames sent as they come, until it pauses or ends."""
     live = state.live
     note = runs.for_training(state, runs.experiment_of(state, values))
     if state.comparison is not None:   # the comparison pauses: both cores go to this run
@@ -228,6 +246,7 @@ def train(page: Page, state: PageState, *values):
 
 def pause(page: Page, state) -> None:
     if isinstance(state, PageState):
+        state.train_clicks.halt()
         state.end_aside()   # a run waiting aside leaves the line
         state.live.stop(wait=False)
 
@@ -235,6 +254,7 @@ def pause(page: Page, state) -> None:
 @guarded()
 def stop(page: Page, state: PageState):
     """Ends the run; while training, the Train stream brings the last frame, this only the word."""
+    state.train_clicks.halt()
     if state.aside is not None:
         state.end_aside()
         return draw(page, state, "your run left the line: Train starts a new run")
@@ -319,8 +339,11 @@ def wire(page: Page) -> None:
     ui.pretrained.input(bind(choose_pretrained, page), [state, ui.pretrained],
                         frame + ui.control_outputs + [ui.pretrained], api_name="choose_pretrained", **MANY)
     # the pair menu last among each event's outputs: the API's earlier outputs keep their places
-    ui.train_button.click(bind(train, page), [state, *control_inputs], frame + [ui.pretrained], api_name="train",
-                          show_progress="hidden", **MANY)
+    # held, not dropped, while the last stream still sends (Pause then Train at once); the click's age beside
+    train_inputs = [state, *control_inputs, ui.click_age]
+    ui.train_button.click(bind(train, page), train_inputs, frame + [ui.pretrained], api_name="train",
+                          show_progress="hidden", trigger_mode="always_last",
+                          js=static.event_js("train_click_age.js", INPUTS=len(train_inputs)), **MANY)
     ui.pause_button.click(bind(pause, page), [state], [], api_name="pause", **MANY)
     ui.stop_button.click(bind(stop, page), [state], frame, api_name="stop", show_progress="hidden", **MANY)
     for update, button in ui.step_buttons.items():
