@@ -186,6 +186,11 @@ def test_compare_tab_in_the_browser(app_url):
         # the first coverage measurement (step 250) reaches the chart: two lines and the total
         page.wait_for_function("document.querySelectorAll('#compare-coverage .scatterlayer .trace').length >= 3",
                                timeout=90_000)
+        # Pause then Train both in one instant: the page holds the click until Train both's stream has ended,
+        # and both runs train on (explorer/page/train_clicks.py; Gradio's default dropped it)
+        page.evaluate("() => { for (const id of ['compare-pause', 'compare-train']) document.getElementById(id).click(); }")
+        time.sleep(3.0)   # the pause takes well under a second: a lost click would leave both paused now
+        assert "training" in page.inner_text("#compare-status")
         page.click("#compare-stop")
         page.wait_for_function("document.querySelector('#compare-status').innerText.includes('stopped')")
         status = page.inner_text("#compare-status")

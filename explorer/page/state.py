@@ -47,6 +47,7 @@ class PageState:
         self.link_problem: str | None = None    # what the link the page opened got wrong: said until the user acts
         self.link_tab: str | None = None        # the tab that link opened: its first draw is the link's own
         self.train_clicks = TrainClicks()       # which clicks on Train the page held still count
+        self.compare_clicks = TrainClicks()     # ... and on the Compare tab's Train both
 
     def step_aside(self) -> None:
         """Before a pretrained pair is shown: a run waiting in line keeps its place, aside."""

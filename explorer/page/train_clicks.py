@@ -7,8 +7,9 @@ the run paused. A held click may also be stale, though: a second click on Train 
 (a double click) would restart a run the user has since paused. So a held click counts only when
 Pause or Stop came between the start of the stream it waited behind and the click itself.
 
-The page sends each Train request with the age of its last real click on Train (the page's head
-script and explorer/ui/static/train_click_age.js); here it becomes a time on the server's clock,
+The Compare tab's Train both works the same way, with its own record. The page sends each request
+with the age of its last real click on the button (the page's head script, train_clicks.html, and
+explorer/ui/static/click_age.js); here it becomes a time on the server's clock,
 compared with when the page's last Train stream started and ended and when Pause or Stop last arrived.
 A request without an age (an API client, which holds nothing) always counts.
 """

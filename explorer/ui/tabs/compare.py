@@ -10,6 +10,7 @@ from explorer.config.presets import PRESETS
 from explorer.page import compare, compare_view
 from explorer.page.state import PageState
 from explorer.training.live import FRAME_SECONDS
+from explorer.ui import static
 from explorer.ui.guard import guarded
 from explorer.ui.page import MANY, Page, bind
 from explorer.ui.plot_view import plotly_view
@@ -37,6 +38,7 @@ class CompareUI:
     left_plot: gr.HTML
     right_plot: gr.HTML
     chart: gr.HTML
+    click_age: gr.Number   # hidden: Train both's request says how old its click is (explorer/page/train_clicks.py)
 
 
 def create_ui() -> CompareUI:
@@ -56,6 +58,8 @@ def create_ui() -> CompareUI:
             train_button = gr.Button("Train both", variant="primary", elem_id="compare-train")
             pause_button = gr.Button("Pause", elem_id="compare-pause")
             stop_button = gr.Button("Stop", variant="stop", elem_id="compare-stop")
+            click_age = gr.Number(0, visible=False, label="ms since the click on Train both",
+                                  elem_id="compare-click-age")
         status = gr.Markdown("Press **Train both**: two runs, identical but for one setting, train side by side.",
                              elem_id="compare-status")
         with gr.Row():
@@ -64,7 +68,7 @@ def create_ui() -> CompareUI:
         chart = plotly_view("compare-coverage", 330)
         gr.Markdown(COMPARE_NOTE)
     return CompareUI(preset, contrast, left_estimator, right_estimator, seed, steps, train_button, pause_button,
-                     stop_button, status, left_plot, right_plot, chart)
+                     stop_button, status, left_plot, right_plot, chart, click_age)
 
 
 def comparison(page: Page, state: PageState, note: str | None = None, problem: str | None = None,
@@ -80,9 +84,24 @@ def comparison(page: Page, state: PageState, note: str | None = None, problem: s
 
 
 @guarded(show=comparison)
-def compare_train(page: Page, state: PageState, preset, contrast, estimator_left, estimator_right, seed, steps):
-    """Train both sides together (continuing a paused comparison of the same settings) and stream frames."""
-    compare_view.start(state, preset, contrast, estimator_left, estimator_right, seed, steps)
+def compare_train(page: Page, state: PageState, preset, contrast, estimator_left, estimator_right, seed, steps,
+                  click_age=None):
+    """Train both sides together (continuing a paused comparison of the same settings) and stream frames.
+    A click the page held while both trained, with no Pause or Stop after it, does nothing
+    (explorer/page/train_clicks.py)."""
+    if not state.compare_clicks.counts(click_age):
+        yield comparison(page, state)
+        return
+    state.compare_clicks.stream_started()
+    try:
+        yield from stream_comparison(page, state, preset, contrast, estimator_left, estimator_right, seed, steps)
+    finally:
+        state.compare_clicks.stream_ended()
+
+
+def stream_comparison(page: Page, state: PageState, *settings):
+    """Train both's stream: both runs train, their frames sent as they come, until they pause or end."""
+    compare_view.start(state, *settings)
     remember_this_page(state)   # an API client's runs then end with its connection, as a closed tab's
     seen, chart_rows, said = (-1, -1), -1, None
     while True:
@@ -106,6 +125,7 @@ def compare_train(page: Page, state: PageState, preset, contrast, estimator_left
 
 @guarded(show=comparison)
 def compare_pause(page: Page, state: PageState):
+    state.compare_clicks.halt()
     if state.comparison is not None:
         state.comparison.pause()
     return {page.state: state}
@@ -113,6 +133,7 @@ def compare_pause(page: Page, state: PageState):
 
 @guarded(show=comparison)
 def compare_stop(page: Page, state: PageState):
+    state.compare_clicks.halt()
     if state.comparison is None:
         return comparison(page, state, "nothing to stop")
     state.comparison.end()
@@ -132,8 +153,11 @@ def wire(page: Page) -> None:
     ui = page.compare
     inputs = [page.state, ui.preset, ui.contrast, ui.left_estimator, ui.right_estimator, ui.seed, ui.steps]
     outputs = [ui.left_plot, ui.right_plot, ui.chart, ui.status, page.state]
-    ui.train_button.click(bind(compare_train, page), inputs, outputs, api_name="compare_train", show_progress="hidden",
-                          **MANY)
+    # held, not dropped, while the last stream still sends (Pause then Train both at once); the click's age beside
+    train_inputs = [*inputs, ui.click_age]
+    ui.train_button.click(bind(compare_train, page), train_inputs, outputs, api_name="compare_train",
+                          show_progress="hidden", trigger_mode="always_last",
+                          js=static.event_js("click_age.js", INPUTS=len(train_inputs), BUTTON="compare-train"), **MANY)
     ui.pause_button.click(bind(compare_pause, page), [page.state], outputs, api_name="compare_pause", **MANY)
     ui.stop_button.click(bind(compare_stop, page), [page.state], outputs, api_name="compare_stop",
                          show_progress="hidden", **MANY)

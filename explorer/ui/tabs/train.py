@@ -343,7 +343,7 @@ def wire(page: Page) -> None:
     train_inputs = [state, *control_inputs, ui.click_age]
     ui.train_button.click(bind(train, page), train_inputs, frame + [ui.pretrained], api_name="train",
                           show_progress="hidden", trigger_mode="always_last",
-                          js=static.event_js("train_click_age.js", INPUTS=len(train_inputs)), **MANY)
+                          js=static.event_js("click_age.js", INPUTS=len(train_inputs), BUTTON="train"), **MANY)
     ui.pause_button.click(bind(pause, page), [state], [], api_name="pause", **MANY)
     ui.stop_button.click(bind(stop, page), [state], frame, api_name="stop", show_progress="hidden", **MANY)
     for update, button in ui.step_buttons.items():
