@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator
 
 # how far a click may seem to come before the Pause or Stop it followed: each time is when its request
 # reached the server, and two requests' trips differ (a held click is sent by the page only once the
@@ -34,7 +35,7 @@ class TrainClicks:
 
     def counts(self, click_age_ms, now: float | None = None) -> bool:
         """Whether a Train request whose click is `click_age_ms` old starts (or goes on with) training."""
-        now = time.monotonic() if now is None else now
+        now = _now(now)
         try:
             age = float(click_age_ms) / 1000
         except (TypeError, ValueError):
@@ -45,12 +46,28 @@ class TrainClicks:
         held = self.started <= clicked < self.ended   # made while the last stream ran
         return not held or self.started <= self.halted <= clicked + TRIP_SLACK_SECONDS
 
+    def stream(self, click_age_ms, streaming: Callable[[], Iterator], unchanged: Callable[[], object]) -> Iterator:
+        """A Train handler's stream: `streaming()`'s updates, its start and end noted; or, for a click
+        that does not count, `unchanged()` alone."""
+        if not self.counts(click_age_ms):
+            yield unchanged()
+            return
+        self.stream_started()
+        try:
+            yield from streaming()
+        finally:
+            self.stream_ended()
+
     def stream_started(self, now: float | None = None) -> None:
-        self.started = time.monotonic() if now is None else now
+        self.started = _now(now)
 
     def stream_ended(self, now: float | None = None) -> None:
-        self.ended = time.monotonic() if now is None else now
+        self.ended = _now(now)
 
     def halt(self, now: float | None = None) -> None:
         """Pause or Stop arrived."""
-        self.halted = time.monotonic() if now is None else now
+        self.halted = _now(now)
+
+
+def _now(now: float | None) -> float:
+    return time.monotonic() if now is None else now

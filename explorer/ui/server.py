@@ -61,7 +61,8 @@ def main() -> None:
     page = build_page()
     page.blocks.queue(default_concurrency_limit=None).launch(
         share=args.share, inbrowser=not (os.environ.get("SPACE_ID") or os.environ.get("ENERGYLAB_NO_BROWSER")),
-        theme=gr.themes.Soft(), css=static.text("page.css"), head=PLOTLY_HEAD + static.text("train_clicks.html"), show_error=False,
+        theme=gr.themes.Soft(), css=static.text("page.css"), show_error=False,
+        head=PLOTLY_HEAD + static.text("train_clicks.html"),   # the clicks' times: explorer/page/train_clicks.py
         max_file_size=MAX_UPLOAD_BYTES, max_threads=MAX_THREADS,
         prevent_thread_lock=True,
         app_kwargs={"middleware": [Middleware(NewPagesFirst)]})   # a new visitor's page before other runs' chunks

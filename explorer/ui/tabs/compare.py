@@ -89,14 +89,9 @@ def compare_train(page: Page, state: PageState, preset, contrast, estimator_left
     """Train both sides together (continuing a paused comparison of the same settings) and stream frames.
     A click the page held while both trained, with no Pause or Stop after it, does nothing
     (explorer/page/train_clicks.py)."""
-    if not state.compare_clicks.counts(click_age):
-        yield comparison(page, state)
-        return
-    state.compare_clicks.stream_started()
-    try:
-        yield from stream_comparison(page, state, preset, contrast, estimator_left, estimator_right, seed, steps)
-    finally:
-        state.compare_clicks.stream_ended()
+    settings = (preset, contrast, estimator_left, estimator_right, seed, steps)
+    yield from state.compare_clicks.stream(click_age, lambda: stream_comparison(page, state, *settings),
+                                           lambda: comparison(page, state))
 
 
 def stream_comparison(page: Page, state: PageState, *settings):

@@ -176,14 +176,8 @@ def train(page: Page, state: PageState, *values):
     is the click's age: a click the page held while the run trained, with no Pause or Stop after it
     (a double click on Train), does nothing (explorer/page/train_clicks.py)."""
     *values, click_age = values
-    if not state.train_clicks.counts(click_age):
-        yield only_status(page, state)
-        return
-    state.train_clicks.stream_started()
-    try:
-        yield from stream_training(page, state, values)
-    finally:
-        state.train_clicks.stream_ended()
+    yield from state.train_clicks.stream(click_age, lambda: stream_training(page, state, values),
+                                         lambda: only_status(page, state))
 
 
 def stream_training(page: Page, state: PageState, values):
