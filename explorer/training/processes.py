@@ -31,16 +31,17 @@ import itertools
 import logging
 import math
 import os
-import select
 import struct
 import subprocess
 import sys
 import threading
+from concurrent.futures import TimeoutError as AnswerTimeout
 
 import torch
 
 from explorer.config.options import resolve
 from explorer.training.capacity import setting, usable_cores
+from explorer.training.channel import Channel
 from explorer.training.memory import resident_mb
 from explorer.training.run import Run
 
@@ -87,9 +88,14 @@ def deserialise(data: bytes):
     return torch.load(io.BytesIO(data), weights_only=False)
 
 
-def write_message(stream, message) -> None:
+def encode(message) -> bytes:
+    """A message as it goes on the pipe: its length, then its pickle."""
     data = serialise(message)
-    stream.write(HEADER.pack(len(data)) + data)
+    return HEADER.pack(len(data)) + data
+
+
+def write_message(stream, message) -> None:
+    stream.write(encode(message))
     stream.flush()
 
 
@@ -108,17 +114,24 @@ def read_message(stream):
 STOPPED = "the training process stopped (out of memory?); press Reset to start a new run"
 
 
+def stopped() -> TrainingFailed:
+    return TrainingFailed(STOPPED)
+
+
 class TrainingProcess:
-    """One process and the runs' copies it holds; one request at a time. Each start of the process
-    is a new generation: a copy placed in an earlier one is gone, and its requests fail at once."""
+    """One process and the runs' copies it holds. Requests go on its pipe as they come, and it
+    answers them in turn (explorer/training/channel.py): the next chunk is there when one ends.
+    Each start of the process is a new generation: a copy placed in an earlier one is gone, and its
+    requests fail at once."""
 
     def __init__(self, threads: int):
         self.threads = threads
         self.runs = 0            # copies placed in this generation (what `place` balances)
         self.generation = 0
         self.fresh_mb: float | None = None   # its memory once started, before any run
-        self._lock = threading.Lock()        # one request at a time; guards runs and generation
+        self._lock = threading.Lock()        # guards the process, runs and generation
         self._process: subprocess.Popen | None = None
+        self._channel: Channel | None = None
 
     def _started(self) -> subprocess.Popen:
         if self._process is None or self._process.poll() is not None:
@@ -137,11 +150,12 @@ class TrainingProcess:
             except Exception:  # noqa: BLE001 - whatever it was, this process is of no use
                 self._process.kill()
                 raise TrainingFailed("the training process did not start") from None
-            self._warm_up(self._process)
+            self._channel = Channel(self._process, encode, read_message, stopped)
+            self._warm_up(self._channel)
             self.fresh_mb = resident_mb(self._process.pid)
         return self._process
 
-    def _warm_up(self, process: subprocess.Popen) -> None:
+    def _warm_up(self, channel: Channel) -> None:
         """Train a throwaway run of the defaults there for WARM_UP_STEPS and take it back. A warm-up
         that fails leaves the process as it is (its runs report their own failures); one that
         ends the process means it did not start."""
@@ -150,12 +164,12 @@ class TrainingProcess:
         try:
             run = Run(resolve(), device="cpu")
             run.state.build_optimisers()
-            self._exchange(process, ("load", WARM_UP_KEY, serialise(run)))
+            self._exchange(channel, ("load", WARM_UP_KEY, serialise(run)))
             for _ in range(math.ceil(WARM_UP_STEPS / WARM_UP_CHUNK)):
-                self._exchange(process, ("advance", WARM_UP_KEY, WARM_UP_CHUNK, None, True))
-            self._exchange(process, ("return", WARM_UP_KEY))
+                self._exchange(channel, ("advance", WARM_UP_KEY, WARM_UP_CHUNK, None, True))
+            self._exchange(channel, ("return", WARM_UP_KEY))
         except Exception as e:  # noqa: BLE001 - without a warm-up the runs still train
-            if process.poll() is not None:
+            if channel.process.poll() is not None:
                 raise TrainingFailed("the training process did not start") from None
             log.warning("the training process's warm-up failed: %s", e)
 
@@ -185,16 +199,24 @@ class TrainingProcess:
     def load(self, key: int, data: bytes) -> int:
         """Place a run's copy (`serialise`d); returns the generation it lives in."""
         with self._lock:
-            self._exchange(self._started(), ("load", key, data))
-            self.runs += 1
-            return self.generation
+            self._started()
+            channel, generation = self._channel, self.generation
+            self.runs += 1   # counted at once, so that the next run goes elsewhere while this one loads
+        try:
+            self._exchange(channel, ("load", key, data))
+        except BaseException:
+            self.forget(generation)
+            raise
+        return generation
 
     def request(self, message, generation: int):
-        """A request about a copy placed in `generation`: TrainingFailed if that process has gone."""
+        """A request about a copy placed in `generation`: TrainingFailed if that process has gone.
+        Written behind the requests already asked; waited for outside the lock."""
         with self._lock:
             if generation != self.generation or self._process is None or self._process.poll() is not None:
                 raise TrainingFailed(STOPPED)
-            return self._exchange(self._process, message)
+            channel = self._channel
+        return self._exchange(channel, message)
 
     def forget(self, generation: int) -> None:
         """A copy of `generation` has left (returned, dropped, or gone with its process)."""
@@ -208,23 +230,16 @@ class TrainingProcess:
             timer.start()
 
     @staticmethod
-    def _exchange(process: subprocess.Popen, message):
+    def _exchange(channel: Channel, message):
+        """`message`'s answer. A request takes a chunk (~50 ms) or a run's copy (a second or so),
+        behind at most a few others: a process silent for ANSWER_SECONDS is stalled (stopped,
+        swapping, deadlocked), would hold every run placed there with it, and is ended."""
         try:
-            write_message(process.stdin, message)
-            # a request takes a chunk (~50 ms) or a run's copy (a second or so): a process silent
-            # for ANSWER_SECONDS is stalled (stopped, swapping, deadlocked), and would hold every
-            # run placed there with it
-            if os.name != "nt" and not select.select([process.stdout], [], [], ANSWER_SECONDS)[0]:
-                raise TimeoutError   # (Windows cannot wait on a pipe so: there it waits as long as it takes)
-            status, value = read_message(process.stdout)
-        except BaseException as e:   # half a message may be left in the pipe: this process is done
-            process.kill()
-            if isinstance(e, TimeoutError):
-                raise TrainingFailed(f"the training process did not answer within {ANSWER_SECONDS:.0f} s; "
-                                     "press Reset to start a new run") from None
-            if isinstance(e, Exception):
-                raise TrainingFailed(STOPPED) from None
-            raise
+            status, value = channel.ask(message).result(timeout=ANSWER_SECONDS)
+        except AnswerTimeout:
+            channel.end()
+            raise TrainingFailed(f"the training process did not answer within {ANSWER_SECONDS:.0f} s; "
+                                 "press Reset to start a new run") from None
         if status == "error":
             raise TrainingFailed(value)
         return value
