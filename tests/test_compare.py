@@ -3,6 +3,7 @@ handlers through gradio_client, and the tab in a real browser."""
 import base64
 import json
 import os
+import re
 import time
 
 import numpy as np
@@ -166,6 +167,12 @@ def test_compare_refuses_bad_input_and_keeps_working(app_url):
 CHROMIUM = os.environ.get("ENERGYLAB_CHROMIUM", "/usr/bin/chromium")
 
 
+def left_step(page) -> int:
+    """The left run's step, as the Compare tab's status says it."""
+    match = re.search(r"step ([\d,]+)", page.inner_text("#compare-status"))
+    return int(match.group(1).replace(",", "")) if match else 0
+
+
 def test_compare_tab_in_the_browser(app_url):
     sync_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
@@ -189,8 +196,13 @@ def test_compare_tab_in_the_browser(app_url):
         # Pause then Train both in one instant: the page holds the click until Train both's stream has ended,
         # and both runs train on (explorer/page/train_clicks.py; Gradio's default dropped it)
         page.evaluate("() => { for (const id of ['compare-pause', 'compare-train']) document.getElementById(id).click(); }")
-        time.sleep(3.0)   # the pause takes well under a second: a lost click would leave both paused now
-        assert "training" in page.inner_text("#compare-status")
+        # a lost click leaves both paused a chunk or so past here; the runs coming back and going out
+        # again take a few seconds with two tests at a time, so wait for steps a paused run cannot reach
+        moving_from = left_step(page)
+        page.wait_for_function(
+            "from => { const s = document.querySelector('#compare-status').innerText;"
+            " const m = s.match(/step ([\\d,]+)/); return s.includes('training') && m"
+            " && Number(m[1].replace(/,/g, '')) > from + 30; }", arg=moving_from, timeout=90_000)
         page.click("#compare-stop")
         page.wait_for_function("document.querySelector('#compare-status').innerText.includes('stopped')")
         status = page.inner_text("#compare-status")

@@ -53,3 +53,38 @@ def test_a_pause_before_the_stream_it_waited_behind_does_not_count():
     clicks.stream_started(now=10.0)
     clicks.stream_ended(now=20.0)
     assert not clicks.counts(5_000, now=20.0)   # clicked at 15, held; the Pause was before the stream
+
+
+# with the age of the page's last click on Pause or Stop, read at the same instant on the page's clock
+def test_pause_then_train_at_once_counts_however_late_pauses_request_arrived():
+    # Pause clicked at 15.000 and Train at 15.010; Pause's request reached the server only at 16.0,
+    # past the slack, so on arrival times alone the held click would look stale
+    clicks = clicks_after_a_stream(halted=16.0, ended=16.4)
+    assert not clicks.counts(1_400, now=16.41)                  # arrivals alone: wrongly stale
+    assert clicks.counts(1_400, halt_age_ms=1_410, now=16.41)   # the page's clock: Pause first
+
+
+def test_pause_and_train_in_the_same_millisecond_count():
+    clicks = clicks_after_a_stream(halted=15.0, ended=15.6)
+    assert clicks.counts(600, halt_age_ms=600, now=15.6)
+
+
+def test_a_double_click_then_pause_is_stale_on_the_pages_clock_too():
+    # Train again at 12.0 while training, Pause at 15.0: the held click came before the Pause
+    clicks = clicks_after_a_stream(halted=15.0, ended=15.6)
+    assert not clicks.counts(3_600, halt_age_ms=600, now=15.6)
+
+
+def test_a_pause_clicked_before_the_stream_began_does_not_make_a_held_click_count():
+    clicks = TrainClicks()
+    clicks.halt(now=5.0)
+    clicks.stream_started(now=10.0)
+    clicks.stream_ended(now=20.0)
+    assert not clicks.counts(5_000, halt_age_ms=15_000, now=20.0)   # Pause at 5, the held click at 15
+    # a Pause clicked a moment before the stream's request arrived is within the requests' trips
+    assert clicks.counts(5_000, halt_age_ms=(20.0 - 10.0 + TRIP_SLACK_SECONDS / 2) * 1000, now=20.0)
+
+
+def test_no_pause_on_the_page_falls_back_to_arrivals():
+    clicks = clicks_after_a_stream(ended=40.0)   # the run finished by itself; the page clicked no Pause
+    assert not clicks.counts(29_000, halt_age_ms=None, now=40.1)

@@ -39,6 +39,7 @@ class CompareUI:
     right_plot: gr.HTML
     chart: gr.HTML
     click_age: gr.Number   # hidden: Train both's request says how old its click is (explorer/page/train_clicks.py)
+    halt_age: gr.Number    # ... and how old the tab's last click on Pause or Stop
 
 
 def create_ui() -> CompareUI:
@@ -60,6 +61,8 @@ def create_ui() -> CompareUI:
             stop_button = gr.Button("Stop", variant="stop", elem_id="compare-stop")
             click_age = gr.Number(0, visible=False, label="ms since the click on Train both",
                                   elem_id="compare-click-age")
+            halt_age = gr.Number(-1, visible=False, label="ms since the click on Pause or Stop (-1: none)",
+                                 elem_id="compare-halt-age")
         status = gr.Markdown("Press **Train both**: two runs, identical but for one setting, train side by side.",
                              elem_id="compare-status")
         with gr.Row():
@@ -68,7 +71,7 @@ def create_ui() -> CompareUI:
         chart = plotly_view("compare-coverage", 330)
         gr.Markdown(COMPARE_NOTE)
     return CompareUI(preset, contrast, left_estimator, right_estimator, seed, steps, train_button, pause_button,
-                     stop_button, status, left_plot, right_plot, chart, click_age)
+                     stop_button, status, left_plot, right_plot, chart, click_age, halt_age)
 
 
 def comparison(page: Page, state: PageState, note: str | None = None, problem: str | None = None,
@@ -85,12 +88,12 @@ def comparison(page: Page, state: PageState, note: str | None = None, problem: s
 
 @guarded(show=comparison)
 def compare_train(page: Page, state: PageState, preset, contrast, estimator_left, estimator_right, seed, steps,
-                  click_age=None):
+                  click_age=None, halt_age=None):
     """Train both sides together (continuing a paused comparison of the same settings) and stream frames.
     A click the page held while both trained, with no Pause or Stop after it, does nothing
     (explorer/page/train_clicks.py)."""
     settings = (preset, contrast, estimator_left, estimator_right, seed, steps)
-    yield from state.compare_clicks.stream(click_age, lambda: stream_comparison(page, state, *settings),
+    yield from state.compare_clicks.stream(click_age, halt_age, lambda: stream_comparison(page, state, *settings),
                                            lambda: comparison(page, state))
 
 
@@ -149,10 +152,11 @@ def wire(page: Page) -> None:
     inputs = [page.state, ui.preset, ui.contrast, ui.left_estimator, ui.right_estimator, ui.seed, ui.steps]
     outputs = [ui.left_plot, ui.right_plot, ui.chart, ui.status, page.state]
     # held, not dropped, while the last stream still sends (Pause then Train both at once); the click's age beside
-    train_inputs = [*inputs, ui.click_age]
+    train_inputs = [*inputs, ui.click_age, ui.halt_age]
     ui.train_button.click(bind(compare_train, page), train_inputs, outputs, api_name="compare_train",
                           show_progress="hidden", trigger_mode="always_last",
-                          js=static.event_js("click_age.js", INPUTS=len(train_inputs), BUTTON="compare-train"), **MANY)
+                          js=static.event_js("click_age.js", INPUTS=len(train_inputs), BUTTON="compare-train",
+                                             HALTS=["compare-pause", "compare-stop"]), **MANY)
     ui.pause_button.click(bind(compare_pause, page), [page.state], outputs, api_name="compare_pause", **MANY)
     ui.stop_button.click(bind(compare_stop, page), [page.state], outputs, api_name="compare_stop",
                          show_progress="hidden", **MANY)

@@ -56,6 +56,7 @@ class TrainUI:
     pair_upload: gr.File
     pair_message: gr.Markdown   # beside the upload: what was loaded, or why not
     click_age: gr.Number        # hidden: Train's request says how old its click is (explorer/page/train_clicks.py)
+    halt_age: gr.Number         # ... and how old the page's last click on Pause or Stop
 
     @property
     def control_inputs(self) -> list:
@@ -88,6 +89,8 @@ def create_ui(pretrained_pairs) -> TrainUI:
         pause_button = gr.Button("Pause", elem_id="pause")
         stop_button = gr.Button("Stop", variant="stop", elem_id="stop")
     click_age = gr.Number(0, visible=False, label="ms since the click on Train", elem_id="train-click-age")
+    halt_age = gr.Number(-1, visible=False, label="ms since the click on Pause or Stop (-1: none)",
+                         elem_id="train-halt-age")
     with gr.Row():
         step_count = gr.Dropdown(list(runs.STEP_CHOICES), value=10, label="steps per click", min_width=90)
         step_buttons = {"both": gr.Button("Step", elem_id="step"),
@@ -140,7 +143,7 @@ def create_ui(pretrained_pairs) -> TrainUI:
         made["seed"] = number("seed", value=initial["seed"], precision=0)
     return TrainUI(pretrained, train_button, pause_button, stop_button, step_count, step_buttons, reset_button,
                    {name: made[name] for name in controls.CONTROL_NAMES}, points_file, groups, messages,
-                   download_button, download_file, pair_upload, pair_message, click_age)
+                   download_button, download_file, pair_upload, pair_message, click_age, halt_age)
 
 
 def control_updates(page: Page, shown: dict) -> dict:
@@ -173,10 +176,11 @@ def choose_pretrained(page: Page, state: PageState, name: str):
 @guarded(show=draw)
 def train(page: Page, state: PageState, *values):
     """Start (or continue) training and stream frames until it stops, pauses or ends. The last value
-    is the click's age: a click the page held while the run trained, with no Pause or Stop after it
-    (a double click on Train), does nothing (explorer/page/train_clicks.py)."""
-    *values, click_age = values
-    yield from state.train_clicks.stream(click_age, lambda: stream_training(page, state, values),
+    two are the click's age and the last Pause or Stop click's: a click the page held while the run
+    trained, with no Pause or Stop after it (a double click on Train), does nothing
+    (explorer/page/train_clicks.py)."""
+    *values, click_age, halt_age = values
+    yield from state.train_clicks.stream(click_age, halt_age, lambda: stream_training(page, state, values),
                                          lambda: only_status(page, state))
 
 
@@ -334,10 +338,11 @@ def wire(page: Page) -> None:
                         frame + ui.control_outputs + [ui.pretrained], api_name="choose_pretrained", **MANY)
     # the pair menu last among each event's outputs: the API's earlier outputs keep their places
     # held, not dropped, while the last stream still sends (Pause then Train at once); the click's age beside
-    train_inputs = [state, *control_inputs, ui.click_age]
+    train_inputs = [state, *control_inputs, ui.click_age, ui.halt_age]
     ui.train_button.click(bind(train, page), train_inputs, frame + [ui.pretrained], api_name="train",
                           show_progress="hidden", trigger_mode="always_last",
-                          js=static.event_js("click_age.js", INPUTS=len(train_inputs), BUTTON="train"), **MANY)
+                          js=static.event_js("click_age.js", INPUTS=len(train_inputs), BUTTON="train",
+                                             HALTS=["pause", "stop"]), **MANY)
     ui.pause_button.click(bind(pause, page), [state], [], api_name="pause", **MANY)
     ui.stop_button.click(bind(stop, page), [state], frame, api_name="stop", show_progress="hidden", **MANY)
     for update, button in ui.step_buttons.items():
