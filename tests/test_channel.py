@@ -4,21 +4,24 @@ request left. The process here is a small echo in lines (the channel does not ca
 are encoded), so the test needs no torch in a child."""
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from explorer.training.channel import Channel
 
-# answers each line after `delay` seconds, noting when it read it; "exit" ends it unanswered
+# answers each line after `delay` seconds, noting when it read it (and `pad` bytes more, as a frame's
+# weights); "exit" ends it unanswered
 ECHO = """
 import sys, time
 start = time.monotonic()
+pad = "x" * int(sys.argv[2])
 for line in sys.stdin:
     read_at = time.monotonic() - start
     if line.strip() == "exit":
         break
     time.sleep(float(sys.argv[1]))
-    sys.stdout.write(f"{line.strip()} {read_at:.3f}\\n")
+    sys.stdout.write(f"{line.strip()[:20]} {read_at:.3f} {pad}\\n")
     sys.stdout.flush()
 """
 
@@ -27,14 +30,15 @@ class Gone(Exception):
     pass
 
 
-def echo(delay: float) -> Channel:
-    process = subprocess.Popen([sys.executable, "-c", ECHO, str(delay)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def echo(delay: float, pad: int = 0) -> Channel:
+    process = subprocess.Popen([sys.executable, "-c", ECHO, str(delay), str(pad)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def read(stdout):
         line = stdout.readline()
         if not line:
             raise EOFError
-        text, read_at = line.decode().split()
+        text, read_at, *_ = line.decode().split()
         return text, float(read_at)
 
     return Channel(process, lambda message: f"{message}\n".encode(), read, lambda: Gone("the process has gone"))
@@ -73,3 +77,19 @@ def test_a_killed_process_fails_its_requests():
     with pytest.raises(Gone):
         waiting.result(timeout=10)
     assert channel.process.wait(5) is not None
+
+
+def test_a_large_request_on_a_full_pipe_does_not_hold_the_answers_back():
+    # a run's copy (~1 MB) written while the process answers earlier requests with frames' weights
+    # (~300 kB here): both pipes fill, and the reader must go on reading while the writer waits
+    channel = echo(delay=0.2, pad=300_000)
+    futures = []
+    asking = threading.Thread(target=lambda: futures.extend(channel.ask(m) for m in ("a", "b", "c" * 1_000_000, "d")),
+                              daemon=True)   # a writer stuck for good would hang the test, not fail it
+    try:
+        asking.start()
+        asking.join(20)
+        assert not asking.is_alive(), "the large request was never read: the pipes are stuck"
+        assert [future.result(timeout=20)[0] for future in futures] == ["a", "b", "c" * 20, "d"]
+    finally:
+        channel.end()

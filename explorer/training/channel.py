@@ -32,7 +32,12 @@ class Channel:
         self.process = process
         self._encode, self._read, self._gone_error = encode, read, gone
         self._pending: deque[Future] = deque()   # asked, not yet answered, oldest first
-        self._lock = threading.Lock()            # a request's place in `_pending` and on the pipe together
+        # two locks: a request's place in `_pending` and its bytes on the pipe follow the same order
+        # (both under `_writing`), and the reader needs only `_answers`. With one lock, a writer
+        # blocked on a full pipe (a run's copy, ~1 MB) would hold the reader, and the process,
+        # blocked writing a frame's weights (~200 kB) that nobody reads, would never read on.
+        self._writing = threading.Lock()
+        self._answers = threading.Lock()         # guards `_pending` and `_gone`
         self._gone = False
         threading.Thread(target=self._read_answers, name="energylab-answers", daemon=True).start()
 
@@ -41,11 +46,12 @@ class Channel:
         (or `gone`'s error if the process goes first)."""
         data = self._encode(message)   # outside the lock: another thread may write meanwhile
         future: Future = Future()
-        with self._lock:
-            if self._gone:
-                future.set_exception(self._gone_error())
-                return future
-            self._pending.append(future)
+        with self._writing:
+            with self._answers:
+                if self._gone:
+                    future.set_exception(self._gone_error())
+                    return future
+                self._pending.append(future)
             try:
                 self.process.stdin.write(data)
                 self.process.stdin.flush()
@@ -65,14 +71,14 @@ class Channel:
                 answer = self._read(stdout)
             except Exception:  # noqa: BLE001 - EOF, or a broken answer: either way this process is done
                 break
-            with self._lock:
+            with self._answers:
                 future = self._pending.popleft() if self._pending else None
             if future is None:   # an answer nobody asked for: the pipe is out of step
                 break
             future.set_result(answer)
         if self.process.poll() is None:
             self.process.kill()
-        with self._lock:
+        with self._answers:
             self._gone = True
             unanswered, self._pending = list(self._pending), deque()
         for future in unanswered:
