@@ -93,3 +93,10 @@ def test_a_large_request_on_a_full_pipe_does_not_hold_the_answers_back():
         assert [future.result(timeout=20)[0] for future in futures] == ["a", "b", "c" * 20, "d"]
     finally:
         channel.end()
+
+
+def test_a_request_on_a_closed_pipe_fails_as_the_process_having_gone():
+    channel = echo(delay=0.0)
+    channel.process.stdin.close()   # as a renewed or closed process's pipe
+    with pytest.raises(Gone):
+        channel.ask("too late").result(timeout=10)

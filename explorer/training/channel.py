@@ -55,8 +55,9 @@ class Channel:
             try:
                 self.process.stdin.write(data)
                 self.process.stdin.flush()
-            except OSError:   # the process has gone; half a message may be in the pipe: end it,
-                self.process.kill()   # and the reader fails this request with the others
+            except (OSError, ValueError):   # the process has gone (or its pipe was closed, ValueError);
+                self.process.kill()   # half a message may be in the pipe: end it, and the reader fails
+                # this request with the others
         return future
 
     def end(self) -> None:
